@@ -1,0 +1,48 @@
+# Frontdesk: `make run` to talk to the assistant, `make test` to test it.
+# Both build .venv (Python 3.10 + requirements.lock) when it is missing or stale.
+
+SHELL := /bin/bash
+BIN := .venv/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help venv run chat train test test-unit validate rasa-test bench clean lock
+
+help:  ## show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv:  ## create .venv and install the locked dependencies (skipped when up to date)
+	@scripts/ensure-venv.sh
+
+run: venv  ## train if needed and start the assistant (Ctrl-C stops it)
+	@$(BIN)/frontdesk run
+
+chat: venv  ## chat with the running assistant in this terminal
+	@$(BIN)/frontdesk chat
+
+train: venv  ## train the Rasa model if config, domain or data changed
+	@$(BIN)/frontdesk train
+
+validate: venv  ## check domain, NLU data, rules and stories
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+test-unit: venv  ## run pytest only (pass ARGS="-k name" to pick tests)
+	$(BIN)/python -m pytest $(ARGS)
+
+rasa-test: train  ## run Rasa's test stories against the trained model
+	$(BIN)/rasa test --stories tests/ --model "$$($(BIN)/frontdesk train --path-only)" \
+	  --fail-on-prediction-errors --out .state/results
+
+test: validate train test-unit rasa-test  ## everything CI runs
+	@echo "make test: all checks passed"
+
+bench: venv  ## benchmark the running assistant over REST (see bench/README.md)
+	$(BIN)/python bench/rest_load.py $(ARGS)
+
+lock:  ## rewrite requirements.lock from the current .venv
+	@(head -2 requirements.lock; $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(pip|wheel|frontdesk)==') > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean:  ## remove runtime state (models, databases, index); keeps .venv
+	rm -rf .state .rasa results

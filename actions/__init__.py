@@ -1,0 +1,9 @@
+"""Rasa custom actions: thin wrappers that read slots, call `bot`, and return events.
+
+One module per feature; the action server (`python -m rasa_sdk --actions
+actions`) imports every module named here.
+"""
+
+from actions.greet import ActionGreet
+
+__all__ = ["ActionGreet"]

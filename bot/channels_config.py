@@ -1,0 +1,41 @@
+"""Which Rasa input channels are on, decided from the environment.
+
+The channels in the project's credentials.yml (the REST channel and the web
+chat page) are always on. A messaging channel is switched on when every variable it requires is set (environment or .env);
+channels read their secrets from the environment themselves, so the
+credentials file holds only module paths. Channel classes are named by
+module path, so `bot` never imports `channels`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.settings import Settings
+
+# channel name -> (input channel class path, variables that must all be set)
+OPTIONAL_CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def enabled_channels(settings: Settings) -> dict[str, dict]:
+    """Class path -> credentials, for the channels this environment switches on."""
+    base = yaml.safe_load((settings.project_dir / "credentials.yml").read_text()) or {}
+    channels = {path: creds or {} for path, creds in base.items()}
+    for class_path, required in OPTIONAL_CHANNELS.values():
+        if all(settings.env.get(var, "").strip() for var in required):
+            channels[class_path] = {}
+    return channels
+
+
+def write_credentials(settings: Settings) -> tuple[Path, list[str]]:
+    """Write `<state>/credentials.yml` for Rasa; return its path and the channel names."""
+    channels = enabled_channels(settings)
+    path = settings.state_dir / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `frontdesk run` from the environment; edit credentials.yml or .env instead.\n"
+        + yaml.safe_dump(channels, sort_keys=False)
+    )
+    return path, [class_path.rsplit(".", 2)[-2] for class_path in channels]

@@ -1,0 +1,101 @@
+"""Settings read once from the environment (and `.env`) into a frozen object.
+
+Every knob has a named default so that a fresh clone runs with no
+configuration at all. Environment variables win over `.env`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def load_environment(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The process environment laid over `<project_dir>/.env` (if present)."""
+    values = {k: v for k, v in dotenv_values(project_dir / ".env").items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number (use 1-65535)") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name}={port} is out of range (use 1-65535)")
+    return port
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the assistant reads from its environment.
+
+    `state_dir` holds all runtime state (SQLite databases, the knowledge-base
+    index, trained models); it is git-ignored and safe to delete.
+    """
+
+    project_dir: Path
+    state_dir: Path
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_api_token: str = ""
+    api_token_generated: bool = False
+    database_url: str = ""
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    torch_threads: int = 1
+    env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, project_dir: Path = PROJECT_DIR) -> Settings:
+        env = load_environment(project_dir) if env is None else dict(env)
+        state_dir = Path(env.get("FRONTDESK_STATE_DIR") or project_dir / ".state").resolve()
+        token = env.get("RASA_API_TOKEN", "").strip()
+        generated = not token
+        if generated:
+            token = secrets.token_urlsafe(24)
+        database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'frontdesk.db'}"
+        try:
+            threads = int(env.get("TORCH_THREADS", "1"))
+        except ValueError:
+            raise ConfigError(f"TORCH_THREADS={env['TORCH_THREADS']!r} is not a whole number") from None
+        return cls(
+            project_dir=project_dir,
+            state_dir=state_dir,
+            host=env.get("FRONTDESK_HOST", "127.0.0.1"),
+            rasa_port=_port(env, "RASA_PORT", 5005),
+            actions_port=_port(env, "ACTIONS_PORT", 5055),
+            rasa_api_token=token,
+            api_token_generated=generated,
+            database_url=database_url,
+            embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
+            torch_threads=max(1, threads),
+            env=env,
+        )
+
+    @property
+    def models_dir(self) -> Path:
+        """Where trained models live; FRONTDESK_MODELS_DIR overrides `<state>/models`."""
+        override = self.env.get("FRONTDESK_MODELS_DIR", "").strip()
+        return Path(override).resolve() if override else self.state_dir / "models"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}/webhook"

@@ -1,0 +1,116 @@
+"""The REST channel: `POST /webhooks/rest/webhook`, with strict input checks.
+
+Body: `{"sender": str, "message": str, "metadata": {...}?}`; the reply is the
+JSON list of bot messages. Bad input gets a 4xx with a one-line reason and
+never reaches the assistant; a failure inside the assistant gets a 503 with
+a reason instead of Rasa's silent empty list. Message text is never logged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_MESSAGE_CHARS = 4096
+MAX_SENDER_CHARS = 128
+
+
+class BadRequest(ValueError):
+    """The request cannot be accepted; `status` is the HTTP status to answer."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RestMessage:
+    sender: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def parse_body(body: bytes) -> RestMessage:
+    """Parse and check a REST webhook body; raise BadRequest with the reason."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"body is larger than {MAX_BODY_BYTES} bytes", status=413)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("body is not valid UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object with 'sender' and 'message'")
+    sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest("'sender' must be a non-empty string")
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+    if not isinstance(text, str):
+        raise BadRequest("'message' must be a string")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadRequest(f"'message' is longer than {MAX_MESSAGE_CHARS} characters", status=413)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be a JSON object")
+    return RestMessage(sender=sender.strip(), text=text, metadata=metadata)
+
+
+def _error(reason: str, status: int) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+class RestInput(InputChannel):
+    """REST input channel named `rest`, replacing Rasa's lenient one."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                message = parse_body(request.body or b"")
+            except BadRequest as error:
+                logger.info("rest webhook refused (%s): %s", error.status, error)
+                return _error(str(error), error.status)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        message.text,
+                        collector,
+                        message.sender,
+                        input_channel=self.name(),
+                        metadata=message.metadata,
+                    )
+                )
+            except Exception as error:  # the assistant failed: say so, never a silent []
+                logger.exception("rest webhook: handling the message for %s failed", message.sender)
+                return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)
+            return response.json(collector.messages)
+
+        @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
+        async def wrong_method(request: Request) -> HTTPResponse:
+            return _error("use POST with a JSON body", 405)
+
+        return hook

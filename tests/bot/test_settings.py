@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def test_defaults_need_no_configuration(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, project_dir=tmp_path)
+    assert settings.rasa_port == 5005 and settings.actions_port == 5055
+    assert settings.state_dir == (tmp_path / ".state").resolve()
+    assert settings.database_url == f"sqlite:///{settings.state_dir / 'frontdesk.db'}"
+    assert settings.api_token_generated and len(settings.rasa_api_token) >= 24
+
+
+def test_generated_tokens_differ_between_runs(tmp_path: Path) -> None:
+    assert Settings.from_env({}, tmp_path).rasa_api_token != Settings.from_env({}, tmp_path).rasa_api_token
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    env = {"RASA_PORT": "6005", "ACTIONS_PORT": "6055", "RASA_API_TOKEN": "s3cret", "DATABASE_URL": "postgresql://db/x"}
+    settings = Settings.from_env(env, project_dir=tmp_path)
+    assert (settings.rasa_port, settings.actions_port) == (6005, 6055)
+    assert settings.rasa_api_token == "s3cret" and not settings.api_token_generated
+    assert settings.database_url == "postgresql://db/x"
+
+
+def test_settings_repr_hides_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"TWILIO_AUTH_TOKEN": "do-not-print"}, project_dir=tmp_path)
+    assert "do-not-print" not in repr(settings)
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("RASA_PORT=7005\nACTIONS_PORT=7055\n")
+    monkeypatch.setenv("ACTIONS_PORT", "8055")
+    settings = Settings.from_env(project_dir=tmp_path)
+    assert (settings.rasa_port, settings.actions_port) == (7005, 8055)
+
+
+@pytest.mark.parametrize("value", ["abc", "70000", "-1", "5005.5"])
+def test_bad_port_is_a_one_line_config_error_naming_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="RASA_PORT"):
+        Settings.from_env({"RASA_PORT": value}, project_dir=tmp_path)

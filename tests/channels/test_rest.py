@@ -1,0 +1,62 @@
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from channels.rest import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, BadRequest, parse_body
+
+
+def body(**fields) -> bytes:
+    return json.dumps(fields).encode()
+
+
+def test_valid_body_with_name_in_metadata() -> None:
+    message = parse_body(body(sender=" u1 ", message="hi", metadata={"name": "Ana"}))
+    assert (message.sender, message.text, message.metadata) == ("u1", "hi", {"name": "Ana"})
+
+
+def test_metadata_is_optional() -> None:
+    assert parse_body(body(sender="u1", message="hi")).metadata == {}
+
+
+@pytest.mark.parametrize(
+    "raw, status, reason",
+    [
+        (b"not json", 400, "not valid UTF-8 JSON"),
+        (b"\xff\xfe{}", 400, "not valid UTF-8 JSON"),
+        (b"[1, 2]", 400, "must be a JSON object"),
+        (body(message="hi"), 400, "'sender'"),
+        (body(sender="", message="hi"), 400, "'sender'"),
+        (body(sender=12, message="hi"), 400, "'sender'"),
+        (body(sender="u1"), 400, "'message'"),
+        (body(sender="u1", message=["hi"]), 400, "'message'"),
+        (body(sender="u1", message="hi", metadata="Ana"), 400, "'metadata'"),
+        (body(sender="u1", message="x" * (MAX_MESSAGE_CHARS + 1)), 413, "longer than"),
+        (b" " * (MAX_BODY_BYTES + 1), 413, "larger than"),
+    ],
+)
+def test_bad_bodies_are_refused_with_status_and_reason(raw: bytes, status: int, reason: str) -> None:
+    with pytest.raises(BadRequest) as error:
+        parse_body(raw)
+    assert error.value.status == status
+    assert reason in str(error.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_parse_or_are_refused_cleanly(raw: bytes) -> None:
+    try:
+        parse_body(raw)
+    except BadRequest as error:
+        assert error.status in (400, 413)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c), max_leaves=10))
+def test_any_json_value_parses_or_is_refused_cleanly(value) -> None:
+    try:
+        message = parse_body(json.dumps(value).encode())
+    except BadRequest as error:
+        assert error.status in (400, 413)
+    else:
+        assert isinstance(message.sender, str) and isinstance(message.text, str)

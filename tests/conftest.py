@@ -1,0 +1,23 @@
+"""Shared test set-up: a clean environment for every test, and the project's paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+
+# Variables that would make a test depend on the developer's shell or .env.
+_LEAKY_PREFIXES = ("RASA_", "ACTIONS_PORT", "FRONTDESK_", "DATABASE_URL", "TWILIO_", "TELEGRAM_", "AGENT_", "HUBSPOT_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(_LEAKY_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "false")
