@@ -2,8 +2,9 @@
 
     python bench/rest_load.py [--url URL] [--messages N] [--concurrency C ...]
 
-Each sender sends a fixed script of messages one after another (a
-conversation); C senders run at once. Prints p50/p99 latency per message and
+C concurrent senders each hold conversations of --turns messages (a new
+sender id per conversation, as real customers come and go) until --messages
+are sent. Prints p50/p99 latency per message and
 messages per second for each concurrency level, as one JSON line each, so
 two bots (ours and a stock `rasa init` bot, see bench/README.md) can be
 compared side by side in one run with --url given twice.
@@ -24,9 +25,9 @@ import httpx
 SCRIPT = ["hi", "are you a bot?", "bye", "hello"]
 
 
-async def conversation(client: httpx.AsyncClient, url: str, n: int, latencies: list[float]) -> None:
+async def conversation(client: httpx.AsyncClient, url: str, turns: int, latencies: list[float]) -> None:
     sender = f"bench-{uuid.uuid4().hex[:12]}"
-    for i in range(n):
+    for i in range(turns):
         started = time.perf_counter()
         reply = await client.post(url, json={"sender": sender, "message": SCRIPT[i % len(SCRIPT)]})
         reply.raise_for_status()
@@ -35,14 +36,21 @@ async def conversation(client: httpx.AsyncClient, url: str, n: int, latencies: l
         latencies.append((time.perf_counter() - started) * 1000)
 
 
-async def load(base: str, concurrency: int, per_sender: int) -> dict:
+async def sender_loop(client: httpx.AsyncClient, url: str, turns: int, budget: list[int], latencies: list[float]) -> None:
+    while budget[0] > 0:
+        budget[0] -= turns
+        await conversation(client, url, turns, latencies)
+
+
+async def load(base: str, concurrency: int, messages: int, turns: int) -> dict:
     url = f"{base.rstrip('/')}/webhooks/rest/webhook"
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency + 5)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         await conversation(client, url, 2, [])  # warm-up
         started = time.perf_counter()
-        await asyncio.gather(*(conversation(client, url, per_sender, latencies) for _ in range(concurrency)))
+        budget = [messages]
+        await asyncio.gather(*(sender_loop(client, url, turns, budget, latencies) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -59,16 +67,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", action="append", help="Rasa server base URL (repeatable); default http://127.0.0.1:5005")
     parser.add_argument("--messages", type=int, default=200, help="messages per concurrency level and bot")
+    parser.add_argument("--turns", type=int, default=8, help="messages per conversation")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--rounds", type=int, default=3, help="alternate the bots this many times; medians reported")
     args = parser.parse_args()
     urls = args.url or ["http://127.0.0.1:5005"]
     for concurrency in args.concurrency:
-        per_sender = max(1, args.messages // concurrency)
         runs: dict[str, list[dict]] = {u: [] for u in urls}
         for _ in range(args.rounds):
             for url in urls:  # interleaved, so machine noise hits every bot alike
-                runs[url].append(await load(url, concurrency, per_sender))
+                runs[url].append(await load(url, concurrency, args.messages, args.turns))
         for url, results in runs.items():
             summary = dict(results[0])
             for key in ("p50_ms", "p99_ms", "msgs_per_s"):

@@ -143,7 +143,7 @@ def run(settings: Settings, echo=print) -> int:
     commands = {
         "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
         "rasa": [
-            python, "-m", "rasa", "run",
+            python, "-m", "bot.rasa_server", "run",
             "--model", str(model),
             "--endpoints", "endpoints.yml",
             "--credentials", str(credentials),
