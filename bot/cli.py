@@ -6,7 +6,9 @@ Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from bot.errors import FrontdeskError
 
@@ -35,6 +37,61 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return chat(args.url or Settings.from_env().rasa_url, sender=args.sender, name=args.name)
 
 
+def _cmd_kb_check(args: argparse.Namespace) -> int:
+    from bot.kb.entries import load_entries
+    from bot.settings import Settings
+
+    root = Path(args.dir) if args.dir else _default_kb(Settings.from_env())
+    if not root.is_dir():
+        print(f"{root}: no such folder", file=sys.stderr)
+        return 1
+    content = load_entries(root)
+    for problem in content.problems:
+        print(f"{root.as_posix().rstrip('/')}/{problem}")
+    errors, warnings = len(content.errors), len(content.problems) - len(content.errors)
+    print(f"{len(content.entries)} entries checked in {root}: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def _default_kb(settings) -> Path:
+    from bot.kb.decide import DecisionConfig
+
+    return settings.project_dir / DecisionConfig.from_file(settings.assistant_file).folder
+
+
+def _cmd_kb_search(args: argparse.Namespace) -> int:
+    from bot.kb.service import open_knowledge_base
+    from bot.settings import Settings
+
+    kb = open_knowledge_base(Settings.from_env(), root=Path(args.kb) if args.kb else None)
+    answer = kb.ask(args.text, limit=args.top)
+    print(f"decision: {answer.decision.kind}", end="")
+    if answer.decision.kind != "fallback":
+        print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
+    print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
+    print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
+    for rank, scored in enumerate(kb.rank(args.text, limit=args.top), start=1):
+        print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
+    return 0
+
+
+def _cmd_kb_eval(args: argparse.Namespace) -> int:
+    from bot.kb.decide import DecisionConfig
+    from bot.kb.encoder import Encoder
+    from bot.kb.evaluate import evaluate
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    metrics = evaluate(
+        Path(args.kb), Path(args.queries),
+        Encoder(settings.embedding_model, threads=settings.torch_threads),
+        DecisionConfig.from_file(settings.assistant_file),
+        details=Path(args.details) if args.details else None,
+    )
+    print(json.dumps(metrics))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="S-Club's customer-service assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--sender", help="conversation id (default: a new random one)")
     chat.add_argument("--name", help="your first name, as a messaging channel would pass it")
     chat.set_defaults(func=_cmd_chat)
+
+    kb = sub.add_parser("kb", help="knowledge-base tools for content editors").add_subparsers(dest="kb_command", required=True)
+    check = kb.add_parser("check", help="validate every entry; prints path:line: message, exit 1 on errors")
+    check.add_argument("dir", nargs="?", help="knowledge-base folder (default: knowledge_base/)")
+    check.set_defaults(func=_cmd_kb_check)
+    search = kb.add_parser("search", help="show the decision and top candidates for a question")
+    search.add_argument("text")
+    search.add_argument("--kb", help="knowledge-base folder (default: knowledge_base/)")
+    search.add_argument("--top", type=int, default=5)
+    search.set_defaults(func=_cmd_kb_search)
+    evaluate = kb.add_parser("eval", help="score the assistant's decisions on labelled questions (text,expected CSV)")
+    evaluate.add_argument("--kb", required=True, help="knowledge-base folder")
+    evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
+    evaluate.add_argument("--details", help="write one CSV row per query here")
+    evaluate.set_defaults(func=_cmd_kb_eval)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The assistant's persona and S-Club's contact details, from persona.yml."""
+"""The assistant's persona and S-Club's contact details, from assistant.yml."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Persona:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Persona:
-        path = path or PROJECT_DIR / "persona.yml"
+        path = path or PROJECT_DIR / "assistant.yml"
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls(

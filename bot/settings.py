@@ -93,6 +93,12 @@ class Settings:
         return Path(override).resolve() if override else self.state_dir / "models"
 
     @property
+    def assistant_file(self) -> Path:
+        """assistant.yml: persona, contact details, knowledge-base thresholds (ASSISTANT_FILE overrides)."""
+        override = self.env.get("ASSISTANT_FILE", "").strip()
+        return Path(override).resolve() if override else self.project_dir / "assistant.yml"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
 

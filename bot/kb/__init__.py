@@ -1,0 +1,1 @@
+"""The FAQ knowledge base: markdown entries, their embedding index, and the answer/clarify/fallback decision."""

@@ -1,0 +1,82 @@
+"""Answer, clarify or fall back: the decision made for every customer question.
+
+- answer:   the top entry is in scope (its best question is similar enough)
+            and the head is confident, with a clear margin over the runner-up;
+- clarify:  in scope but not certain: offer the 2-3 plausible entries;
+- fallback: nothing in the knowledge base is close.
+
+Thresholds come from the `knowledge_base` section of assistant.yml; the
+defaults were calibrated on the development data (bench/README.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from bot.errors import ConfigError
+from bot.kb.index import Scored
+
+
+@dataclass(frozen=True)
+class DecisionConfig:
+    answer_confidence: float = 0.5  # head probability of the top entry
+    answer_margin: float = 0.2  # top probability minus the runner-up's
+    answer_similarity: float = 0.5  # cosine of the top entry's closest question
+    clarify_similarity: float = 0.4  # below this for every candidate: fallback
+    clarify_confidence: float = 0.05  # a choice must have at least this probability
+    max_choices: int = 3
+    folder: str = "knowledge_base"
+    reload_interval_s: float = 1.0
+
+    @classmethod
+    def from_file(cls, path: Path) -> DecisionConfig:
+        try:
+            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("knowledge_base") or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path}: cannot read the knowledge_base settings ({error})") from None
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = set(section) - set(known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown knowledge_base settings: {', '.join(sorted(unknown))}")
+        try:
+            return cls(**{k: (str(v) if k == "folder" else int(v) if k == "max_choices" else float(v)) for k, v in section.items()})
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{path}: a knowledge_base setting is not a number ({error})") from None
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: Literal["answer", "clarify", "fallback"]
+    candidates: tuple[Scored, ...]  # the answer (1), the choices (2-3), or the nearest misses
+
+    @property
+    def top(self) -> Scored | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
+    """Turn ranked entries (best first) into a decision."""
+    if not ranked:
+        return Decision("fallback", ())
+    top = ranked[0]
+    runner_up = ranked[1].probability if len(ranked) > 1 else 0.0
+    if (
+        top.similarity >= config.answer_similarity
+        and top.probability >= config.answer_confidence
+        and top.probability - runner_up >= config.answer_margin
+    ):
+        return Decision("answer", (top,))
+    choices = tuple(
+        s for s in ranked[: config.max_choices]
+        if s.probability >= config.clarify_confidence and s.similarity >= config.clarify_similarity
+    )
+    if len(choices) >= 2:
+        return Decision("clarify", choices)
+    if len(choices) == 1 and top.similarity >= config.answer_similarity:
+        # in scope, one plausible entry but not certain: confirm it as a clarification
+        return Decision("clarify", choices)
+    return Decision("fallback", tuple(ranked[: config.max_choices]))
