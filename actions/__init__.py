@@ -4,6 +4,7 @@ One module per feature; the action server (`python -m rasa_sdk --actions
 actions`) imports every module named here.
 """
 
+from actions.faq import ActionAnswerFaq
 from actions.greet import ActionGreet
 
-__all__ = ["ActionGreet"]
+__all__ = ["ActionAnswerFaq", "ActionGreet"]

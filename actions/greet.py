@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversation import customer_name, greeting
 from bot.persona import Persona
+from bot.settings import Settings
 
-PERSONA = Persona.load()
+PERSONA = Persona.load(Settings.from_env().assistant_file)
 
 
 class ActionGreet(Action):

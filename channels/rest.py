@@ -67,6 +67,14 @@ def parse_body(body: bytes) -> RestMessage:
     return RestMessage(sender=sender.strip(), text=text, metadata=metadata)
 
 
+class WholeMessageCollector(CollectingOutputChannel):
+    """Collects replies without Rasa's default split of text at blank lines:
+    one answer stays one message, as the customer's channel will show it."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._persist_message(self._message(recipient_id, text=text.strip()))
+
+
 def _error(reason: str, status: int) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
@@ -93,7 +101,7 @@ class RestInput(InputChannel):
             except BadRequest as error:
                 logger.info("rest webhook refused (%s): %s", error.status, error)
                 return _error(str(error), error.status)
-            collector = CollectingOutputChannel()
+            collector = WholeMessageCollector()
             try:
                 await on_new_message(
                     UserMessage(

@@ -1,0 +1,83 @@
+"""Calibrate the knowledge-base decision thresholds on the development tune splits.
+
+    python bench/calibrate_kb.py [--dev bench/out/dev] [--max-wrong 0.035] [--max-oos 0.08]
+
+Ranks every tune query once per data set (banking77, clinc150; made by
+bench/make_dev_kbs.py), then searches a grid of DecisionConfig values for the
+one that maximises the lower of the two answer accuracies while keeping each
+wrong-answer rate and the out-of-scope answer rate under the limits (set a
+little inside the targets, since the report split is unseen). Prints the best
+settings as the YAML to put under `knowledge_base:` in assistant.yml, and the
+tune-split metrics. The report split is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from bot.kb.decide import DecisionConfig, decide
+from bot.kb.encoder import Encoder
+from bot.kb.entries import load_entries
+from bot.kb.evaluate import read_queries, score
+from bot.kb.index import build_index
+from bot.settings import Settings
+
+GRID = {
+    "answer_confidence": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    "answer_margin": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "answer_similarity": [0.4, 0.45, 0.5, 0.55, 0.6],
+    "clarify_similarity": [0.3, 0.35, 0.4, 0.45, 0.5],
+    "clarify_confidence": [0.02, 0.05, 0.1],
+}
+
+
+def ranked_queries(dev: Path, name: str, encoder: Encoder):
+    rows = read_queries(dev / name / "tune.csv")
+    with tempfile.TemporaryDirectory() as state:
+        index = build_index(load_entries(dev / name / "kb").entries, encoder, Path(state))
+    vectors = encoder.encode([r.text for r in rows], batch_size=128)
+    return rows, [index.rank(v, limit=3) for v in vectors]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=Path("bench/out/dev"))
+    parser.add_argument("--max-wrong", type=float, default=0.035)
+    parser.add_argument("--max-oos", type=float, default=0.08)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    encoder = Encoder(settings.embedding_model, threads=2)
+    data = {name: ranked_queries(args.dev, name, encoder) for name in ("banking77", "clinc150")}
+    base = DecisionConfig.from_file(settings.assistant_file)
+    best = None
+    for values in itertools.product(*GRID.values()):
+        config = replace(base, **dict(zip(GRID, values)))
+        if config.clarify_similarity > config.answer_similarity:
+            continue
+        metrics = {name: score(rows, ranked, [decide(r, config) for r in ranked]) for name, (rows, ranked) in data.items()}
+        if any(m["wrong_answer_rate"] > args.max_wrong for m in metrics.values()):
+            continue
+        if metrics["clinc150"]["oos_answer_rate"] > args.max_oos:
+            continue
+        objective = (min(m["answer_accuracy"] for m in metrics.values()),
+                     -sum(m["oos_clarify_rate"] for m in metrics.values()))
+        if best is None or objective > best[0]:
+            best = (objective, config, metrics)
+    if best is None:
+        print("no setting meets the limits; loosen --max-wrong / --max-oos")
+        return
+    _, config, metrics = best
+    print("knowledge_base:  # calibrated by bench/calibrate_kb.py")
+    for key in GRID:
+        print(f"  {key}: {getattr(config, key)}")
+    for name, m in metrics.items():
+        print(name, json.dumps(m))
+
+
+if __name__ == "__main__":
+    main()
