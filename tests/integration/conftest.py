@@ -9,6 +9,7 @@ stopped with SIGTERM at the end, as an operator's Ctrl-C would.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.conftest import PROJECT_DIR
 
@@ -53,6 +55,7 @@ class RunningAssistant:
     token: str
     state_dir: Path
     output: Path
+    knowledge_base: Path
 
     def say(self, sender: str, text: str, **metadata) -> list[dict]:
         reply = httpx.post(
@@ -77,6 +80,17 @@ class RunningAssistant:
         return self.process.wait(60)
 
 
+def private_knowledge_base(tmp_dir: Path) -> Path:
+    """A copy of the starter knowledge base and an assistant.yml pointing at it, for tests that edit it."""
+    kb = tmp_dir / "knowledge_base"
+    shutil.copytree(PROJECT_DIR / "knowledge_base", kb)
+    settings = yaml.safe_load((PROJECT_DIR / "assistant.yml").read_text())
+    settings["knowledge_base"].update(folder=str(kb), reload_interval_s=0.5)
+    path = tmp_dir / "assistant.yml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
 def start_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> RunningAssistant:
     rasa_port, actions_port = free_port(), free_port()
     token = "test-token-" + os.urandom(6).hex()
@@ -90,6 +104,7 @@ def start_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> R
             "RASA_API_TOKEN": token,
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
+            "ASSISTANT_FILE": str(private_knowledge_base(tmp_dir)),
         }
     )
     env.update(extra_env or {})
@@ -102,7 +117,8 @@ def start_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> R
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    assistant = RunningAssistant(process, f"http://127.0.0.1:{rasa_port}", token, tmp_dir / "state", output)
+    assistant = RunningAssistant(process, f"http://127.0.0.1:{rasa_port}", token, tmp_dir / "state", output,
+                                 tmp_dir / "knowledge_base")
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while b"Frontdesk is running." not in output.read_bytes():
         if process.poll() is not None:

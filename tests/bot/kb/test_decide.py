@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.kb.decide import DecisionConfig, decide
+from bot.kb.entries import Entry
+from bot.kb.index import Scored
+
+CONFIG = DecisionConfig(answer_confidence=0.5, answer_margin=0.2, answer_similarity=0.5,
+                        clarify_similarity=0.4, clarify_confidence=0.05, max_choices=3)
+
+
+def scored(*pairs: tuple[float, float]) -> list[Scored]:
+    return [Scored(Entry(f"e{i}", f"E{i}", ("q",), "a", f"e{i}.md"), p, s) for i, (p, s) in enumerate(pairs)]
+
+
+def test_confident_in_scope_top_entry_is_answered() -> None:
+    decision = decide(scored((0.9, 0.8), (0.05, 0.6)), CONFIG)
+    assert decision.kind == "answer" and decision.top.entry.id == "e0" and len(decision.candidates) == 1
+
+
+def test_close_runner_up_means_clarify_with_both() -> None:
+    decision = decide(scored((0.55, 0.8), (0.4, 0.7), (0.01, 0.6)), CONFIG)
+    assert decision.kind == "clarify"
+    assert [c.entry.id for c in decision.candidates] == ["e0", "e1"]  # e2 is below clarify_confidence
+
+
+def test_confident_but_dissimilar_is_not_answered() -> None:
+    assert decide(scored((0.95, 0.45), (0.01, 0.3)), CONFIG).kind != "answer"
+
+
+def test_one_plausible_entry_is_offered_for_confirmation() -> None:
+    decision = decide(scored((0.45, 0.6), (0.01, 0.3)), CONFIG)
+    assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0"]
+
+
+def test_nothing_close_falls_back() -> None:
+    assert decide(scored((0.3, 0.3), (0.2, 0.25)), CONFIG).kind == "fallback"
+    assert decide([], CONFIG).kind == "fallback"
+
+
+def test_config_is_read_from_the_knowledge_base_section(tmp_path: Path) -> None:
+    path = tmp_path / "assistant.yml"
+    path.write_text("knowledge_base:\n  answer_margin: 0.3\n  max_choices: 2\n")
+    config = DecisionConfig.from_file(path)
+    assert config.answer_margin == 0.3 and config.max_choices == 2 and config.folder == "knowledge_base"
+
+
+@pytest.mark.parametrize("body, message", [("knowledge_base:\n  answer_marg: 0.3\n", "unknown"), ("knowledge_base:\n  answer_margin: high\n", "not a number")])
+def test_bad_config_is_one_clear_error(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "assistant.yml"
+    path.write_text(body)
+    with pytest.raises(ConfigError, match=message):
+        DecisionConfig.from_file(path)
