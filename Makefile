@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help venv run chat train test test-unit validate rasa-test bench clean lock
+.PHONY: help venv run chat train test test-unit validate kb-check rasa-test bench clean lock
 
 help:  ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ train: venv  ## train the Rasa model if config, domain or data changed
 validate: venv  ## check domain, NLU data, rules and stories
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
+kb-check: venv  ## check every knowledge-base entry (path:line: message)
+	$(BIN)/frontdesk kb check
+
 test-unit: venv  ## run pytest only (pass ARGS="-k name" to pick tests)
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -35,7 +38,7 @@ rasa-test: train  ## run Rasa's test stories against the trained model
 	$(BIN)/rasa test --stories tests/ --model "$$($(BIN)/frontdesk train --path-only)" \
 	  --fail-on-prediction-errors --out .state/results
 
-test: validate train test-unit rasa-test  ## everything CI runs
+test: validate kb-check train test-unit rasa-test  ## everything CI runs
 	@echo "make test: all checks passed"
 
 bench: venv  ## benchmark the running assistant over REST (see bench/README.md)
