@@ -4,7 +4,7 @@ Each entry contributes its questions and its title as rows, embedded with the
 sentence-transformers model and L2-normalised, in a FAISS inner-product index
 (inner product = cosine similarity). A softmax-regression head trained on
 those rows at build time ranks entries better than nearest neighbours alone
-(banking77 10-shot top-1 0.847 vs 0.805 on the tune split; see
+(banking77 10-shot top-1 0.846 vs 0.805 on the tune split; see
 bench/README.md); the nearest question's cosine similarity tells whether
 the question is in scope at all.
 
@@ -31,13 +31,16 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry
 
 RECIPE = "questions+title/v1"  # change when what is embedded per entry changes
-HEAD_C = 100.0  # inverse regularisation of the head; tuned on the tune splits
+PROTOTYPE_SCALE = 10.0  # starting logit scale of an entry's centroid
+HEAD_EPOCHS = 40  # full-batch Adam steps for a head trained from prototypes
+REFINE_EPOCHS = 15  # steps to refine a carried-over head after an edit
+HEAD_LEARNING_RATE = 0.05
+HEAD_WEIGHT_DECAY = 1e-3  # tuned with the above on the development tune splits
 NEIGHBOURS = 64  # question rows fetched from FAISS per query
 
 
@@ -109,29 +112,71 @@ def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
 
 
 class Head:
-    """Softmax regression from an embedding to an entry (rows = entries in snapshot order)."""
+    """Softmax regression from an embedding to an entry (row i = snapshot entry i).
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray) -> None:
+    Trained with full-batch Adam from prototype weights (each entry's
+    normalised centroid, scaled), which matched scikit-learn's
+    LogisticRegression on the development data in a fraction of the time
+    (bench/README.md). `trained` is False for a head whose rows were carried
+    over from the previous snapshot, with prototypes for new or edited entries:
+    usable at once, refined in the background.
+    """
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, trained: bool) -> None:
         self.weights = np.ascontiguousarray(weights, dtype=np.float32)
         self.bias = np.ascontiguousarray(bias, dtype=np.float32)
+        self.trained = trained
+
+    @staticmethod
+    def prototypes(vectors: np.ndarray, owners: np.ndarray, n_entries: int) -> np.ndarray:
+        sums = np.zeros((n_entries, vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, owners, vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return sums / np.maximum(norms, 1e-12) * PROTOTYPE_SCALE
 
     @classmethod
-    def train(cls, vectors: np.ndarray, owners: np.ndarray, n_entries: int) -> Head | None:
-        """Fit on the entries' rows; None when there are fewer than two entries."""
+    def fit(cls, vectors: np.ndarray, owners: np.ndarray, n_entries: int,
+            start: Head | None = None, epochs: int = HEAD_EPOCHS) -> Head | None:
+        """Train on the entries' rows (from `start` if given); None for fewer than two entries."""
         if n_entries < 2:
             return None
-        model = LogisticRegression(C=HEAD_C, max_iter=1000)
-        model.fit(vectors, owners)
-        if len(model.classes_) == 2:  # binary: P(second) = sigmoid(w.x + b), i.e. softmax over [0, w.x + b]
-            coef = np.vstack([np.zeros_like(model.coef_[0]), model.coef_[0]])
-            intercept = np.array([0.0, model.intercept_[0]])
+        import torch
+
+        if start is None:
+            weights, bias = cls.prototypes(vectors, owners, n_entries), np.zeros(n_entries, np.float32)
         else:
-            coef, intercept = model.coef_, model.intercept_
-        weights = np.zeros((n_entries, vectors.shape[1]), dtype=np.float32)
-        bias = np.full(n_entries, -1e4, dtype=np.float32)  # an entry without rows is never ranked
-        weights[model.classes_] = coef
-        bias[model.classes_] = intercept
-        return cls(weights, bias)
+            weights, bias = start.weights, start.bias
+        x, y = torch.from_numpy(vectors), torch.from_numpy(owners)
+        w = torch.tensor(weights, requires_grad=True)
+        b = torch.tensor(bias, requires_grad=True)
+        optimiser = torch.optim.Adam([w, b], lr=HEAD_LEARNING_RATE)
+        with torch.enable_grad():
+            for _ in range(epochs):
+                optimiser.zero_grad()
+                loss = torch.nn.functional.cross_entropy(x @ w.T + b, y) + HEAD_WEIGHT_DECAY * (w**2).sum() / n_entries
+                loss.backward()
+                optimiser.step()
+        return cls(w.detach().numpy(), b.detach().numpy(), trained=True)
+
+    @classmethod
+    def carry_over(cls, previous: KBIndex, entries: tuple[Entry, ...], vectors: np.ndarray, owners: np.ndarray) -> Head | None:
+        """Rows of unchanged entries from `previous`; prototypes for new and edited ones (not trained)."""
+        if len(entries) < 2:
+            return None
+        weights = cls.prototypes(vectors, owners, len(entries))
+        bias = np.zeros(len(entries), np.float32)
+        old = {(e.id, e.digest): i for i, e in enumerate(previous.entries)}
+        kept = []
+        if previous.head is not None:
+            for i, entry in enumerate(entries):
+                j = old.get((entry.id, entry.digest))
+                if j is not None:
+                    weights[i], bias[i] = previous.head.weights[j], previous.head.bias[j]
+                    kept.append(i)
+        if kept:
+            new = np.setdiff1d(np.arange(len(entries)), kept)
+            bias[new] = np.median(bias[kept])
+        return cls(weights, bias, trained=False)
 
     def probabilities(self, query: np.ndarray) -> np.ndarray:
         logits = self.weights @ query + self.bias
@@ -160,6 +205,21 @@ class KBIndex:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def trained(self) -> bool:
+        """True when the head (if any) is fully trained for these entries."""
+        return self.head is None or self.head.trained
+
+    def refined(self, state_folder: Path) -> KBIndex:
+        """A copy with the head trained from its current rows; saved to `state_folder`."""
+        started = time.perf_counter()
+        head = Head.fit(self.vectors, self.owners, len(self.entries), start=self.head, epochs=REFINE_EPOCHS)
+        index = KBIndex(self.entries, self.vectors, self.owners, head, self.model, self.fingerprint,
+                        build_s=time.perf_counter() - started, embedded=0)
+        index.save(state_folder)
+        _prune(state_folder, keep=index.fingerprint)
+        return index
 
     def rank(self, query: np.ndarray, limit: int = 5) -> list[Scored]:
         """Entries best first for one normalised query vector (at most `limit`)."""
@@ -221,12 +281,20 @@ class KBIndex:
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, meta["dimension"]), np.float32)
-        head = Head(arrays["weights"], arrays["bias"]) if "weights" in arrays else None
+        head = Head(arrays["weights"], arrays["bias"], trained=True) if "weights" in arrays else None
         return cls(entries, vectors, arrays["owners"], head, model, fp)
 
 
-def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path) -> KBIndex:
-    """The snapshot for `entries`: loaded from disk when saved, else built (re-embedding only changed files)."""
+def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path,
+                previous: KBIndex | None = None) -> KBIndex:
+    """The snapshot for `entries`, re-embedding only changed files.
+
+    Loaded from disk when saved. Otherwise, with no `previous` snapshot the
+    head is trained now; with one, unchanged entries keep their trained rows
+    and new or edited entries start from prototypes, so the snapshot is ready
+    at once and `refined()` trains it afterwards. Only trained snapshots are
+    saved.
+    """
     started = time.perf_counter()
     state_folder.mkdir(parents=True, exist_ok=True)
     fp = fingerprint(entries, encoder.model_name, encoder.dimension)
@@ -241,11 +309,15 @@ def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path
     else:
         vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
         owners = np.zeros(0, dtype=np.int64)
-    head = Head.train(vectors, owners, len(entries))
+    if previous is None:
+        head = Head.fit(vectors, owners, len(entries))
+    else:
+        head = Head.carry_over(previous, entries, vectors, owners)
     index = KBIndex(entries, vectors, owners, head, encoder.model_name, fp,
                     build_s=time.perf_counter() - started, embedded=embedded)
-    index.save(state_folder)
-    _prune(state_folder, keep=index.fingerprint)
+    if index.trained:
+        index.save(state_folder)
+        _prune(state_folder, keep=index.fingerprint)
     return index
 
 

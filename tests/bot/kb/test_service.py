@@ -78,3 +78,27 @@ def test_requests_during_reloads_always_see_a_whole_snapshot(small_kb: Path, enc
     for worker in workers:
         worker.join()
     assert errors == []
+
+
+def test_an_edit_serves_at_once_then_the_head_is_refined_and_saved(small_kb: Path, encoder, tmp_path: Path) -> None:
+    kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG)
+    assert kb.snapshot.trained
+    write_entry(small_kb, "facilities/towels.md", "Towels", ["do you provide towels", "can I hire a towel", "towel rental"])
+    kb.reload()
+    assert kb.snapshot.trained  # reload() refines before it returns; the watcher does the same in the background
+    assert kb.ask("can I rent a towel?").decision.top.entry.id == "towels"
+    assert kb.ask("I forgot my password").decision.top.entry.id == "reset_password"
+    assert (tmp_path / "state" / f"index-{kb.snapshot.fingerprint}").is_dir()
+
+
+def test_carried_over_head_ranks_new_entries_before_refinement(small_kb: Path, encoder, tmp_path: Path) -> None:
+    from bot.kb.entries import load_entries
+    from bot.kb.index import build_index
+
+    first = build_index(load_entries(small_kb).entries, encoder, tmp_path / "state")
+    write_entry(small_kb, "facilities/towels.md", "Towels", ["do you provide towels", "can I hire a towel", "towel rental"])
+    quick = build_index(load_entries(small_kb).entries, encoder, tmp_path / "state", previous=first)
+    assert not quick.trained and quick.embedded == 1
+    assert quick.rank(encoder.encode(["can I rent a towel?"])[0])[0].entry.id == "towels"
+    assert quick.rank(encoder.encode(["when do you open"])[0])[0].entry.id == "opening_hours"
+    assert quick.refined(tmp_path / "state").trained
