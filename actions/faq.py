@@ -51,7 +51,7 @@ class ActionAnswerFaq(Action):
     @staticmethod
     def _chosen_entry(tracker: Tracker) -> str | None:
         """The entry the customer picked: a button's `kb_entry`, or 'the second one' among those offered."""
-        if tracker.get_intent_of_latest_message() != replies.CHOOSE_INTENT:
+        if (tracker.latest_message.get("intent") or {}).get("name") != replies.CHOOSE_INTENT:
             return None
         picked = next(tracker.get_latest_entity_values("kb_entry"), None)
         if picked:
