@@ -23,11 +23,11 @@ from bot.kb.index import Scored
 
 @dataclass(frozen=True)
 class DecisionConfig:
-    answer_confidence: float = 0.5  # head probability of the top entry
-    answer_margin: float = 0.2  # top probability minus the runner-up's
-    answer_similarity: float = 0.5  # cosine of the top entry's closest question
+    answer_confidence: float = 0.3  # head probability of the top entry
+    answer_margin: float = 0.4  # top probability minus the runner-up's
+    answer_similarity: float = 0.4  # cosine of the top entry's closest question
     clarify_similarity: float = 0.4  # below this for every candidate: fallback
-    clarify_confidence: float = 0.05  # a choice must have at least this probability
+    clarify_confidence: float = 0.1  # a choice must have at least this probability
     max_choices: int = 3
     folder: str = "knowledge_base"
     reload_interval_s: float = 1.0
