@@ -74,6 +74,14 @@ class RunningAssistant:
     def children(self) -> list[int]:
         return child_pids(self.process.pid)
 
+    def server_pids(self) -> dict[str, int]:
+        """{'actions': pid, 'rasa': pid} from the children's command lines."""
+        found = {}
+        for pid in self.children():
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            found["actions" if b"rasa_sdk" in cmdline else "rasa"] = pid
+        return found
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -100,20 +101,21 @@ def test_port_in_use_stops_with_one_line_naming_the_variable(tmp_path) -> None:
     assert f"port {port}" in proc.stderr and "RASA_PORT" in proc.stderr
 
 
-def test_sigterm_stops_both_servers_and_leaves_no_process(tmp_path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_stopping_stops_both_servers_and_leaves_no_process(tmp_path, stop_signal) -> None:
     running = start_assistant(tmp_path)
     children = running.children()
     assert len(children) == 2 and all(alive(pid) for pid in children)
-    assert running.stop() == 0
+    running.process.send_signal(stop_signal)
+    assert running.process.wait(60) == 0
     time.sleep(0.5)
     assert [pid for pid in children if alive(pid)] == []
 
 
 def test_if_one_server_dies_the_other_is_stopped_and_the_exit_code_is_non_zero(tmp_path) -> None:
     running = start_assistant(tmp_path)
-    actions, rasa = running.children()
-    import os
-
+    pids = running.server_pids()
+    actions, rasa = pids["actions"], pids["rasa"]
     os.kill(actions, signal.SIGKILL)
     assert running.process.wait(60) == 1
     time.sleep(0.5)
