@@ -16,7 +16,9 @@ import yaml
 from bot.settings import Settings
 
 # channel name -> (input channel class path, variables that must all be set)
-OPTIONAL_CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {}
+OPTIONAL_CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "telegram": ("channels.telegram.TelegramInput", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")),
+}
 
 
 def enabled_channels(settings: Settings) -> dict[str, dict]:

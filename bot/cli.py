@@ -92,6 +92,36 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_telegram(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+    from bot.telegram_api import make_bot
+
+    env = Settings.from_env().env
+    token, secret = env.get("TELEGRAM_BOT_TOKEN", ""), env.get("TELEGRAM_WEBHOOK_SECRET", "")
+    if not token or (args.telegram_command == "set-webhook" and not secret):
+        raise ConfigError("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (environment or .env) first")
+    bot = make_bot(token, env.get("TELEGRAM_API_BASE") or None)
+
+    async def call() -> bool:
+        if args.telegram_command == "set-webhook":
+            return await bot.set_webhook(url=args.url, secret_token=secret,
+                                         allowed_updates=["message", "edited_message", "callback_query"])
+        return await bot.delete_webhook()
+
+    try:
+        ok = asyncio.run(call())
+    except TelegramError as error:
+        print(f"frontdesk: Telegram refused: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.telegram_command}: {'done' if ok else 'Telegram said no'}")
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="S-Club's customer-service assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
     evaluate.add_argument("--details", help="write one CSV row per query here")
     evaluate.set_defaults(func=_cmd_kb_eval)
+
+    telegram = sub.add_parser("telegram", help="register the Telegram webhook (the server itself never does)")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    set_hook = telegram_sub.add_parser("set-webhook", help="tell Telegram to POST updates to URL with our secret")
+    set_hook.add_argument("--url", required=True, help="https://<public host>/webhooks/telegram/webhook")
+    set_hook.set_defaults(func=_cmd_telegram)
+    telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
     return parser
 
 

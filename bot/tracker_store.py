@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
+
+from bot.store import tune_sqlite
 
 
 def url_to_tracker_store_kwargs(url: str) -> dict[str, Any]:
@@ -44,23 +44,4 @@ class URLTrackerStore(SQLTrackerStore):
         if not url:
             raise ValueError("tracker_store.url is empty: set DATABASE_URL or leave it unset for SQLite")
         super().__init__(domain=domain, event_broker=event_broker, **url_to_tracker_store_kwargs(url), **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            tune_sqlite(self.engine)
-
-
-def tune_sqlite(engine: Engine) -> None:
-    """Write-ahead logging and a busy timeout on every SQLite connection.
-
-    WAL lets the report and agent desk read while the assistant writes, and
-    `synchronous=NORMAL` under WAL syncs at checkpoints instead of on every
-    commit (a commit survives a process crash; a power cut can lose the last
-    few). Measured effect in bench/README.md.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+        tune_sqlite(self.engine)

@@ -1,0 +1,76 @@
+"""Frontdesk's own tables (outbox, inbound de-duplication), in the database at DATABASE_URL.
+
+SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
+PostgreSQL work alike; every process opens its own engine from the URL and
+keeps no state in memory that another instance would need.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+outbox = sa.Table(
+    "frontdesk_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(128), nullable=False),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, sending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float, nullable=False, index=True),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("provider_id", sa.String(128)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+)
+
+inbound = sa.Table(
+    "frontdesk_inbound",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("external_id", sa.String(128), primary_key=True),  # update_id, MessageSid
+    sa.Column("received_at", sa.Float, nullable=False),
+)
+
+
+def tune_sqlite(engine: Engine) -> None:
+    """Write-ahead logging, `synchronous=NORMAL` and a busy timeout on every SQLite connection.
+
+    WAL lets readers (reports, the agent desk) work while the assistant
+    writes; under WAL, NORMAL syncs at checkpoints rather than every commit (a
+    commit survives a process crash; a power cut can lose the last few).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def open_database(url: str) -> Engine:
+    """An engine for `url` with Frontdesk's tables created if missing."""
+    engine = sa.create_engine(url, future=True)
+    tune_sqlite(engine)
+    metadata.create_all(engine)
+    return engine
+
+
+def first_time_seen(engine: Engine, channel: str, external_id: str, now: float) -> bool:
+    """Record an inbound message id; False if it was recorded before (a provider retry)."""
+    try:
+        with engine.begin() as db:
+            db.execute(inbound.insert().values(channel=channel, external_id=external_id, received_at=now))
+        return True
+    except sa.exc.IntegrityError:
+        return False

@@ -1,0 +1,218 @@
+"""Telegram connector: `POST /webhooks/telegram/webhook`, built on python-telegram-bot.
+
+In order: verify (X-Telegram-Bot-Api-Secret-Token, content type, size), parse
+(`Update.de_json`) into our `TelegramTurn`, drop retries (update_id seen
+before), acknowledge with 200 at once, and hand the turn to Rasa in the
+background. Replies go to the persistent outbox and are sent by its worker
+(bot/outbox.py) with retries, so a slow or failing Bot API never blocks the
+webhook and never loses a reply. Start-up makes no network call.
+
+Environment: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_API_BASE
+(optional, for tests), DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import inspect
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from telegram import Update
+
+from bot.errors import ConfigError
+from bot.outbox import Outbox, OutboxWorker
+from bot.settings import Settings
+from bot.store import first_time_seen, open_database
+from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_BODY_BYTES = 256 * 1024
+TEXT_ONLY_REPLY = (
+    "Thanks! I can only read text messages, so I can't open photos, voice notes, stickers or files. "
+    "Could you type your question? If you'd like a person to look at it, just say so."
+)
+CHOOSE_PREFIX = "/choose_entry"
+# Message kinds a customer sends that carry no text we can read: they get TEXT_ONLY_REPLY.
+MEDIA_KINDS = ("photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note",
+               "dice", "location", "contact", "venue", "poll")
+
+
+def encode_callback(payload: str) -> str | None:
+    """Button payload -> Telegram callback_data (at most 64 bytes), or None if it can't fit."""
+    if payload.startswith(CHOOSE_PREFIX + "{"):
+        try:
+            payload = "e:" + json.loads(payload[len(CHOOSE_PREFIX):])["kb_entry"]
+        except (ValueError, KeyError, TypeError):
+            return None
+    return payload if len(payload.encode()) <= CALLBACK_DATA_LIMIT else None
+
+
+def decode_callback(data: str) -> str:
+    if data.startswith("e:"):
+        return f"{CHOOSE_PREFIX}{json.dumps({'kb_entry': data[2:]})}"
+    return data
+
+
+@dataclass(frozen=True)
+class TelegramTurn:
+    """What we take from an Update: who, what they said, and what to acknowledge."""
+
+    update_id: int
+    chat_id: int
+    text: str | None  # None: nothing we can read (photo, voice, sticker, document ...)
+    first_name: str | None
+    callback_query_id: str | None = None
+
+
+def parse_update(data: Any, bot) -> TelegramTurn | None:
+    """Our view of an Update; None for kinds we ignore (reactions, chat members, unknown kinds)."""
+    update = Update.de_json(data, bot)
+    if update is None:
+        return None
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        return TelegramTurn(update.update_id, chat.id if chat else query.from_user.id, decode_callback(query.data or ""),
+                            query.from_user.first_name, callback_query_id=query.id)
+    message = update.message or update.edited_message
+    if message is None or message.chat is None:
+        return None
+    if message.text is None and not any(getattr(message, kind, None) for kind in MEDIA_KINDS):
+        return None  # service messages: pinned, members joining, ...
+    name = message.from_user.first_name if message.from_user else None
+    return TelegramTurn(update.update_id, message.chat.id, message.text, name)
+
+
+class TelegramOutput(OutputChannel):
+    """Writes replies to the outbox (never calls Telegram itself)."""
+
+    def __init__(self, box: Outbox, worker: OutboxWorker, conversation_id: str) -> None:
+        self.box = box
+        self.worker = worker
+        self.conversation_id = conversation_id
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def _enqueue(self, recipient_id: str, payloads: list[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.box.enqueue, CHANNEL, recipient_id, self.conversation_id, payloads)
+        self.worker.wake()
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._enqueue(recipient_id, [{"method": "sendMessage", "text": part} for part in split_text(text)])
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        keyboard = []
+        for button in buttons:
+            data = encode_callback(button.get("payload", ""))
+            if data is None:
+                logger.warning("telegram: button %r has a payload too long for Telegram; left out", button.get("title"))
+                continue
+            keyboard.append({"title": button.get("title", ""), "callback_data": data})
+        parts = split_text(text)
+        payloads = [{"method": "sendMessage", "text": part} for part in parts[:-1]]
+        payloads.append({"method": "sendMessage", "text": parts[-1] if parts else " ", "buttons": keyboard})
+        await self._enqueue(recipient_id, payloads)
+
+
+class TelegramInput(InputChannel):
+    """Telegram webhook input channel (named `telegram`)."""
+
+    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str) -> None:
+        self.secret = secret
+        self.bot = make_bot(token, api_base)
+        self.box = Outbox(open_database(database_url))
+        self.worker = OutboxWorker(self.box, {CHANNEL: TelegramSender(self.bot)})
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
+        settings = Settings.from_env()
+        token, secret = settings.env.get("TELEGRAM_BOT_TOKEN", ""), settings.env.get("TELEGRAM_WEBHOOK_SECRET", "")
+        if not token or not secret:
+            raise ConfigError("the Telegram channel needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
+        return cls(token, secret, settings.env.get("TELEGRAM_API_BASE") or None, settings.database_url)
+
+    def _refuse(self, status: int, reason: str) -> HTTPResponse:
+        logger.info("telegram webhook refused (%s): %s", status, reason)
+        return response.json({"ok": False, "error": reason}, status=status)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @hook.listener("after_server_start")
+        async def start_worker(app, loop) -> None:
+            self.worker.start()
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
+        async def wrong_method(request: Request) -> HTTPResponse:
+            return self._refuse(405, "use POST")
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
+                return self._refuse(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+            if not (request.headers.get("content-type") or "").startswith("application/json"):
+                return self._refuse(415, "Content-Type must be application/json")
+            body = request.body or b""
+            if len(body) > MAX_BODY_BYTES:
+                return self._refuse(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+            try:
+                data = json.loads(body.decode("utf-8"))
+                if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                    raise ValueError("not an Update")
+                turn = parse_update(data, self.bot)
+            except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
+                return self._refuse(400, f"body is not a Telegram Update ({type(error).__name__})")
+            if turn is None:
+                return response.json({"ok": True, "ignored": True})
+            seen_first = await asyncio.to_thread(first_time_seen, self.box.engine, CHANNEL, str(turn.update_id), time.time())
+            if not seen_first:
+                return response.json({"ok": True, "duplicate": True})
+            self.worker.start()
+            task = asyncio.get_running_loop().create_task(self._handle(turn, on_new_message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.json({"ok": True})
+
+        return hook
+
+    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        sender_id = str(turn.chat_id)
+        output = TelegramOutput(self.box, self.worker, conversation_id=sender_id)
+        if turn.callback_query_id:
+            await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
+        if turn.text is None:
+            await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
+            return
+        metadata = {"name": turn.first_name} if turn.first_name else {}
+        try:
+            await on_new_message(UserMessage(turn.text, output, sender_id, input_channel=CHANNEL, metadata=metadata))
+        except Exception:
+            logger.exception("telegram: the assistant failed on update %s (conversation %s)", turn.update_id, sender_id)
+            await output.send_text_message(
+                sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment."
+            )
