@@ -18,6 +18,9 @@ from bot.settings import Settings
 # channel name -> (input channel class path, variables that must all be set)
 OPTIONAL_CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "telegram": ("channels.telegram.TelegramInput", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")),
+    "sms": ("channels.twilio.SmsInput", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_NUMBER", "PUBLIC_BASE_URL")),
+    "whatsapp": ("channels.twilio.WhatsAppInput",
+                 ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER", "PUBLIC_BASE_URL")),
 }
 
 

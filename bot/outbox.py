@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.errors import FrontdeskError
-from bot.store import outbox
+from bot.store import delivery, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,18 @@ class Outbox:
                 status="failed", attempts=message.attempts + 1, last_error=error[:500]))
         logger.error("outbox: message %s to conversation %s on %s failed for good: %s",
                      message.id, message.conversation_id, message.channel, error)
+
+    def record_status(self, provider_id: str, status: str) -> None:
+        """Store a delivery report (e.g. Twilio's status callback) for a message we sent."""
+        with self.engine.begin() as db:
+            db.execute(delivery.delete().where(delivery.c.provider_id == provider_id))
+            db.execute(delivery.insert().values(provider_id=provider_id, status=status, updated_at=time.time()))
+        if status in {"failed", "undelivered"}:
+            logger.warning("outbox: the provider reports message %s as %s", provider_id, status)
+
+    def delivery_status(self, provider_id: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.execute(sa.select(delivery.c.status).where(delivery.c.provider_id == provider_id)).scalar()
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as db:

@@ -7,6 +7,9 @@ keeps no state in memory that another instance would need.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,6 +40,61 @@ inbound = sa.Table(
     sa.Column("external_id", sa.String(128), primary_key=True),  # update_id, MessageSid
     sa.Column("received_at", sa.Float, nullable=False),
 )
+
+
+delivery = sa.Table(
+    "frontdesk_delivery",
+    metadata,
+    sa.Column("provider_id", sa.String(128), primary_key=True),  # Twilio MessageSid of our outbound message
+    sa.Column("status", sa.String(16), nullable=False),  # delivered, failed, undelivered, ...
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+channel_values = sa.Table(
+    "frontdesk_channel_state",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("recipient", sa.String(128), primary_key=True),
+    sa.Column("key", sa.String(32), primary_key=True),  # opted_out, options, media
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+class ChannelState:
+    """Small per-customer values a channel needs across requests and instances
+    (STOP opt-outs, numbered options on offer, media kept for an agent)."""
+
+    def __init__(self, engine: Engine, channel: str) -> None:
+        self.engine = engine
+        self.channel = channel
+
+    def _where(self, recipient: str, key: str):
+        c = channel_values.c
+        return sa.and_(c.channel == self.channel, c.recipient == recipient, c.key == key)
+
+    def get(self, recipient: str, key: str) -> Any:
+        with self.engine.connect() as db:
+            return db.execute(sa.select(channel_values.c.value).where(self._where(recipient, key))).scalar()
+
+    def put(self, recipient: str, key: str, value: Any) -> None:
+        """Set `key` for `recipient`; None removes it."""
+        with self.engine.begin() as db:
+            db.execute(channel_values.delete().where(self._where(recipient, key)))
+            if value is not None:
+                db.execute(channel_values.insert().values(channel=self.channel, recipient=recipient, key=key,
+                                                          value=value, updated_at=time.time()))
+
+    def append(self, recipient: str, key: str, items: list) -> None:
+        with self.engine.begin() as db:
+            current = db.execute(sa.select(channel_values.c.value).where(self._where(recipient, key))).scalar() or []
+            db.execute(channel_values.delete().where(self._where(recipient, key)))
+            db.execute(channel_values.insert().values(channel=self.channel, recipient=recipient, key=key,
+                                                      value=list(current) + list(items), updated_at=time.time()))
+
+
+def channel_state(engine: Engine, channel: str) -> ChannelState:
+    return ChannelState(engine, channel)
 
 
 def tune_sqlite(engine: Engine) -> None:

@@ -1,0 +1,289 @@
+"""Twilio connectors: SMS at `/webhooks/sms/webhook`, WhatsApp at `/webhooks/whatsapp/webhook`.
+
+In order: verify X-Twilio-Signature over PUBLIC_BASE_URL + path (403 if
+missing or wrong, nothing reaches the assistant), parse the form into our
+`TwilioTurn`, record status callbacks, drop retries (MessageSid seen before),
+answer empty TwiML at once, and hand the turn to Rasa in the background.
+Replies go to the persistent outbox; its worker sends them with
+`messages.create_async` and retries (bot/twilio_api.py).
+
+Buttons become numbered options ("1. Cancel your membership"); a reply of
+"1" or the option's words maps back to the button's payload (the options are
+stored in the database, not in memory). SMS keywords: STOP/UNSUBSCRIBE end
+all messages to that number until START; HELP gets S-Club's contact details.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import ConfigError
+from bot.outbox import Outbox, OutboxWorker
+from bot.persona import Persona
+from bot.settings import Settings
+from bot.store import channel_state, first_time_seen, open_database
+from bot.telegram_api import split_text
+from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, signature_is_valid
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+TEXT_ONLY_REPLY = (
+    "Thanks! I can only read text, so I can't open photos, voice notes, files or locations. "
+    "Could you type your question? I've kept what you sent in case a person needs to look at it."
+)
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+START_WORDS = {"start", "unstop", "yes"}
+HELP_WORDS = {"help", "info"}
+DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
+
+
+@dataclass(frozen=True)
+class TwilioTurn:
+    message_sid: str
+    sender: str  # "+316…" or "whatsapp:+316…"
+    text: str
+    profile_name: str | None
+    media: tuple[dict[str, str], ...]  # [{"url", "content_type"}] and/or a location
+    status: str | None = None  # set on status callbacks
+
+
+def parse_form(body: bytes) -> dict[str, list[str]]:
+    """Parse an x-www-form-urlencoded body; ValueError with the reason if it is not one."""
+    if len(body) > MAX_BODY_BYTES:
+        raise OverflowError(f"body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("body is not UTF-8") from None
+    return parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+
+
+def to_turn(fields: dict[str, list[str]]) -> TwilioTurn:
+    """Our view of a Twilio webhook; ValueError when required fields are missing."""
+    one = {k: v[0] for k, v in fields.items()}
+    sid = one.get("MessageSid") or one.get("SmsSid") or ""
+    if not sid:
+        raise ValueError("MessageSid is missing")
+    status = one.get("MessageStatus")
+    if status and status.lower() in DELIVERY_STATUSES and "Body" not in one:
+        return TwilioTurn(sid, one.get("To", ""), "", None, (), status=status.lower())
+    sender = one.get("From", "")
+    if not sender:
+        raise ValueError("From is missing")
+    try:
+        count = int(one.get("NumMedia") or 0)
+    except ValueError:
+        raise ValueError("NumMedia is not a number") from None
+    media = [{"url": one.get(f"MediaUrl{i}", ""), "content_type": one.get(f"MediaContentType{i}", "")} for i in range(min(count, 10))]
+    if one.get("Latitude") and one.get("Longitude"):
+        media.append({"location": f"{one['Latitude']},{one['Longitude']}", "address": one.get("Address", "")})
+    name = (one.get("ProfileName") or "").strip() or None
+    return TwilioTurn(sid, sender, one.get("Body", ""), name, tuple(media))
+
+
+def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    options = "\n".join(f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1))
+    return f"{text}\n\n{options}\nReply with a number."
+
+
+def choice_payload(text: str, options: list[dict[str, str]]) -> str | None:
+    """The payload a reply like '2', '2.' or an option's words points at."""
+    reply = text.strip().lower().rstrip(".")
+    if re.fullmatch(r"\d{1,2}", reply) and 1 <= int(reply) <= len(options):
+        return options[int(reply) - 1]["payload"]
+    for option in options:
+        if reply == option["title"].strip().lower():
+            return option["payload"]
+    return None
+
+
+class TwilioOutput(OutputChannel):
+    """Writes replies to the outbox as Twilio message bodies."""
+
+    def __init__(self, connector: TwilioInput, conversation_id: str) -> None:
+        self.connector = connector
+        self.conversation_id = conversation_id
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.connector.enqueue(recipient_id, self.conversation_id, text)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        options = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
+        await asyncio.to_thread(self.connector.state.put, recipient_id, "options", options)
+        await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons))
+
+
+class TwilioInput(InputChannel):
+    """Shared by SmsInput and WhatsAppInput: one Twilio number, one webhook path."""
+
+    channel = ""
+    number_variable = ""
+    address_prefix = ""
+
+    def __init__(self, settings: Settings, from_number: str) -> None:
+        env = settings.env
+        self.auth_token = env["TWILIO_AUTH_TOKEN"]
+        self.public_url = env["PUBLIC_BASE_URL"].rstrip("/") + f"/webhooks/{self.channel}/webhook"
+        engine = open_database(settings.database_url)
+        self.box = Outbox(engine)
+        self.state = channel_state(engine, self.channel)
+        sender = TwilioSender(env["TWILIO_ACCOUNT_SID"], self.auth_token, self.address_prefix + from_number,
+                              api_base=env.get("TWILIO_API_BASE") or None, status_callback=self.public_url)
+        self.worker = OutboxWorker(self.box, {self.channel: OptOutAware(sender, self.state)})
+        self.persona = Persona.load(settings.assistant_file)
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
+        settings = Settings.from_env()
+        required = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", cls.number_variable)
+        missing = [name for name in required if not settings.env.get(name, "").strip()]
+        if missing:
+            raise ConfigError(f"the {cls.channel} channel needs {', '.join(missing)}")
+        return cls(settings, settings.env[cls.number_variable].strip())
+
+    async def enqueue(self, recipient: str, conversation_id: str, text: str) -> None:
+        parts = split_text(text, TWILIO_BODY_LIMIT)
+        await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, [{"text": p} for p in parts])
+        self.worker.wake()
+
+    def _refuse(self, status: int, reason: str) -> HTTPResponse:
+        logger.info("%s webhook refused (%s): %s", self.channel, status, reason)
+        return response.text(reason + "\n", status=status)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @hook.listener("after_server_start")
+        async def start_worker(app, loop) -> None:
+            self.worker.start()
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
+        async def wrong_method(request: Request) -> HTTPResponse:
+            return self._refuse(405, "use POST")
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
+                return self._refuse(415, "Content-Type must be application/x-www-form-urlencoded")
+            try:
+                fields = parse_form(request.body or b"")
+            except OverflowError as error:
+                return self._refuse(413, str(error))
+            except ValueError as error:
+                return self._refuse(400, f"body is not a form ({error})")
+            url = self.public_url + (f"?{request.query_string}" if request.query_string else "")
+            if not signature_is_valid(self.auth_token, url, fields, request.headers.get("X-Twilio-Signature", "")):
+                return self._refuse(403, "missing or wrong X-Twilio-Signature")
+            try:
+                turn = to_turn(fields)
+            except ValueError as error:
+                return self._refuse(400, str(error))
+            if turn.status is not None:
+                await asyncio.to_thread(self.box.record_status, turn.message_sid, turn.status)
+                return response.text(EMPTY_TWIML, content_type="text/xml")
+            if not await asyncio.to_thread(first_time_seen, self.box.engine, self.channel, turn.message_sid, time.time()):
+                return response.text(EMPTY_TWIML, content_type="text/xml")
+            self.worker.start()
+            task = asyncio.get_running_loop().create_task(self._handle(turn, on_new_message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        return hook
+
+    async def _keyword(self, turn: TwilioTurn) -> bool:
+        """Handle STOP/START/HELP; True when the message was one of them."""
+        word = turn.text.strip().lower()
+        if word in STOP_WORDS:
+            await asyncio.to_thread(self.state.put, turn.sender, "opted_out", True)
+            return True  # Twilio confirms the opt-out to the customer itself
+        if word in START_WORDS and await asyncio.to_thread(self.state.get, turn.sender, "opted_out"):
+            await asyncio.to_thread(self.state.put, turn.sender, "opted_out", None)
+            await self.enqueue(turn.sender, turn.sender, f"You're subscribed again to {self.persona.company} messages. How can I help?")
+            return True
+        if word in HELP_WORDS:
+            contact = self.persona.contact
+            await self.enqueue(turn.sender, turn.sender,
+                               f"{self.persona.company}: ask me anything here, or call {contact.phone} ({contact.team_hours}). "
+                               "Reply STOP to stop messages.")
+            return True
+        return False
+
+    async def _handle(self, turn: TwilioTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        sender_id = turn.sender
+        output = TwilioOutput(self, conversation_id=sender_id)
+        try:
+            if self.channel == "sms" and await self._keyword(turn):
+                return
+            if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
+                return
+            if turn.media and not turn.text.strip():
+                await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
+                await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
+                return
+            text = turn.text
+            options = await asyncio.to_thread(self.state.get, sender_id, "options")
+            if options:
+                text = choice_payload(text, options) or text
+                await asyncio.to_thread(self.state.put, sender_id, "options", None)
+            metadata = {"name": turn.profile_name} if turn.profile_name else {}
+            if turn.media:
+                metadata["media"] = list(turn.media)
+            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.channel, metadata=metadata))
+        except Exception:
+            logger.exception("%s: the assistant failed on %s (conversation %s)", self.channel, turn.message_sid, sender_id)
+            await output.send_text_message(sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment.")
+
+
+class OptOutAware:
+    """Wraps a sender: messages to a number that sent STOP are not sent (marked failed, not retried)."""
+
+    def __init__(self, sender: TwilioSender, state) -> None:
+        self.sender = sender
+        self.state = state
+
+    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        from bot.outbox import PermanentSendError
+
+        if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
+            raise PermanentSendError("the customer opted out (STOP)")
+        return await self.sender.send(recipient, payload)
+
+
+class SmsInput(TwilioInput):
+    channel = "sms"
+    number_variable = "TWILIO_SMS_NUMBER"
+
+
+class WhatsAppInput(TwilioInput):
+    channel = "whatsapp"
+    number_variable = "TWILIO_WHATSAPP_NUMBER"
+    address_prefix = "whatsapp:"
