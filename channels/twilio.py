@@ -35,7 +35,7 @@ from bot.persona import Persona
 from bot.settings import Settings
 from bot.store import channel_state, first_time_seen, open_database
 from bot.telegram_api import split_text
-from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, signature_is_valid
+from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +165,15 @@ class TwilioInput(InputChannel):
         return cls(settings, settings.env[cls.number_variable].strip())
 
     async def enqueue(self, recipient: str, conversation_id: str, text: str) -> None:
-        parts = split_text(text, TWILIO_BODY_LIMIT)
-        await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, [{"text": p} for p in parts])
+        """Store a reply in the outbox, split within Twilio's 1,600 characters; SMS parts carry
+        their encoding and billed segment count (GSM-7: 160/153 per segment, UCS-2: 70/67)."""
+        payloads = []
+        for part in split_text(text, TWILIO_BODY_LIMIT):
+            payload: dict[str, Any] = {"text": part}
+            if self.channel == "sms":
+                payload["encoding"], payload["segments"] = segments(part)
+            payloads.append(payload)
+        await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, payloads)
         self.worker.wake()
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
