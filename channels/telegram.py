@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
+from channels.background import BackgroundTurns
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
@@ -136,7 +137,7 @@ class TelegramInput(InputChannel):
         self.bot = make_bot(token, api_base)
         self.box = Outbox(open_database(database_url))
         self.worker = OutboxWorker(self.box, {CHANNEL: TelegramSender(self.bot)})
-        self._tasks: set[asyncio.Task] = set()
+        self.turns = BackgroundTurns()
 
     @classmethod
     def name(cls) -> str:
@@ -193,9 +194,7 @@ class TelegramInput(InputChannel):
             if not seen_first:
                 return response.json({"ok": True, "duplicate": True})
             self.worker.start()
-            task = asyncio.get_running_loop().create_task(self._handle(turn, on_new_message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.turns.start(self._handle(turn, on_new_message))
             return response.json({"ok": True})
 
         return hook

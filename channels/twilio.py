@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
+from channels.background import BackgroundTurns
 from bot.outbox import Outbox, OutboxWorker
 from bot.persona import Persona
 from bot.settings import Settings
@@ -149,7 +150,7 @@ class TwilioInput(InputChannel):
                               api_base=env.get("TWILIO_API_BASE") or None, status_callback=self.public_url)
         self.worker = OutboxWorker(self.box, {self.channel: OptOutAware(sender, self.state)})
         self.persona = Persona.load(settings.assistant_file)
-        self._tasks: set[asyncio.Task] = set()
+        self.turns = BackgroundTurns()
 
     @classmethod
     def name(cls) -> str:
@@ -219,9 +220,7 @@ class TwilioInput(InputChannel):
             if not await asyncio.to_thread(first_time_seen, self.box.engine, self.channel, turn.message_sid, time.time()):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             self.worker.start()
-            task = asyncio.get_running_loop().create_task(self._handle(turn, on_new_message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.turns.start(self._handle(turn, on_new_message))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return hook

@@ -1,0 +1,38 @@
+"""Handing webhook turns to the assistant after the webhook has been acknowledged.
+
+Providers want a fast answer (Twilio times out at 15 s, Telegram retries);
+the assistant's work for a message (NLU, tracker store, actions) runs on the
+same event loop and partly blocks it. Running at most `limit` turns at once
+keeps the loop free between them, so new webhooks are acknowledged quickly
+even under a burst, while the queued turns wait without using CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable
+
+DEFAULT_CONCURRENCY = 4
+
+
+class BackgroundTurns:
+    def __init__(self, limit: int = DEFAULT_CONCURRENCY) -> None:
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self, turn: Awaitable[None]) -> None:
+        """Run `turn` in the background (keeping a reference so it is not garbage-collected)."""
+        task = asyncio.get_running_loop().create_task(self._bounded(turn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _bounded(self, turn: Awaitable[None]) -> None:
+        if self._semaphore is None:  # created on the server's loop
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await turn
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
