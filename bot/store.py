@@ -116,10 +116,25 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def pooled_engine(url: Any, **kwargs: Any) -> Engine:
+    """An engine whose SQLite file connections are pooled.
+
+    SQLAlchemy 1.4 opens a file-based SQLite database for every statement
+    (NullPool); with our pragmas that cost ~20 ms per insert here, against
+    ~0.4 ms pooled. Other databases get SQLAlchemy's default pool.
+    """
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        kwargs.update(poolclass=sa.pool.QueuePool, pool_size=8, max_overflow=8,
+                      connect_args={"check_same_thread": False})
+    engine = sa.create_engine(url, **kwargs)
+    tune_sqlite(engine)
+    return engine
+
+
 def open_database(url: str) -> Engine:
     """An engine for `url` with Frontdesk's tables created if missing."""
-    engine = sa.create_engine(url, future=True)
-    tune_sqlite(engine)
+    engine = pooled_engine(url, future=True)
     metadata.create_all(engine)
     return engine
 

@@ -13,7 +13,9 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine.url import make_url
 
-from bot.store import tune_sqlite
+from sqlalchemy.orm import sessionmaker
+
+from bot.store import pooled_engine
 
 
 def url_to_tracker_store_kwargs(url: str) -> dict[str, Any]:
@@ -44,4 +46,9 @@ class URLTrackerStore(SQLTrackerStore):
         if not url:
             raise ValueError("tracker_store.url is empty: set DATABASE_URL or leave it unset for SQLite")
         super().__init__(domain=domain, event_broker=event_broker, **url_to_tracker_store_kwargs(url), **kwargs)
-        tune_sqlite(self.engine)
+        if self.engine.dialect.name == "sqlite":
+            # Rasa's engine opens the SQLite file (and would run our pragmas) for every query, on the
+            # event loop; a pooled engine makes a tracker read or write about 20x cheaper here.
+            self.engine.dispose()
+            self.engine = pooled_engine(self.engine.url)
+            self.sessionmaker = sessionmaker(bind=self.engine)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable
 
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
 
 class BackgroundTurns:
