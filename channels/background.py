@@ -10,7 +10,12 @@ even under a burst, while the queued turns wait without using CPU.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable
+import inspect
+from typing import Any, Awaitable, Callable
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
@@ -36,3 +41,25 @@ class BackgroundTurns:
     @property
     def pending(self) -> int:
         return len(self._tasks)
+
+
+def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]) -> Blueprint:
+    """The parts every messaging webhook shares: the outbox worker started with the
+    server, `GET /` health, and 405 for anything but POST on `/webhook`.
+    The connector adds its own `POST /webhook` route to the returned blueprint."""
+    module = inspect.getmodule(connector)
+    hook = Blueprint(f"custom_webhook_{type(connector).__name__}", module.__name__ if module else None)
+
+    @hook.listener("after_server_start")
+    async def start_worker(app, loop) -> None:
+        connector.worker.start()
+
+    @hook.route("/", methods=["GET"])
+    async def health(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
+    async def wrong_method(request: Request) -> HTTPResponse:
+        return refuse(405, "use POST")
+
+    return hook

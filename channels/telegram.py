@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import inspect
 import json
 import logging
 import os
@@ -30,7 +29,7 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns
+from channels.background import BackgroundTurns, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
@@ -156,20 +155,7 @@ class TelegramInput(InputChannel):
         return response.json({"ok": False, "error": reason}, status=status)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        module = inspect.getmodule(self)
-        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
-
-        @hook.listener("after_server_start")
-        async def start_worker(app, loop) -> None:
-            self.worker.start()
-
-        @hook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
-        async def wrong_method(request: Request) -> HTTPResponse:
-            return self._refuse(405, "use POST")
+        hook = webhook_blueprint(self, self._refuse)
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -16,7 +16,6 @@ all messages to that number until START; HELP gets S-Club's contact details.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import time
@@ -30,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns
+from channels.background import BackgroundTurns, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.persona import Persona
 from bot.settings import Settings
@@ -182,20 +181,7 @@ class TwilioInput(InputChannel):
         return response.text(reason + "\n", status=status)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        module = inspect.getmodule(self)
-        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
-
-        @hook.listener("after_server_start")
-        async def start_worker(app, loop) -> None:
-            self.worker.start()
-
-        @hook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
-        async def wrong_method(request: Request) -> HTTPResponse:
-            return self._refuse(405, "use POST")
+        hook = webhook_blueprint(self, self._refuse)
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

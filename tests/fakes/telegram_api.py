@@ -11,8 +11,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.fakes import LoopbackAPI
 
 
 @dataclass
@@ -22,37 +24,15 @@ class Call:
     at: float = field(default_factory=time.time)
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(LoopbackAPI):
     def __init__(self, token: str) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []  # successful calls only
         self.attempts: list[Call] = []  # every request, including the failed ones
         self.faults: list[tuple[int, dict]] = []  # (status, body) answered to the next requests, in order
         self._lock = threading.Lock()
         self._message_id = 1000
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeTelegramAPI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def fail_next(self, count: int, status: int = 500, retry_after: int | None = None) -> None:
         body = {"ok": False, "error_code": status, "description": "Internal Server Error" if status >= 500 else "Too Many Requests"}
@@ -78,7 +58,7 @@ class FakeTelegramAPI:
                 pass
         return params
 
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
         _, bot_token, method = handler.path.split("/", 2)
         params = self._params(handler)
         call = Call(method, params)
@@ -99,9 +79,4 @@ class FakeTelegramAPI:
                 "chat": {"id": int(params["chat_id"]), "type": "private"}}}
         else:
             status, body = 200, {"ok": True, "result": True}
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        self.reply(handler, status, body)

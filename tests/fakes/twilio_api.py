@@ -8,45 +8,24 @@ with form fields To, From, Body, StatusCallback and HTTP basic auth; answers
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
+from tests.fakes import LoopbackAPI
 
-class FakeTwilioAPI:
+
+class FakeTwilioAPI(LoopbackAPI):
     def __init__(self, account_sid: str, auth_token: str) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.messages: list[dict] = []  # accepted messages
         self.attempts: list[dict] = []
         self.faults: list[int] = []
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeTwilioAPI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def fail_next(self, count: int, status: int = 500) -> None:
         with self._lock:
@@ -56,15 +35,7 @@ class FakeTwilioAPI:
         with self._lock:
             return [m for m in self.messages if m["To"] == to]
 
-    def _reply(self, handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
         fields = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         expected_auth = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -72,16 +43,16 @@ class FakeTwilioAPI:
             self.attempts.append(fields)
             fault = self.faults.pop(0) if self.faults else None
         if handler.headers.get("Authorization") != expected_auth:
-            return self._reply(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return self.reply(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
         if handler.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
-            return self._reply(handler, 404, {"code": 20404, "message": "Not found", "status": 404})
+            return self.reply(handler, 404, {"code": 20404, "message": "Not found", "status": 404})
         if fault is not None:
-            return self._reply(handler, fault, {"code": 20000 + fault, "message": "Service unavailable", "status": fault})
+            return self.reply(handler, fault, {"code": 20000 + fault, "message": "Service unavailable", "status": fault})
         sid = "SM" + uuid.uuid4().hex
         message = dict(fields, sid=sid)
         with self._lock:
             self.messages.append(message)
-        self._reply(handler, 201, {
+        self.reply(handler, 201, {
             "sid": sid, "account_sid": self.account_sid, "to": fields.get("To"), "from": fields.get("From"),
             "body": fields.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
             "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), "api_version": "2010-04-01",
