@@ -13,9 +13,12 @@ import asyncio
 import inspect
 from typing import Any, Awaitable, Callable
 
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.privacy import mask_secrets
 
 DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
@@ -63,3 +66,17 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
         return refuse(405, "use POST")
 
     return hook
+
+
+async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
+                            sender_id: str, input_channel: str, metadata: dict[str, Any]) -> None:
+    """Mask card numbers and passwords, warn the customer if there were any, then give the turn to Rasa.
+
+    The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
+    says what was removed.
+    """
+    masked = mask_secrets(text)
+    if masked.found:
+        await output.send_text_message(sender_id, masked.warning)
+        metadata = dict(metadata, masked=list(masked.found))
+    await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from channels.background import hand_to_assistant
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -103,15 +105,7 @@ class RestInput(InputChannel):
                 return _error(str(error), error.status)
             collector = WholeMessageCollector()
             try:
-                await on_new_message(
-                    UserMessage(
-                        message.text,
-                        collector,
-                        message.sender,
-                        input_channel=self.name(),
-                        metadata=message.metadata,
-                    )
-                )
+                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", message.sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)

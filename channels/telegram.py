@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
@@ -195,7 +195,7 @@ class TelegramInput(InputChannel):
             return
         metadata = {"name": turn.first_name} if turn.first_name else {}
         try:
-            await on_new_message(UserMessage(turn.text, output, sender_id, input_channel=CHANNEL, metadata=metadata))
+            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata)
         except Exception:
             logger.exception("telegram: the assistant failed on update %s (conversation %s)", turn.update_id, sender_id)
             await output.send_text_message(

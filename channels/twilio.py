@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.persona import Persona
 from bot.settings import Settings
@@ -249,7 +249,7 @@ class TwilioInput(InputChannel):
             metadata = {"name": turn.profile_name} if turn.profile_name else {}
             if turn.media:
                 metadata["media"] = list(turn.media)
-            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.channel, metadata=metadata))
+            await hand_to_assistant(on_new_message, text, output, sender_id, self.channel, metadata)
         except Exception:
             logger.exception("%s: the assistant failed on %s (conversation %s)", self.channel, turn.message_sid, sender_id)
             await output.send_text_message(sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment.")
