@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
-from channels.background import hand_to_assistant
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from channels.background import hand_to_assistant
 
 logger = logging.getLogger(__name__)
 

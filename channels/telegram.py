@@ -17,7 +17,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -29,11 +28,11 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
 from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
+from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 

@@ -29,13 +29,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 from bot.outbox import Outbox, OutboxWorker
 from bot.persona import Persona
 from bot.settings import Settings
 from bot.store import channel_state, first_time_seen, open_database
 from bot.telegram_api import split_text
 from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
+from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 

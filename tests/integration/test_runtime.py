@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy
 
 from tests.conftest import PROJECT_DIR
-from tests.integration.conftest import alive, free_port, start_assistant
+from tests.integration.conftest import alive, start_assistant
 
 pytestmark = pytest.mark.integration
 

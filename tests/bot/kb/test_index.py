@@ -1,6 +1,5 @@
 """The index with the real MiniLM model and real FAISS."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
