@@ -1,4 +1,4 @@
-"""Frontdesk's own tables (outbox, inbound de-duplication), in the database at DATABASE_URL.
+"""Frontdesk's own tables (outbox, inbound de-duplication, handoffs, surveys, customers), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -58,6 +58,63 @@ channel_values = sa.Table(
     sa.Column("key", sa.String(32), primary_key=True),  # opted_out, options, media
     sa.Column("value", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# --- Conversation records shared by the handoff, feedback, report and CRM features ---
+# Times are Unix seconds (float, UTC). `conversation_id` is Rasa's sender id.
+
+handoffs = sa.Table(
+    "frontdesk_handoffs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # uuid4 hex
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),  # rest, webchat, telegram, sms, whatsapp
+    sa.Column("recipient", sa.String(128)),  # the channel's address for the customer (chat id, phone number)
+    sa.Column("customer_name", sa.String(128)),
+    sa.Column("reason", sa.String(32), nullable=False),  # request, frustration, failures, abuse
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # waiting, claimed, resolved, released
+    sa.Column("agent", sa.String(128)),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("claimed_at", sa.Float),
+    sa.Column("first_agent_reply_at", sa.Float),
+    sa.Column("closed_at", sa.Float),  # resolved or released
+    sa.Column("summary", sa.JSON, nullable=False),  # the context summary (secrets masked)
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+handoff_messages = sa.Table(
+    "frontdesk_handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.String(36), sa.ForeignKey("frontdesk_handoffs.id"), nullable=False, index=True),
+    sa.Column("author", sa.String(16), nullable=False),  # customer, agent, bot, system
+    sa.Column("agent", sa.String(128)),
+    sa.Column("text", sa.Text, nullable=False),  # secrets masked
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+surveys = sa.Table(
+    "frontdesk_surveys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # csat (1-5) or nps (0-10)
+    sa.Column("score", sa.Integer),  # None: asked but skipped
+    sa.Column("comment", sa.Text),  # secrets masked
+    sa.Column("handoff_id", sa.String(36)),  # set when the survey followed a handoff
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+)
+
+customers = sa.Table(
+    "frontdesk_customers",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128)),
+    sa.Column("first_seen_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float, nullable=False),
+    sa.Column("conversations", sa.Integer, nullable=False, default=1),  # sessions started
 )
 
 
