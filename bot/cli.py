@@ -1,4 +1,4 @@
-"""The `frontdesk` command: run, train and chat (later issues add more).
+"""The `frontdesk` command: run, train, chat, knowledge-base tools, the service report, Telegram set-up.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -122,6 +122,23 @@ def _cmd_telegram(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.report import ReportConfig, build_report, resolve_period
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    now = time.time()
+    zone = ReportConfig.from_file(settings.assistant_file).zone
+    period = resolve_period(zone, now, since=args.since, from_date=args.from_date, to_date=args.to_date)
+    report = build_report(settings, period, database_url=args.database_url,
+                          out=Path(args.out) if args.out else None, now=now)
+    print(report.summary)
+    print(f"Written: {report.folder}/report.html, metrics.json, gaps.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="S-Club's customer-service assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
     evaluate.add_argument("--details", help="write one CSV row per query here")
     evaluate.set_defaults(func=_cmd_kb_eval)
+
+    report = sub.add_parser("report", help="write the service report (report.html, metrics.json, gaps.csv) for a period")
+    report.add_argument("--since", help="a period ending now: 7d (the default), 24h, 2w")
+    report.add_argument("--from", dest="from_date", metavar="DATE", help="first day, YYYY-MM-DD, in the report's time zone")
+    report.add_argument("--to", dest="to_date", metavar="DATE", help="last day, included (default: today)")
+    report.add_argument("--out", metavar="DIR", help="write here (default: .state/reports/<time>/ and .state/reports/latest)")
+    report.add_argument("--database-url", help="the tracker store's database (default: DATABASE_URL, else .state/frontdesk.db)")
+    report.set_defaults(func=_cmd_report)
 
     telegram = sub.add_parser("telegram", help="register the Telegram webhook (the server itself never does)")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)

@@ -3,7 +3,8 @@
     FrontdeskError
     ├── ConfigError      a setting is missing or malformed (names the variable)
     ├── SetupError       the machine lacks something (Python, a free port, a venv)
-    └── TrainingError    Rasa could not train or load a model
+    ├── TrainingError    Rasa could not train or load a model
+    └── ReportError      the report cannot read the tracker store or write its files
 
 The CLI prints `str(error)` as one line and exits non-zero; it never shows
 a traceback for these.
@@ -24,3 +25,7 @@ class SetupError(FrontdeskError):
 
 class TrainingError(FrontdeskError):
     """Rasa failed to train or load a model."""
+
+
+class ReportError(FrontdeskError):
+    """The service report cannot read the tracker store or write its files."""

@@ -1,0 +1,127 @@
+"""The report's charts, drawn with matplotlib's Agg backend into base64 PNGs for embedding in HTML."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import numpy as np  # noqa: E402
+
+from bot.report.records import Conversation  # noqa: E402
+
+COLOURS = ["#2f6690", "#d1495b", "#66a182", "#edae49", "#8e6c8a", "#3a7ca5", "#a44a3f"]
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _day_labels(days: list[dict]) -> list[str]:
+    return [d["date"][5:] for d in days]  # MM-DD
+
+
+def _thin_ticks(ax, labels: list[str]) -> None:
+    step = max(1, len(labels) // 14)
+    ax.set_xticks(range(0, len(labels), step))
+    ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
+
+
+def volume_chart(days: list[dict], channels: list[str]) -> str:
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    bottom = np.zeros(len(days))
+    for i, channel in enumerate(channels):
+        counts = np.array([d["by_channel"].get(channel, 0) for d in days], dtype=float)
+        ax.bar(range(len(days)), counts, bottom=bottom, label=channel, color=COLOURS[i % len(COLOURS)])
+        bottom += counts
+    ax.set_title("Conversations per day and channel")
+    ax.set_ylabel("conversations")
+    _thin_ticks(ax, _day_labels(days))
+    if channels:
+        ax.legend(fontsize=8, loc="upper left")
+    return _png(fig)
+
+
+def _histogram(ax, values: list[float], colour: str, label: str) -> None:
+    values = [max(v, 0.01) for v in values]
+    if values:
+        lo, hi = min(values), max(values)
+        bins = np.geomspace(lo, hi * 1.0001, 25) if hi > lo else 10
+        ax.hist(values, bins=bins, color=colour, alpha=0.75, label=f"{label} (n={len(values)})")
+    ax.set_xscale("log")
+
+
+def time_distributions_chart(convs: list[Conversation]) -> str:
+    """First-response times (bot and agent) and resolution times, on log axes, in seconds."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    _histogram(left, [c.first_reply_at - c.started_at for c in convs if c.first_reply_at is not None],
+               COLOURS[0], "bot")
+    _histogram(left, [c.agent_reply_at - c.started_at for c in convs if c.handed_over and c.agent_reply_at is not None],
+               COLOURS[1], "agent")
+    left.set_title("First response time")
+    left.set_xlabel("seconds (log scale)")
+    left.set_ylabel("conversations")
+    if left.get_legend_handles_labels()[0]:
+        left.legend(fontsize=8)
+    _histogram(right, [c.resolved_at - c.started_at for c in convs if c.resolved and not c.handed_over],
+               COLOURS[2], "contained")
+    _histogram(right, [c.resolved_at - c.started_at for c in convs if c.resolved and c.handed_over],
+               COLOURS[1], "handed over")
+    right.set_title("Resolution time")
+    right.set_xlabel("seconds (log scale)")
+    if right.get_legend_handles_labels()[0]:
+        right.legend(fontsize=8)
+    return _png(fig)
+
+
+def feedback_chart(days: list[dict]) -> str:
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = np.arange(len(days))
+    csat = [d["csat_average"] if d["csat_average"] is not None else np.nan for d in days]
+    nps = [d["nps"] if d["nps"] is not None else np.nan for d in days]
+    ax.plot(x, csat, marker="o", color=COLOURS[0], label="CSAT average (1-5)")
+    ax.set_ylim(1, 5)
+    ax.set_ylabel("CSAT")
+    other = ax.twinx()
+    other.plot(x, nps, marker="s", color=COLOURS[3], label="NPS (-100 to 100)")
+    other.set_ylim(-100, 100)
+    other.set_ylabel("NPS")
+    ax.set_title("Customer satisfaction per day")
+    _thin_ticks(ax, _day_labels(days))
+    lines = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="lower left")
+    return _png(fig)
+
+
+def outcome_chart(days: list[dict]) -> str:
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = np.arange(len(days))
+    contained = np.array([d["contained"] for d in days], dtype=float)
+    handed = np.array([d["handed_over"] for d in days], dtype=float)
+    other = np.array([d["conversations"] for d in days], dtype=float) - contained - handed
+    ax.bar(x, contained, color=COLOURS[2], label="contained (resolved by the assistant)")
+    ax.bar(x, handed, bottom=contained, color=COLOURS[1], label="handed to a person")
+    ax.bar(x, other, bottom=contained + handed, color="#bbbbbb", label="neither (open or left)")
+    ax.set_title("Containment and handoff per day")
+    ax.set_ylabel("conversations")
+    _thin_ticks(ax, _day_labels(days))
+    ax.legend(fontsize=8, loc="upper left")
+    return _png(fig)
+
+
+def all_charts(convs: list[Conversation], metrics: dict) -> dict[str, str]:
+    """Chart name -> base64 PNG."""
+    days, channels = metrics["days"], sorted(metrics["channels"])
+    return {
+        "volume": volume_chart(days, channels),
+        "times": time_distributions_chart(convs),
+        "feedback": feedback_chart(days),
+        "outcomes": outcome_chart(days),
+    }

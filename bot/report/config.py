@@ -1,0 +1,118 @@
+"""The report's settings (the `report` section of assistant.yml) and the period it covers.
+
+Days are calendar days in the configured time zone (Europe/London unless
+assistant.yml says otherwise), so a conversation at 00:30 BST on 1 June
+belongs to 1 June even though it is 23:30 UTC on 31 May.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.errors import ConfigError
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_UNIT_S = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    time_zone: str = "Europe/London"
+    # Content gaps: messages closer than this (cosine similarity, average
+    # linkage) share a cluster; a cluster whose centre is at least
+    # `gap_entry_similarity` from an entry's question is suggested as new
+    # questions for that entry.
+    gap_cluster_similarity: float = 0.5
+    gap_entry_similarity: float = 0.6
+    gap_max_messages: int = 2000  # distinct messages clustered at most (the most frequent first)
+
+    @classmethod
+    def from_file(cls, path: Path) -> ReportConfig:
+        try:
+            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("report") or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path}: cannot read the report settings ({error})") from None
+        known = {f.name for f in fields(cls)}
+        unknown = set(section) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown report settings: {', '.join(sorted(unknown))}")
+        try:
+            config = cls(**{k: (str(v) if k == "time_zone" else int(v) if k == "gap_max_messages" else float(v))
+                            for k, v in section.items()})
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{path}: a report setting is not a number ({error})") from None
+        config.zone  # fail now, naming the setting, if the zone is unknown
+        return config
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"report.time_zone={self.time_zone!r} is not a time zone (e.g. Europe/London)") from None
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in Unix seconds, and the zone its days are counted in."""
+
+    start: float
+    end: float
+    zone: ZoneInfo
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, self.zone)
+
+    def day(self, ts: float) -> str:
+        """The calendar day of `ts` in the report's zone, as YYYY-MM-DD."""
+        return self.local(ts).date().isoformat()
+
+    def days(self) -> list[str]:
+        """Every calendar day the period touches, in order."""
+        first, last = self.local(self.start).date(), self.local(max(self.start, self.end - 1e-6)).date()
+        return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+    def describe(self) -> str:
+        fmt = "%Y-%m-%d %H:%M"
+        return f"{self.local(self.start).strftime(fmt)} to {self.local(self.end).strftime(fmt)} ({self.zone.key})"
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _midnight(day: date, zone: ZoneInfo) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
+
+
+def resolve_period(zone: ZoneInfo, now: float, since: str | None = None,
+                   from_date: str | None = None, to_date: str | None = None) -> Period:
+    """The period from the command line: `--since 7d` (also h, w) ends now;
+    `--from DATE [--to DATE]` covers whole local days, `--to` included (default today)."""
+    if since and (from_date or to_date):
+        raise ConfigError("use either --since or --from/--to, not both")
+    if to_date and not from_date:
+        raise ConfigError("--to needs --from")
+    if from_date:
+        first = _parse_date(from_date, "--from")
+        last = _parse_date(to_date, "--to") if to_date else datetime.fromtimestamp(now, zone).date()
+        if last < first:
+            raise ConfigError(f"--to {last} is before --from {first}")
+        return Period(_midnight(first, zone), _midnight(last + timedelta(days=1), zone), zone)
+    match = _SINCE.match(since or "7d")
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(f"--since {since!r} is not a duration (e.g. 7d, 24h, 2w)")
+    return Period(now - int(match.group(1)) * _UNIT_S[match.group(2)], now, zone)
+
+
+def utc_iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,153 @@
+"""report.html (one self-contained page: inline CSS, charts as data: URIs) and the terminal summary."""
+
+from __future__ import annotations
+
+from html import escape
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:980px;color:#222;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f4f6f8}td.text{text-align:left}
+.cards{display:flex;flex-wrap:wrap;gap:.8em}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:9em}
+.card b{display:block;font-size:1.5em}.muted{color:#666}.empty{background:#fff6e0;border:1px solid #e8c66a;padding:1em}
+img{max-width:100%}
+"""
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _table(headers: list[str], rows: list[list[str]], text_columns: tuple[int, ...] = ()) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=text" if i in text_columns else ""}>{cell}</td>' for i, cell in enumerate(row)) + "</tr>"
+        for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _card(label: str, value: str, note: str = "") -> str:
+    return f'<div class=card><span class=muted>{escape(label)}</span><b>{escape(value)}</b><span class=muted>{escape(note)}</span></div>'
+
+
+def _channel_rows(metrics: dict) -> list[list[str]]:
+    rows = []
+    for name, f in [("all channels", metrics["overall"])] + sorted(metrics["channels"].items()):
+        rows.append([
+            escape(name), str(f["conversations"]), duration(f["first_response"]["bot"]["median_s"]),
+            duration(f["first_response"]["agent"]["median_s"]), duration(f["resolution"]["time"]["median_s"]),
+            pct(f["resolution"]["resolved_rate"]), pct(f["containment"]["rate"]), pct(f["handoff"]["rate"]),
+            f'{num(f["csat"]["average"])} ({f["csat"]["responses"]})', f'{num(f["nps"]["score"], 1)} ({f["nps"]["responses"]})',
+        ])
+    return rows
+
+
+def _images(charts: dict[str, str]) -> str:
+    titles = {"volume": "Volume per day and channel", "times": "Response and resolution times",
+              "feedback": "CSAT and NPS over time", "outcomes": "Containment vs handoff"}
+    return "".join(f'<h3>{titles.get(name, name)}</h3><img alt="{escape(titles.get(name, name))}" '
+                   f'src="data:image/png;base64,{data}">' for name, data in charts.items())
+
+
+def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: str) -> str:
+    overall = metrics["overall"]
+    parts = [f"<h1>S-Club service report</h1><p class=muted>{escape(period_text)} &middot; generated "
+             f"{escape(metrics['period']['generated_at'])}</p>"]
+    if metrics["empty"]:
+        parts.append('<p class=empty>No conversations and no survey answers in this period.</p>')
+        return _page(parts)
+    fr, res, ho, kb = overall["first_response"], overall["resolution"], overall["handoff"], overall["knowledge_base"]
+    csat, nps = overall["csat"], overall["nps"]
+    parts.append("<div class=cards>" + "".join([
+        _card("Conversations", str(overall["conversations"]), f'{overall["customers"]} customers'),
+        _card("First response (median)", duration(fr["bot"]["median_s"]), f'p90 {duration(fr["bot"]["p90_s"])}'),
+        _card("Agent first response (median)", duration(fr["agent"]["median_s"]),
+              f'{duration(fr["agent_after_handoff"]["median_s"])} after the handoff'),
+        _card("Resolution time (median)", duration(res["time"]["median_s"]), f'{res["resolved"]} resolved, {res["open"]} open'),
+        _card("Containment", pct(overall["containment"]["rate"]), f'{overall["containment"]["contained"]} resolved by the assistant'),
+        _card("Handoff rate", pct(ho["rate"]), f'{ho["conversations"]} handed over'),
+        _card("CSAT", num(csat["average"]), f'{pct(csat["satisfied_share"])} 4-5; {csat["responses"]} answers, {csat["skipped"]} skipped'),
+        _card("NPS", num(nps["score"], 1), f'{nps["responses"]} answers, {nps["skipped"]} skipped'),
+    ]) + "</div>")
+    parts.append("<h2>By channel</h2>" + _table(
+        ["channel", "conversations", "first response", "agent first response", "resolution", "resolved",
+         "contained", "handed over", "CSAT (n)", "NPS (n)"], _channel_rows(metrics)))
+    parts.append("<h2>Handoffs</h2>" + _table(
+        ["reason", "conversations"], [[escape(r), str(n)] for r, n in ho["reasons"].items()] or [["-", "0"]]))
+    parts.append(f'<p>{ho["handoffs"]} handoffs: ' + ", ".join(f"{n} {s}" for s, n in ho["status"].items())
+                 + f'; {ho["never_claimed"]} never claimed by an agent; '
+                 f'{fr["agent_never_replied"]} handed-over conversations without an agent reply.</p>')
+    parts.append("<h2>Feedback</h2>" + _table(
+        ["survey", "asked", "answers", "skipped", "figure"],
+        [["CSAT (1-5)", str(csat["asked"]), str(csat["responses"]), str(csat["skipped"]),
+          f'average {num(csat["average"])}, {pct(csat["satisfied_share"])} gave 4-5'],
+         ["NPS (0-10)", str(nps["asked"]), str(nps["responses"]), str(nps["skipped"]),
+          f'{num(nps["score"], 1)} ({nps["promoters"]} promoters, {nps["passives"]} passives, {nps["detractors"]} detractors)']]))
+    parts.append("<h2>Knowledge base</h2>" + _table(
+        ["questions", "answered", "clarified", "fell back"],
+        [[str(kb["decisions"]), f'{kb["answer"]} ({pct(kb["answer_rate"])})', f'{kb["clarify"]} ({pct(kb["clarification_rate"])})',
+          f'{kb["fallback"]} ({pct(kb["fallback_rate"])})']]))
+    parts.append("<h3>Top answered entries</h3>" + _table(
+        ["entry", "title", "answers"],
+        [[escape(t["entry"]), escape(t["title"] or ""), str(t["answers"])] for t in metrics["top_answered"]] or [["-", "", "0"]],
+        text_columns=(1,)))
+    parts.append("<h2>Charts</h2>" + _images(charts))
+    parts.append(_gaps_html(gaps))
+    return _page(parts)
+
+
+def _gaps_html(gaps: dict) -> str:
+    head = "<h2>Content gaps</h2>"
+    if gaps.get("error"):
+        return head + f"<p class=empty>Content gaps could not be computed: {escape(gaps['error'])}</p>"
+    if not gaps.get("clusters"):
+        return head + "<p>Every question in this period was answered.</p>"
+    note = (f'<p>{gaps["messages"]} customer messages fell back or needed clarification '
+            f'({gaps["distinct"]} distinct), in {len(gaps["clusters"])} groups.')
+    if gaps["left_out_messages"]:
+        note += f' {gaps["left_out_messages"]} rarer messages were left out to keep the report fast.'
+    rows = [[str(c["size"]), f'{c["fallback"]} / {c["clarify"]}', "<br>".join(escape(s) for s in c["samples"]),
+             escape(c["suggestion"]), num(c["similarity"])] for c in gaps["clusters"]]
+    return head + note + "</p>" + _table(["messages", "fell back / clarified", "how customers asked", "suggestion",
+                                          "similarity"], rows, text_columns=(2, 3))
+
+
+def _page(parts: list[str]) -> str:
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>S-Club service report</title>"
+            f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
+
+
+def summary_table(metrics: dict, gaps: dict, period_text: str) -> str:
+    """A few lines for the terminal."""
+    lines = [f"Service report {period_text}"]
+    if metrics["empty"]:
+        lines.append("No conversations and no survey answers in this period.")
+        return "\n".join(lines)
+    header = f"{'channel':<12}{'convs':>7}{'1st reply':>11}{'resolved':>10}{'contained':>11}{'handoff':>9}{'CSAT':>7}{'NPS':>7}"
+    lines.append(header)
+    for name, f in [("all", metrics["overall"])] + sorted(metrics["channels"].items()):
+        lines.append(f"{name:<12}{f['conversations']:>7}{duration(f['first_response']['bot']['median_s']):>11}"
+                     f"{pct(f['resolution']['resolved_rate']):>10}{pct(f['containment']['rate']):>11}"
+                     f"{pct(f['handoff']['rate']):>9}{num(f['csat']['average']):>7}{num(f['nps']['score'], 0):>7}")
+    if gaps.get("error"):
+        lines.append(f"Content gaps: not computed ({gaps['error']})")
+    else:
+        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages")
+    return "\n".join(lines)
