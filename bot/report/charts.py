@@ -49,35 +49,35 @@ def volume_chart(days: list[dict], channels: list[str]) -> str:
     return _png(fig)
 
 
-def _histogram(ax, values: list[float], colour: str, label: str) -> None:
-    values = [max(v, 0.01) for v in values]
-    if values:
-        lo, hi = min(values), max(values)
-        bins = np.geomspace(lo, hi * 1.0001, 25) if hi > lo else 10
-        ax.hist(values, bins=bins, color=colour, alpha=0.75, label=f"{label} (n={len(values)})")
+def _histograms(ax, series: list[tuple[list[float], str, str]], title: str) -> None:
+    """Overlaid histograms of durations (seconds) on shared log-spaced bins."""
+    everything = [max(v, 0.01) for values, _, _ in series for v in values]
+    if everything:
+        lo, hi = min(everything), max(everything)
+        bins = np.geomspace(lo / 1.2, hi * 1.2, 25)
+        for values, colour, label in series:
+            if values:
+                ax.hist([max(v, 0.01) for v in values], bins=bins, color=colour, alpha=0.75, label=f"{label} (n={len(values)})")
+        ax.legend(fontsize=8)
     ax.set_xscale("log")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
+    ax.set_xlabel("seconds (log scale)")
 
 
 def time_distributions_chart(convs: list[Conversation]) -> str:
     """First-response times (bot and agent) and resolution times, on log axes, in seconds."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
-    _histogram(left, [c.first_reply_at - c.started_at for c in convs if c.first_reply_at is not None],
-               COLOURS[0], "bot")
-    _histogram(left, [c.agent_reply_at - c.started_at for c in convs if c.handed_over and c.agent_reply_at is not None],
-               COLOURS[1], "agent")
-    left.set_title("First response time")
-    left.set_xlabel("seconds (log scale)")
+    _histograms(left, [
+        ([c.first_reply_at - c.started_at for c in convs if c.first_reply_at is not None], COLOURS[0], "bot"),
+        ([c.agent_reply_at - c.started_at for c in convs if c.handed_over and c.agent_reply_at is not None],
+         COLOURS[1], "agent"),
+    ], "First response time")
     left.set_ylabel("conversations")
-    if left.get_legend_handles_labels()[0]:
-        left.legend(fontsize=8)
-    _histogram(right, [c.resolved_at - c.started_at for c in convs if c.resolved and not c.handed_over],
-               COLOURS[2], "contained")
-    _histogram(right, [c.resolved_at - c.started_at for c in convs if c.resolved and c.handed_over],
-               COLOURS[1], "handed over")
-    right.set_title("Resolution time")
-    right.set_xlabel("seconds (log scale)")
-    if right.get_legend_handles_labels()[0]:
-        right.legend(fontsize=8)
+    _histograms(right, [
+        ([c.resolved_at - c.started_at for c in convs if c.resolved and not c.handed_over], COLOURS[2], "contained"),
+        ([c.resolved_at - c.started_at for c in convs if c.resolved and c.handed_over], COLOURS[1], "handed over"),
+    ], "Resolution time")
     return _png(fig)
 
 

@@ -7,8 +7,9 @@ threshold, which is deterministic. Identical messages (ignoring case and
 spacing) are embedded once and weigh by their count. To stay in time, at
 most `gap_max_messages` distinct messages are clustered, the most frequent
 first; the report says when others were left out. Each cluster's centre is
-compared with every question of the knowledge base: close enough, and the
-suggestion is to add the phrasings to that entry; otherwise no entry covers it.
+ranked against the knowledge base as a question would be: when the top
+entry's closest question is similar enough, the suggestion is to add the
+phrasings to that entry; otherwise no entry covers it.
 """
 
 from __future__ import annotations
@@ -109,12 +110,16 @@ def find_gaps(messages: list[GapMessage], encoder: Encoder | None, kb: KBIndex |
 
 
 def _nearest_entry(kb: KBIndex | None, centre: np.ndarray) -> tuple[str | None, str | None, float | None]:
-    """The entry owning the question nearest `centre`, its title and that cosine similarity."""
-    if kb is None or not len(kb.owners):
+    """The entry the assistant's own ranking puts first for `centre`, its title, and its closest question's cosine.
+
+    The ranking (the knowledge base's classifier head) rather than the single
+    nearest question: one stray question ("can I park there while I swim")
+    would otherwise pull a swimming cluster to the parking entry.
+    """
+    if kb is None or not len(kb.entries):
         return None, None, None
-    sims, rows = kb.faiss.search(centre.reshape(1, -1).astype(np.float32), 1)
-    entry = kb.entries[int(kb.owners[rows[0][0]])]
-    return entry.id, entry.title, round(float(sims[0][0]), 4)
+    top = kb.rank(centre.astype(np.float32), limit=1)[0]
+    return top.entry.id, top.entry.title, round(top.similarity, 4)
 
 
 def write_csv(path: Path, gaps: dict) -> None:
