@@ -45,7 +45,7 @@ def volume_chart(days: list[dict], channels: list[str]) -> str:
     ax.set_ylabel("conversations")
     _thin_ticks(ax, _day_labels(days))
     if channels:
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="best")
     return _png(fig)
 
 
@@ -112,7 +112,7 @@ def outcome_chart(days: list[dict]) -> str:
     ax.set_title("Containment and handoff per day")
     ax.set_ylabel("conversations")
     _thin_ticks(ax, _day_labels(days))
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="best")
     return _png(fig)
 
 
