@@ -40,6 +40,7 @@ events = sa.Table(
 
 SESSION_START_ACTION = "action_session_start"
 RESOLVING_SLOTS = {"answer_helped": "answer_helped", "conversation_closed": "closed"}
+SLOTS_READ = ("kb_decision", "kb_answered", "handoff_id", *RESOLVING_SLOTS)
 
 
 @dataclass
@@ -158,8 +159,8 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
         elif not spoke:
             continue
         elif kind == "bot":
-            metadata = json.loads(row.data or "{}").get("metadata") or {}
-            if metadata.get("agent"):
+            data = row.data or ""
+            if '"agent"' in data and (json.loads(data).get("metadata") or {}).get("agent"):
                 if conv.agent_reply_at is None:
                     conv.agent_reply_at = row.timestamp
             elif conv.first_reply_at is None:
@@ -268,10 +269,15 @@ class RecordReader:
             return db.execute(query).first() is not None
 
     def _sender_rows(self, since: float) -> Iterator[tuple[str, list[Any]]]:
-        """(sender, its events since `since` in id order), streamed in batches."""
+        """(sender, its events since `since` that the report reads, in id order), streamed in batches."""
         c = events.c
+        wanted = sa.or_(  # Rasa writes the action's or the slot's name in `action_name`
+            c.type_name.in_(("user", "bot", "session_started", "pause")),
+            sa.and_(c.type_name == "action", c.action_name == SESSION_START_ACTION),
+            sa.and_(c.type_name == "slot", c.action_name.in_(SLOTS_READ)),
+        )
         query = (sa.select(c.sender_id, c.type_name, c.timestamp, c.action_name, c.data)
-                 .where(c.timestamp >= since).order_by(c.sender_id, c.id))
+                 .where(c.timestamp >= since, wanted).order_by(c.sender_id, c.id))
         with self.engine.connect() as db:
             result = db.execution_options(stream_results=True).execute(query)
             sender, rows = None, []

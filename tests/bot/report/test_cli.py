@@ -102,3 +102,16 @@ def test_bad_period_options_are_one_line(tmp_path: Path) -> None:
                           (["--since", "7d", "--from", "2026-06-01"], "either --since or --from/--to")]:
         result = frontdesk(*args, state_dir=tmp_path)
         assert result.returncode == 1 and result.stderr.count("\n") == 1 and message in result.stderr, args
+
+
+def test_latest_report_is_none_before_any_report_and_follows_each_new_one(tmp_path: Path) -> None:
+    from bot.report.build import _new_folder, _point_latest
+
+    assert latest_report(tmp_path) is None
+    for now in (1780272000.0, 1780272000.0):  # the same second twice: two folders
+        folder = _new_folder(tmp_path / "reports", now)
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text(folder.name)
+        _point_latest(folder)
+        assert latest_report(tmp_path) == (folder / "report.html").resolve()
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["20260601T000000Z", "20260601T000000Z-2", "latest"]
