@@ -10,7 +10,8 @@ writes them. Before timing, one conversation is saved through the real
 tracker store (bot.tracker_store.URLTrackerStore) and its rows are compared
 with the generator's rows for the same events: same columns, same type,
 intent and action names, same JSON keys. Prints one JSON line per run and a
-summary with the median and the load average.
+summary with the median wall and CPU time and the load average (the machine
+is shared: CPU seconds say what the report costs, wall seconds what it took).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -231,24 +233,30 @@ def main() -> int:
                OMP_NUM_THREADS="1", FRONTDESK_STATE_DIR=str(folder / "state"))
     command = [sys.executable, "-m", "bot.cli", "report", "--from", "2026-06-01", "--to", "2026-06-08",
                "--database-url", url]
-    times = []
+    times, cpus = [], []
     for run in range(args.runs):
         load = os.getloadavg()[0]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         result = subprocess.run(command + ["--out", str(folder / f"out-{run}")], env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - began
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         if result.returncode:
             print(result.stderr, file=sys.stderr)
             return 1
         times.append(elapsed)
+        cpus.append(cpu)
         metrics = json.loads((folder / f"out-{run}" / "metrics.json").read_text())
-        print(json.dumps({"run": run + 1, "seconds": round(elapsed, 1), "load_1min_before": round(load, 2),
+        print(json.dumps({"run": run + 1, "seconds": round(elapsed, 1), "cpu_seconds": round(cpu, 1),
+                          "load_1min_before": round(load, 2),
                           "conversations": metrics["overall"]["conversations"],
                           "gap_messages": metrics["gaps"]["messages"], "gap_distinct": metrics["gaps"]["distinct"],
                           "clustered_distinct": metrics["gaps"]["clustered_distinct"],
                           "gap_clusters": len(metrics["gaps"]["clusters"])}))
     print(result.stdout)
-    print(json.dumps({"median_s": round(statistics.median(times), 1), "runs": len(times),
+    print(json.dumps({"median_s": round(statistics.median(times), 1), "median_cpu_s": round(statistics.median(cpus), 1),
+                      "runs": len(times),
                       "load_1min_after": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "folder": str(folder)}))
     return 0
 

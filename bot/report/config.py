@@ -30,7 +30,7 @@ class ReportConfig:
     # questions for that entry.
     gap_cluster_similarity: float = 0.5
     gap_entry_similarity: float = 0.6
-    gap_max_messages: int = 2000  # distinct messages clustered at most (the most frequent first)
+    gap_max_messages: int = 1000  # distinct messages clustered at most (the most frequent first)
 
     @classmethod
     def from_file(cls, path: Path) -> ReportConfig:

@@ -206,14 +206,15 @@ class RecordReader:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.shown_url = repr(sa.engine.make_url(url))  # password hidden
+        self.shown_url = "the database"
         self.engine = self._open(url)
 
     def _open(self, url: str) -> Engine:
         try:
             parsed = sa.engine.make_url(url)
         except sa.exc.ArgumentError:
-            raise ReportError(f"cannot read the tracker store: {url!r} is not a database URL") from None
+            raise ReportError("cannot read the tracker store: the database URL is malformed (e.g. sqlite:///path/frontdesk.db)") from None
+        self.shown_url = repr(parsed)  # password hidden
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database or ""
             if not path or path == ":memory:" or not Path(path).is_file():

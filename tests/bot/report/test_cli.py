@@ -96,8 +96,9 @@ def test_a_database_it_cannot_read_gives_one_line_and_exit_1(make_db, message: s
     assert not (tmp_path / "out").exists()
 
 
-def test_bad_period_options_are_one_line(tmp_path: Path) -> None:
+def test_bad_options_are_one_line(tmp_path: Path) -> None:
     for args, message in [(["--since", "soon"], "--since 'soon' is not a duration"),
+                          (["--database-url", "postgres//u:secret@db"], "the database URL is malformed"),
                           (["--from", "2026-13-01"], "--from '2026-13-01' is not a date"),
                           (["--since", "7d", "--from", "2026-06-01"], "either --since or --from/--to")]:
         result = frontdesk(*args, state_dir=tmp_path)
