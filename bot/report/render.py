@@ -15,6 +15,16 @@ img{max-width:100%}
 """
 
 
+DEFINITIONS = (
+    "A conversation is a chat session in which the customer wrote; it counts on the day (in the report's time zone) "
+    "of the customer's first message. First response: that message to the assistant's first reply; for conversations "
+    "handed to a person, also to the agent's first reply. Resolved: the customer said an answer helped, the "
+    "conversation was closed, or the agent resolved it. Contained: resolved without a person. CSAT: average of 1-5 "
+    "answers and share of 4-5. NPS: % of 9-10 answers minus % of 0-6 answers. Skipped survey questions are shown "
+    "but are not answers. Knowledge-base rates are per question the knowledge base decided on."
+)
+
+
 def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
@@ -110,6 +120,7 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
         text_columns=(1,)))
     parts.append("<h2>Charts</h2>" + _images(charts))
     parts.append(_gaps_html(gaps))
+    parts.append(f"<h2>How these are counted</h2><p class=muted>{escape(DEFINITIONS)}</p>")
     return _page(parts)
 
 
@@ -149,5 +160,6 @@ def summary_table(metrics: dict, gaps: dict, period_text: str) -> str:
     if gaps.get("error"):
         lines.append(f"Content gaps: not computed ({gaps['error']})")
     else:
-        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages")
+        left_out = f", {gaps['left_out_messages']} rare ones left out" if gaps.get("left_out_messages") else ""
+        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages{left_out}")
     return "\n".join(lines)
