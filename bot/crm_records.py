@@ -120,12 +120,12 @@ def split(sender: str, events: list[Event], resolved_at: list[float], now: float
     for event in events:
         if current is not None:
             last = current.events[-1]
-            if event.type == "action" and event.data.get("name") == "action_session_start":
+            if event.ts - last.ts > idle_s:
+                end("idle")
+            elif event.type == "action" and event.data.get("name") == "action_session_start":
                 end("new_session")
             elif event.type == "session_started" and current.customer_spoke:
                 end("new_session")
-            elif event.ts - last.ts > idle_s:
-                end("idle")
             elif current.closed_at is not None and event.type == "user":
                 end("closed")
             elif any(current.events[0].ts <= t < event.ts and t >= last.ts for t in resolved_at) and current.customer_spoke:

@@ -75,6 +75,7 @@ class FakeHubSpotAPI(LoopbackAPI):
         self.associations: dict[str, dict[str, list[tuple[str, int]]]] = {kind: {} for kind in PROPERTIES}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.lost_creates: list[str] = []
         self._lock = threading.Lock()
         self._next_id = 1000
 
@@ -83,9 +84,14 @@ class FakeHubSpotAPI(LoopbackAPI):
         with self._lock:
             self.faults.extend([Fault(status, retry_after, after_write)] * count)
 
+    def lose_answer_of_next_create(self, kind: str) -> None:
+        """The next create of `kind` is done, but answered 502 (the answer lost on the way back)."""
+        with self._lock:
+            self.lost_creates.append(kind)
+
     def contacts(self) -> list[dict]:
         with self._lock:
-            return [dict(o["properties"], id=o["id"]) for o in self.objects["contacts"].values()]
+            return [dict(o["properties"], id=oid) for oid, o in self.objects["contacts"].items()]
 
     def notes_of(self, contact_id: str) -> list[dict]:
         return self._of("notes", contact_id)
@@ -95,7 +101,7 @@ class FakeHubSpotAPI(LoopbackAPI):
 
     def _of(self, kind: str, contact_id: str) -> list[dict]:
         with self._lock:
-            return [dict(o["properties"], id=o["id"]) for oid, o in self.objects[kind].items()
+            return [dict(o["properties"], id=oid) for oid, o in self.objects[kind].items()
                     if any(to == contact_id for to, _ in self.associations[kind].get(oid, []))]
 
     def count(self, kind: str) -> int:
@@ -113,6 +119,10 @@ class FakeHubSpotAPI(LoopbackAPI):
         with self._lock:
             self.requests.append(request)
             fault = self.faults.pop(0) if self.faults else None
+            path = handler.path.split("?")[0]
+            if fault is None and handler.command == "POST" and path.removeprefix("/crm/v3/objects/") in self.lost_creates:
+                self.lost_creates.remove(path.removeprefix("/crm/v3/objects/"))
+                fault = Fault(502, after_write=True)
             if handler.headers.get("Authorization") != f"Bearer {self.token}":
                 status, answer = 401, self._error("Authentication credentials not found.", "INVALID_AUTHENTICATION")
             elif fault is not None and not fault.after_write:
