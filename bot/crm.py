@@ -28,7 +28,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from bot.crm_records import (PHONE_CHANNELS, build_record, load_events, note_html, resolved_times,
+from bot.crm_records import (PHONE_CHANNELS, build_record, load_events, max_event_id, note_html, resolved_times,
                              senders_active_since, split, summary_text)
 from bot.errors import ConfigError
 from bot.hubspot_api import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
@@ -38,7 +38,10 @@ from bot.store import channel_state, crm_sync, handoffs, outbox
 logger = logging.getLogger(__name__)
 
 CHANNEL = "hubspot"
-WATERMARK = ("scanner", "scanned_until")  # frontdesk_channel_state (channel `hubspot`): where the last scan got to
+# frontdesk_channel_state (channel `hubspot`): when the last scan ran, and [time, largest event id] pairs
+WATERMARK = ("scanner", "scanned_until")
+CHECKPOINTS = ("scanner", "event_id_checkpoints")
+CHECKPOINT_EVERY_S = 30.0
 SCAN_MARGIN_S = 120.0
 
 
@@ -110,8 +113,14 @@ class Ledger:
             with self.engine.begin() as db:
                 db.execute(crm_sync.update().where(crm_sync.c.key == key).values(updated_at=now, **values))
 
-    def queued(self, key: str, kind: str, conversation_id: str, outbox_id: int) -> None:
-        self._upsert(key, kind, conversation_id, outbox_id=outbox_id)
+    def queued(self, key: str, kind: str, conversation_id: str, outbox_id: int, last_event_id: int | None) -> None:
+        self._upsert(key, kind, conversation_id, outbox_id=outbox_id, last_event_id=last_event_id)
+
+    def last_noted_event(self, conversation_id: str) -> int | None:
+        """The last event id of this sender's latest conversation queued for a note."""
+        with self.engine.connect() as db:
+            return db.execute(sa.select(sa.func.max(crm_sync.c.last_event_id)).where(
+                crm_sync.c.conversation_id == conversation_id, crm_sync.c.kind == "note")).scalar()
 
     def attempted(self, key: str, kind: str, conversation_id: str) -> None:
         self._upsert(key, kind, conversation_id, attempted_at=time.time())
@@ -260,7 +269,10 @@ class Scanner:
             if status == "resolved":
                 jobs.append({"kind": "ticket_closed", "key": f"ticket_closed:{handoff_id}", "conversation_id": sender,
                              "handoff_id": handoff_id})
-        segments = split(sender, load_events(self.engine, sender), resolved_times(self.engine, sender), now,
+        # conversations before the last one noted are all ended and noted: read only what follows it
+        noted_up_to = self.ledger.last_noted_event(sender)
+        events = load_events(self.engine, sender, first_id=noted_up_to + 1 if noted_up_to else None)
+        segments = split(sender, events, resolved_times(self.engine, sender), now,
                          self.config.idle_timeout_s, self.config.close_grace_s)
         for segment in segments:
             if segment.end_reason and segment.customer_spoke:
@@ -269,12 +281,21 @@ class Scanner:
         return jobs
 
     def scan(self, now: float | None = None) -> int:
-        """Queue every job not queued before; return how many were queued."""
+        """Queue every job not queued before; return how many were queued.
+
+        Only senders with events after the previous scan's reach are read: those
+        whose event id is above a checkpoint (the largest event id at an earlier
+        scan) taken before `last scan - idle timeout - margin`. Event ids are
+        Rasa's primary key, so this is a range read, not a scan of the history.
+        """
         now = time.time() if now is None else now
+        top_id = max_event_id(self.engine)
         mark = self.state.get(*WATERMARK)
+        checkpoints = self.state.get(*CHECKPOINTS) or []
         since = float(mark) - self.config.idle_timeout_s - SCAN_MARGIN_S if mark else 0.0
+        after_id = max((cid for at, cid in checkpoints if at <= since), default=0) if mark else 0
         queued = 0
-        for sender in sorted(senders_active_since(self.engine, since)):
+        for sender in sorted(senders_active_since(self.engine, since, after_id)):
             jobs = self.jobs_for(sender, now)
             known = self.ledger.known([job["key"] for job in jobs])
             for job in jobs:
@@ -282,6 +303,11 @@ class Scanner:
                     self._queue(job)
                     queued += 1
         queued += self.requeue_failed(now)
+        if not checkpoints or now - checkpoints[-1][0] >= CHECKPOINT_EVERY_S:
+            checkpoints.append([now, top_id])
+        reach = now - self.config.idle_timeout_s - SCAN_MARGIN_S  # the next scan's `since` is at least this
+        older = [c for c in checkpoints if c[0] <= reach]
+        self.state.put(*CHECKPOINTS, older[-1:] + [c for c in checkpoints if c[0] > reach])
         self.state.put(*WATERMARK, now)
         return queued
 
@@ -289,7 +315,7 @@ class Scanner:
         sender = job["conversation_id"]
         # recipient "hubspot:<conversation>": one job per customer at a time, in order, apart from chat messages
         [outbox_id] = self.box.enqueue(CHANNEL, f"{CHANNEL}:{sender}", sender, [job])
-        self.ledger.queued(job["key"], job["kind"], sender, outbox_id)
+        self.ledger.queued(job["key"], job["kind"], sender, outbox_id, job.get("last_id"))
 
     def requeue_failed(self, now: float) -> int:
         """Queue again the jobs whose retries ran out a while ago (a long outage, a fixed setting)."""

@@ -85,12 +85,21 @@ def load_events(engine: Engine, sender: str, first_id: int | None = None, last_i
         return []  # no `events` table yet
 
 
-def senders_active_since(engine: Engine, since: float) -> set[str]:
-    """Senders with tracker events or handoff changes after `since`."""
+def max_event_id(engine: Engine) -> int:
+    try:
+        with engine.connect() as db:
+            return int(db.execute(sa.select(sa.func.max(EVENTS.c.id))).scalar() or 0)
+    except sa.exc.OperationalError:
+        return 0
+
+
+def senders_active_since(engine: Engine, since: float, after_id: int = 0) -> set[str]:
+    """Senders with tracker events after `since` (looking only at event ids above `after_id`) or handoff changes."""
     found: set[str] = set()
     with engine.connect() as db:
         try:
-            found.update(db.execute(sa.select(EVENTS.c.sender_id).where(EVENTS.c.timestamp > since).distinct()).scalars())
+            found.update(db.execute(sa.select(EVENTS.c.sender_id).where(
+                EVENTS.c.id > after_id, EVENTS.c.timestamp > since).distinct()).scalars())
         except sa.exc.OperationalError:
             pass
         found.update(db.execute(sa.select(handoffs.c.conversation_id).where(handoffs.c.updated_at > since).distinct()).scalars())

@@ -130,6 +130,7 @@ crm_sync = sa.Table(
     sa.Column("hubspot_id", sa.String(64)),  # the contact, note or ticket id HubSpot gave back
     sa.Column("outbox_id", sa.Integer),  # the frontdesk_outbox job (channel `hubspot`) doing it
     sa.Column("attempted_at", sa.Float),  # a create was sent whose answer may have been lost
+    sa.Column("last_event_id", sa.Integer),  # notes: the conversation's last tracker event id
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )

@@ -11,7 +11,7 @@ import pytest
 from rasa.shared.core.events import SlotSet
 
 from bot import outbox as outbox_module
-from bot.crm import WATERMARK, CrmConfig
+from bot.crm import CHECKPOINTS, WATERMARK, CrmConfig
 from bot.outbox import MAX_ATTEMPTS
 from bot.store import channel_state
 from tests.bot.crm_world import FAST, TOKEN, World, agent_says, answered, closed, sync_until_settled
@@ -195,7 +195,8 @@ def test_a_re_run_creates_nothing_new(world: World, hubspot: FakeHubSpotAPI) -> 
     assert before == {"contacts": 1, "notes": 1, "tickets": 1}
     writes = len([r for r in hubspot.requests if r.method in ("POST", "PATCH") and not r.path.endswith("/search")])
 
-    channel_state(world.engine, "hubspot").put(*WATERMARK, None)  # forget how far the scans got
+    for key in (WATERMARK, CHECKPOINTS):  # forget how far the scans got
+        channel_state(world.engine, "hubspot").put(*key, None)
     run(world, hubspot)
     run(world, hubspot, instances=2)
 
