@@ -12,7 +12,7 @@ from rasa.shared.core.events import SlotSet
 
 from bot import outbox as outbox_module
 from bot.crm import CHECKPOINTS, WATERMARK, CrmConfig
-from bot.outbox import MAX_ATTEMPTS
+from bot.outbox import MAX_ATTEMPTS, Outbox
 from bot.store import channel_state
 from tests.bot.crm_world import FAST, TOKEN, World, agent_says, answered, closed, sync_until_settled
 from tests.fakes.hubspot_api import FakeHubSpotAPI
@@ -210,3 +210,24 @@ def test_two_instances_at_once_write_each_thing_once(world: World, hubspot: Fake
     run(world, hubspot, instances=2)
 
     assert len(hubspot.contacts()) == 4 and hubspot.count("notes") == 4
+
+
+def test_a_job_queued_twice_writes_once(world: World, hubspot: FakeHubSpotAPI) -> None:
+    # two scanners that both saw the conversation before either recorded it queue it twice
+    asyncio.run(telegram_question(world))
+    run(world, hubspot)
+    [[job]] = [[r.payload] for r in _hubspot_jobs(world)]
+    Outbox(world.engine).enqueue("hubspot", "hubspot:5550001", "5550001", [job])
+    run(world, hubspot)
+
+    assert world.hubspot_jobs() == {"sent": 2}
+    assert len(hubspot.contacts()) == 1 and hubspot.count("notes") == 1 and creates(hubspot, "notes") == 1
+
+
+def _hubspot_jobs(world: World) -> list:
+    import sqlalchemy as sa
+
+    from bot.store import outbox
+
+    with world.engine.connect() as db:
+        return db.execute(sa.select(outbox).where(outbox.c.channel == "hubspot")).all()
