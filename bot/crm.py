@@ -346,13 +346,12 @@ class CrmSync:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="crm-scanner")
 
     async def stop(self) -> None:
-        for task in (self._task,):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
         await self.worker.stop()
         await self.client.aclose()
 
