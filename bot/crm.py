@@ -330,39 +330,28 @@ class Scanner:
         return len(rows)
 
 
-class CrmSync:
-    """The background task: scan every `poll_interval_s`, and the outbox worker for channel `hubspot`."""
+class CrmSync(OutboxWorker):
+    """The background task: the outbox worker for channel `hubspot`, scanning every `poll_interval_s` too."""
 
     def __init__(self, engine: Engine, client: HubSpotClient, config: CrmConfig) -> None:
+        super().__init__(Outbox(engine), {CHANNEL: HubSpotSender(engine, client, config)}, poll_s=0.5)
         self.scanner = Scanner(engine, config)
         self.config = config
         self.client = client
-        self.worker = OutboxWorker(Outbox(engine), {CHANNEL: HubSpotSender(engine, client, config)}, poll_s=0.5)
-        self._task: asyncio.Task | None = None
+        self._next_scan = 0.0
 
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self.worker.start()
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="crm-scanner")
+    async def drain_once(self) -> int:
+        if time.monotonic() >= self._next_scan:
+            self._next_scan = time.monotonic() + self.config.poll_interval_s
+            try:
+                await asyncio.to_thread(self.scanner.scan)
+            except Exception:  # the database may be briefly unavailable; sending goes on
+                logger.exception("crm: scan failed")
+        return await super().drain_once()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        await self.worker.stop()
+        await super().stop()
         await self.client.aclose()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                if await asyncio.to_thread(self.scanner.scan):
-                    self.worker.wake()
-            except Exception:  # the database may be briefly unavailable; keep going
-                logger.exception("crm: scan failed")
-            await asyncio.sleep(self.config.poll_interval_s)
 
 
 def status(engine: Engine) -> dict[str, Any]:

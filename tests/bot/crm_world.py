@@ -21,7 +21,7 @@ from bot.tracker_store import URLTrackerStore
 from tests.conftest import PROJECT_DIR
 
 TOKEN = "pat-test-0000"
-FAST = CrmConfig(idle_timeout_s=60, poll_interval_s=0.1, close_grace_s=0.5, retry_failed_after_s=0.5, search_settle_s=0.2)
+FAST = CrmConfig(idle_timeout_s=60, poll_interval_s=0.05, close_grace_s=0.5, retry_failed_after_s=0.5, search_settle_s=0.2)
 
 
 
@@ -100,9 +100,7 @@ async def sync_until_settled(*syncs: CrmSync, timeout: float = 30.0) -> None:
     """Scan and send (with several instances at once, if given) until nothing is pending or waiting."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for sync in syncs:
-            await asyncio.to_thread(sync.scanner.scan)
-        await asyncio.gather(*(sync.worker.drain_once() for sync in syncs))
+        await asyncio.gather(*(sync.drain_once() for sync in syncs))  # scans, then sends what is due
         state = status(syncs[0].scanner.engine)
         if state["pending"] == 0 and state["failed"] == 0:
             return
