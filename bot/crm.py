@@ -28,7 +28,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from bot.crm_records import (PHONE_CHANNELS, build_record, load_events, max_event_id, note_html, resolved_times,
+from bot.crm_records import (PHONE_CHANNELS, build_record, handoff_spans, load_events, max_event_id, note_html,
                              senders_active_since, split, summary_text)
 from bot.errors import ConfigError
 from bot.hubspot_api import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
@@ -272,7 +272,7 @@ class Scanner:
         # conversations before the last one noted are all ended and noted: read only what follows it
         noted_up_to = self.ledger.last_noted_event(sender)
         events = load_events(self.engine, sender, first_id=noted_up_to + 1 if noted_up_to else None)
-        segments = split(sender, events, resolved_times(self.engine, sender), now,
+        segments = split(sender, events, handoff_spans(self.engine, sender), now,
                          self.config.idle_timeout_s, self.config.close_grace_s)
         for segment in segments:
             if segment.end_reason and segment.customer_spoke:

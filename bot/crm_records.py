@@ -106,16 +106,37 @@ def senders_active_since(engine: Engine, since: float, after_id: int = 0) -> set
     return found
 
 
-def resolved_times(engine: Engine, sender: str) -> list[float]:
+@dataclass(frozen=True)
+class HandoffSpan:
+    created_at: float
+    closed_at: float | None  # None while waiting or claimed
+    resolved: bool
+
+
+def handoff_spans(engine: Engine, sender: str) -> list[HandoffSpan]:
     with engine.connect() as db:
-        return sorted(db.execute(sa.select(handoffs.c.closed_at).where(
-            handoffs.c.conversation_id == sender, handoffs.c.status == "resolved", handoffs.c.closed_at.isnot(None))).scalars())
+        return [HandoffSpan(created, closed, status == "resolved") for created, closed, status in db.execute(
+            sa.select(handoffs.c.created_at, handoffs.c.closed_at, handoffs.c.status)
+            .where(handoffs.c.conversation_id == sender).order_by(handoffs.c.created_at))]
 
 
-def split(sender: str, events: list[Event], resolved_at: list[float], now: float, idle_s: float,
+def quiet_since(start: float, until: float, spans: list[HandoffSpan]) -> float | None:
+    """When the conversation went quiet in the gap from `start` to `until`: None while a person
+    has it (a handoff open through `until`), else the later of `start` and the last handoff's close."""
+    for span in spans:
+        if span.created_at <= until and (span.closed_at is None or span.closed_at > start):
+            if span.closed_at is None or span.closed_at >= until:
+                return None
+            start = max(start, span.closed_at)
+    return start
+
+
+def split(sender: str, events: list[Event], spans: list[HandoffSpan], now: float, idle_s: float,
           grace_s: float = 5.0) -> list[Segment]:
     """Cut a sender's events into conversations; the last one is ended only if it has been idle,
-    closed or resolved for long enough (`grace_s` lets the closing turn finish)."""
+    closed or resolved for long enough (`grace_s` lets the closing turn finish). A customer
+    waiting for or talking to a person (an open handoff) is not idle."""
+    resolved_at = [span.closed_at for span in spans if span.resolved and span.closed_at is not None]
     segments: list[Segment] = []
     current: Segment | None = None
 
@@ -129,7 +150,8 @@ def split(sender: str, events: list[Event], resolved_at: list[float], now: float
     for event in events:
         if current is not None:
             last = current.events[-1]
-            if event.ts - last.ts > idle_s:
+            quiet = quiet_since(last.ts, event.ts, spans)
+            if quiet is not None and event.ts - quiet > idle_s:
                 end("idle")
             elif event.type == "action" and event.data.get("name") == "action_session_start":
                 end("new_session")
@@ -147,7 +169,8 @@ def split(sender: str, events: list[Event], resolved_at: list[float], now: float
             current.closed_at = event.ts
     if current is not None and current.events:
         last_ts = current.events[-1].ts
-        if now - last_ts > idle_s:
+        quiet = quiet_since(last_ts, now, spans)
+        if quiet is not None and now - quiet > idle_s:
             end("idle")
         elif current.closed_at is not None and now - last_ts > grace_s:
             end("closed")

@@ -11,7 +11,7 @@ from rasa.shared.core.events import SlotSet
 
 from bot.channels_config import crm_line, enabled_channels
 from bot.crm import CrmConfig
-from bot.crm_records import build_record, load_events, split
+from bot.crm_records import HandoffSpan, build_record, load_events, split
 from bot.errors import ConfigError
 from bot.settings import Settings
 from tests.bot.crm_world import World, answered, closed
@@ -23,8 +23,8 @@ def world(tmp_path: Path) -> World:
     return World(tmp_path)
 
 
-def segments(world: World, sender: str, now: float, idle_s: float = 60, resolved: list[float] | None = None):
-    return split(sender, load_events(world.engine, sender), resolved or [], now, idle_s, grace_s=1.0)
+def segments(world: World, sender: str, now: float, idle_s: float = 60, handoffs: list[HandoffSpan] | None = None):
+    return split(sender, load_events(world.engine, sender), handoffs or [], now, idle_s, grace_s=1.0)
 
 
 def test_a_silence_longer_than_the_idle_timeout_ends_a_conversation(world: World) -> None:
@@ -63,8 +63,24 @@ def test_a_resolved_handoff_ends_the_conversation(world: World) -> None:
     end = asyncio.run(world.conversation("d", "telegram", start, [("a person please", [])]))
     [going] = segments(world, "d", now=end + 2)
     assert going.end_reason is None
-    [ended] = segments(world, "d", now=end + 3, resolved=[end + 1])
+    [ended] = segments(world, "d", now=end + 3, handoffs=[HandoffSpan(end, end + 1, resolved=True)])
     assert ended.end_reason == "resolved"
+
+
+def test_a_customer_waiting_for_a_person_is_not_idle(world: World) -> None:
+    start = time.time() - 5000
+    end = asyncio.run(world.conversation("w", "telegram", start, [("a person please", [])]))
+    waiting = [HandoffSpan(end, None, resolved=False)]
+    [going] = segments(world, "w", now=end + 1000, handoffs=waiting)
+    assert going.end_reason is None  # an hour of waiting is not the customer going quiet
+    asyncio.run(world.conversation("w", "telegram", end + 2000, [("still there?", [])], new_session=False))
+    [going] = segments(world, "w", now=end + 2001, handoffs=waiting)
+    assert going.end_reason is None and len([e for e in going.events if e.type == "user"]) == 2
+    released = [HandoffSpan(end, end + 2100, resolved=False)]  # given back to the bot, then quiet
+    [going] = segments(world, "w", now=end + 2150, handoffs=released)
+    assert going.end_reason is None
+    [ended] = segments(world, "w", now=end + 2100 + 61, handoffs=released)
+    assert ended.end_reason == "idle"
 
 
 def test_the_record_gathers_questions_answers_name_and_ratings(world: World) -> None:
