@@ -230,3 +230,23 @@ def _hubspot_jobs(world: World) -> list:
 
     with world.engine.connect() as db:
         return db.execute(sa.select(outbox).where(outbox.c.channel == "hubspot")).all()
+
+
+def test_the_status_command_shows_what_waits_and_why(world: World, hubspot: FakeHubSpotAPI,
+                                                    monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from bot.cli import main
+
+    asyncio.run(telegram_question(world))
+    hubspot.fail_next(1, status=403)  # e.g. a scope missing from the private app
+
+    async def once() -> None:
+        sync = world.crm(hubspot.url)
+        await sync.drain_once()
+        await sync.client.aclose()
+
+    asyncio.run(once())
+    monkeypatch.setenv("DATABASE_URL", world.url)
+    assert main(["crm", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("HubSpot CRM: off (set HUBSPOT_ACCESS_TOKEN")
+    assert '"failed": 1' in out and "403" in out and '"conversation_id": "5550001"' in out
