@@ -54,6 +54,7 @@ class CrmConfig:
     close_grace_s: float = 5.0  # let the closing turn (goodbye, survey) finish before the note
     retry_failed_after_s: float = 300.0  # a job that used up its retries is queued again after this
     search_settle_s: float = 10.0  # HubSpot's search lags writes by a few seconds
+    max_requests_per_s: float = 9.0  # per running assistant; HubSpot's smallest limit is 100 per 10 s
     ticket_pipeline: str = "0"
     ticket_open_stage: str = "1"
     ticket_closed_stage: str = "4"

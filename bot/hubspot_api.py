@@ -24,7 +24,9 @@ never a request body, a response message (it can echo customer data) or the toke
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from typing import Any
 
 import httpx
@@ -33,6 +35,7 @@ from bot.outbox import PermanentSendError, RetryableSendError
 
 DEFAULT_API_BASE = "https://api.hubapi.com"
 TIMEOUT_S = 10.0
+DEFAULT_MAX_PER_S = 9.0
 # Default association type ids (HubSpot API reference, "Associations v4 > association type ids").
 NOTE_TO_CONTACT = 202
 TICKET_TO_CONTACT = 16
@@ -50,18 +53,37 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class HubSpotClient:
-    """One access token, one API base; every method is one HTTP request."""
+    """One access token, one API base; every method is one HTTP request.
 
-    def __init__(self, token: str, api_base: str | None = None, timeout: float = TIMEOUT_S) -> None:
+    Requests are paced to `max_per_s` (HubSpot allows private apps 100 per 10 s on
+    the smallest plans) and a 429's Retry-After holds back every request of this
+    client, not just the one that was refused.
+    """
+
+    def __init__(self, token: str, api_base: str | None = None, timeout: float = TIMEOUT_S,
+                 max_per_s: float = DEFAULT_MAX_PER_S) -> None:
         self.base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self._client = httpx.AsyncClient(timeout=timeout)
+        self._interval = 1.0 / max_per_s if max_per_s > 0 else 0.0
+        self._next_at = 0.0
+        self._turn: asyncio.Lock | None = None
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def _wait_turn(self) -> None:
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        async with self._turn:
+            delay = self._next_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next_at = max(self._next_at, time.monotonic()) + self._interval
+
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         what = f"HubSpot {method} {path.split('?')[0]}"
+        await self._wait_turn()
         try:
             reply = await self._client.request(method, self.base + path, json=body, headers=self._headers)
         except httpx.TimeoutException:
@@ -80,7 +102,9 @@ class HubSpotClient:
         except (ValueError, AttributeError):
             pass
         if reply.status_code == 429:
-            raise RetryableSendError(detail, retry_after=_retry_after(reply.headers.get("Retry-After")))
+            retry_after = _retry_after(reply.headers.get("Retry-After"))
+            self._next_at = max(self._next_at, time.monotonic() + (retry_after if retry_after is not None else 1.0))
+            raise RetryableSendError(detail, retry_after=retry_after)
         if reply.status_code >= 500:
             raise RetryableSendError(detail)
         if reply.status_code == 409:

@@ -41,7 +41,8 @@ class CrmSyncInput(InputChannel):
             raise ConfigError("the CRM sync needs HUBSPOT_ACCESS_TOKEN")
         config = CrmConfig.from_file(settings.assistant_file)
         api_base = settings.env.get("HUBSPOT_API_BASE", "").strip() or None
-        self.sync = CrmSync(open_database(settings.database_url), HubSpotClient(token, api_base), config)
+        self.sync = CrmSync(open_database(settings.database_url), HubSpotClient(token, api_base, max_per_s=config.max_requests_per_s),
+                            config)
         self.description = (f"HubSpot CRM sync on ({api_base or 'api.hubapi.com'}; conversations end after "
                             f"{config.idle_timeout_s:g} s idle)")
 

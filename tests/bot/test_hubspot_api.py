@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -86,3 +87,31 @@ def test_no_server_or_a_silent_one_is_retried() -> None:
         silent.listen()
         with pytest.raises(RetryableSendError, match="timed out"):
             call(f"http://127.0.0.1:{silent.getsockname()[1]}", lambda c: c.create("contacts", {"phone": "1"}))
+
+
+def test_requests_are_paced_and_a_429_holds_back_every_request(hubspot: FakeHubSpotAPI) -> None:
+    async def burst(count: int, max_per_s: float) -> float:
+        client = HubSpotClient(TOKEN, hubspot.url, max_per_s=max_per_s)
+        started = time.monotonic()
+        try:
+            await asyncio.gather(*(client.create("contacts", {"phone": f"+4477009{i:05d}"}) for i in range(count)),
+                                 return_exceptions=True)
+        finally:
+            await client.aclose()
+        return time.monotonic() - started
+
+    async def after_a_429() -> float:
+        client = HubSpotClient(TOKEN, hubspot.url, max_per_s=1000)
+        try:
+            with pytest.raises(RetryableSendError):
+                await client.create("contacts", {"phone": "+447700800001"})
+            started = time.monotonic()
+            await client.search("contacts", "phone", "+447700800001")  # another job's request
+            return time.monotonic() - started
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(burst(10, max_per_s=20)) >= 0.45  # 10 requests, 1/20 s apart
+    hubspot.fail_next(1, status=429, retry_after=1)
+    assert asyncio.run(after_a_429()) >= 0.95
+    assert hubspot.count("contacts") == 10
