@@ -135,6 +135,7 @@ crm_sync = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+
 class ChannelState:
     """Small per-customer values a channel needs across requests and instances
     (STOP opt-outs, numbered options on offer, media kept for an agent)."""

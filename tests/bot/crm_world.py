@@ -6,7 +6,6 @@ import asyncio
 import inspect
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,7 +21,6 @@ from tests.conftest import PROJECT_DIR
 
 TOKEN = "pat-test-0000"
 FAST = CrmConfig(idle_timeout_s=60, poll_interval_s=0.05, close_grace_s=0.5, retry_failed_after_s=0.5, search_settle_s=0.2)
-
 
 
 class World:
