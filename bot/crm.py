@@ -172,8 +172,15 @@ class HubSpotSender:
                 if wait > 0:
                     raise RetryableSendError(f"{key}: waiting for HubSpot's search after an unanswered create",
                                              retry_after=wait)
-            found = await self.client.search(object_type, prop, value, operator,
-                                             properties=[prop, "firstname"] if kind == "contact" else [prop])
+            try:
+                found = await self.client.search(object_type, prop, value, operator,
+                                                 properties=[prop, "firstname"] if kind == "contact" else [prop])
+            except PermanentSendError as refused:
+                if kind == "contact":
+                    raise
+                # the ref search was refused: write it again rather than never (a duplicate at worst)
+                logger.warning("crm: cannot look up %s by its ref (%s); creating it", key, refused)
+                found = []
             if found:
                 object_id = str(found[0]["id"])
                 if kind == "contact" and properties.get("firstname") and not (found[0].get("properties") or {}).get("firstname"):

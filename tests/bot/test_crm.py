@@ -185,6 +185,16 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(world: World, hubs
     assert world.status()["synced"] == 1
 
 
+def test_a_lost_answer_is_written_again_when_its_ref_cannot_be_searched(world: World, hubspot: FakeHubSpotAPI) -> None:
+    asyncio.run(telegram_question(world))
+    hubspot.lose_answer_of_next_create("notes")
+    hubspot.unsearchable.add("hs_note_body")
+    run(world, hubspot)
+
+    assert hubspot.count("notes") == 2  # a duplicate at worst, never a note stuck unwritten
+    assert world.status() == {"synced": 1, "pending": 0, "failed": 0, "last_errors": []}
+
+
 def test_a_re_run_creates_nothing_new(world: World, hubspot: FakeHubSpotAPI) -> None:
     asyncio.run(telegram_question(world))
     handoff_id = world.handoff("5550001", "telegram", LONG_AGO + 2)

@@ -76,6 +76,7 @@ class FakeHubSpotAPI(LoopbackAPI):
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.lost_creates: list[str] = []
+        self.unsearchable: set[str] = set()  # properties a search may not filter on (400)
         self._lock = threading.Lock()
         self._next_id = 1000
 
@@ -239,14 +240,15 @@ class FakeHubSpotAPI(LoopbackAPI):
                                                       if k in wanted or k in {"hs_object_id", "createdate", "lastmodifieddate"}})
             for oid in chosen]}
 
-    @staticmethod
-    def _matches(properties: dict, rule: dict) -> bool:
+    def _matches(self, properties: dict, rule: dict) -> bool:
         try:
             name, operator = rule["propertyName"], rule["operator"]
         except (KeyError, TypeError):
             raise BadShape("filters: each needs propertyName and operator") from None
         if operator not in OPERATORS:
             raise BadShape(f"filters: unknown operator {operator}")
+        if name in self.unsearchable:
+            raise BadShape(f"filters: {name} cannot be searched")
         value, have = str(rule.get("value", "")), properties.get(name)
         if operator == "HAS_PROPERTY":
             return have is not None
