@@ -21,6 +21,8 @@ OPTIONAL_CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sms": ("channels.twilio.SmsInput", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_NUMBER", "PUBLIC_BASE_URL")),
     "whatsapp": ("channels.twilio.WhatsAppInput",
                  ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER", "PUBLIC_BASE_URL")),
+    # not a messaging channel: the HubSpot CRM sync worker, started with the Rasa server (channels/crm.py)
+    "crm": ("channels.crm.CrmSyncInput", ("HUBSPOT_ACCESS_TOKEN",)),
 }
 
 
@@ -44,3 +46,10 @@ def write_credentials(settings: Settings) -> tuple[Path, list[str]]:
         + yaml.safe_dump(channels, sort_keys=False)
     )
     return path, [class_path.rsplit(".", 2)[-2] for class_path in channels]
+
+
+def crm_line(settings: Settings) -> str:
+    """What the start-up banner says about the HubSpot CRM sync (once, at start-up)."""
+    if settings.env.get("HUBSPOT_ACCESS_TOKEN", "").strip():
+        return "on: ended conversations, handoff tickets (status: bot.crm.status)"
+    return "off (set HUBSPOT_ACCESS_TOKEN to record conversations in HubSpot)"

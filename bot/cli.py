@@ -139,6 +139,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_crm_status(args: argparse.Namespace) -> int:
+    from bot.channels_config import crm_line
+    from bot.crm import status
+    from bot.settings import Settings
+    from bot.store import open_database
+
+    settings = Settings.from_env()
+    print(f"HubSpot CRM: {crm_line(settings)}")
+    print(json.dumps(status(open_database(settings.database_url)), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="S-Club's customer-service assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.add_argument("--url", required=True, help="https://<public host>/webhooks/telegram/webhook")
     set_hook.set_defaults(func=_cmd_telegram)
     telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
+    crm = sub.add_parser("crm", help="the HubSpot CRM sync").add_subparsers(dest="crm_command", required=True)
+    crm.add_parser("status", help="notes and tickets written, waiting, failed, and the latest errors").set_defaults(
+        func=_cmd_crm_status)
     return parser
 
 

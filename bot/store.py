@@ -1,4 +1,4 @@
-"""Frontdesk's own tables (outbox, inbound de-duplication, handoffs, surveys, customers), in the database at DATABASE_URL.
+"""Frontdesk's own tables (outbox, inbound de-duplication, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -115,6 +115,24 @@ customers = sa.Table(
     sa.Column("first_seen_at", sa.Float, nullable=False),
     sa.Column("last_seen_at", sa.Float, nullable=False),
     sa.Column("conversations", sa.Integer, nullable=False, default=1),  # sessions started
+)
+
+
+crm_sync = sa.Table(
+    "frontdesk_crm_sync",
+    metadata,
+    # contact:<conversation id>, note:<conversation id>:<first event id>, ticket:<handoff id>,
+    # ticket_closed:<handoff id>: one row per thing written to HubSpot (bot/crm.py)
+    sa.Column("key", sa.String(320), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # contact, note, ticket, ticket_closed
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # queued, done
+    sa.Column("hubspot_id", sa.String(64)),  # the contact, note or ticket id HubSpot gave back
+    sa.Column("outbox_id", sa.Integer),  # the frontdesk_outbox job (channel `hubspot`) doing it
+    sa.Column("attempted_at", sa.Float),  # a create was sent whose answer may have been lost
+    sa.Column("last_event_id", sa.Integer),  # notes: the conversation's last tracker event id
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
 )
 
 
