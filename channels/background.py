@@ -10,7 +10,10 @@ even under a burst, while the queued turns wait without using CPU.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import time
+import uuid
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -18,7 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff.store import HandoffStore
 from bot.privacy import mask_secrets
+from bot.settings import Settings
+from bot.store import open_database
 
 DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
@@ -68,15 +74,29 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     return hook
 
 
+@functools.lru_cache(maxsize=None)
+def handoff_store(database_url: str | None = None) -> HandoffStore:
+    """The handoff records of this process's DATABASE_URL (one engine per process)."""
+    return HandoffStore(open_database(database_url or Settings.from_env().database_url))
+
+
 async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
                             sender_id: str, input_channel: str, metadata: dict[str, Any]) -> None:
     """Mask card numbers and passwords, warn the customer if there were any, then give the turn to Rasa.
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
-    says what was removed.
+    says what was removed. While a person owns the conversation (Rasa is paused and
+    answers nothing) the message is also appended to the open handoff for the agent:
+    checked before the turn (stored even if Rasa fails) and after it (a handoff opened
+    by a turn that held the conversation's lock meanwhile); stored once either way.
     """
     masked = mask_secrets(text)
     if masked.found:
         await output.send_text_message(sender_id, masked.warning)
         metadata = dict(metadata, masked=list(masked.found))
-    await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata))
+    message_id, received = uuid.uuid4().hex, time.time()
+    store = handoff_store()
+    await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+    await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata,
+                                     message_id=message_id))
+    await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
