@@ -100,3 +100,8 @@ async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[An
     await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata,
                                      message_id=message_id))
     await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+
+
+async def note_for_agent(sender_id: str, text: str) -> None:
+    """Add what the customer sent that Rasa never sees (a photo, a voice note) to their open handoff, if any."""
+    await asyncio.to_thread(handoff_store().customer_message, sender_id, text, None)

@@ -38,7 +38,7 @@ from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
 from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +219,7 @@ class TelegramInput(InputChannel):
         if turn.callback_query_id:
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
+            await note_for_agent(sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
             await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
             return
         metadata = {"name": turn.first_name} if turn.first_name else {}

@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.store import channel_state, first_time_seen, open_database
 from bot.telegram_api import split_text
 from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +239,8 @@ class TwilioInput(InputChannel):
                 return
             if turn.media and not turn.text.strip():
                 await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
+                described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
+                await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
                 await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
                 return
             text = turn.text

@@ -119,6 +119,12 @@ def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) 
     assert [m["text"] for m in detail["messages"]] == ["hello? is anyone there", "my booking reference is AB123"]
     assert detail["summary"]["trigger_messages"] == ["I want to talk to a human"]
     assert detail["summary"]["customer"]["name"] == "Waffle" and detail["summary"]["customer"]["contact"].endswith("1")
+    photo = text_update("", chat_id=chat, first_name="Waffle")
+    del photo["message"]["text"]
+    photo["message"]["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+    post(assistant, photo)
+    wait_until(lambda: "[sent a photo" in api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["messages"][-1]["text"],
+               what="the photo noted for the agent")
 
     claimed = api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Bob"})
     assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
@@ -222,6 +228,13 @@ def test_the_desk_and_api_refuse_requests_without_the_token(desk, token) -> None
     assert api(assistant, "POST", "/handoffs/x/claim", token=token, json={"agent": "Eve"}).status_code == 401
     page = httpx.get(f"{assistant.url}/agent", params={"token": token} if token else None, timeout=30)
     assert page.status_code == 401 and "Agent token" in page.text and "id=\"queue\"" not in page.text
+
+
+@pytest.mark.parametrize("params", [{}, {"sender": ""}, {"sender": "x", "since": "-1"}, {"sender": "x", "since": "a"}])
+def test_the_poll_endpoint_refuses_bad_queries(desk, params) -> None:
+    assistant, telegram, hook = desk
+    reply = httpx.get(f"{assistant.url}/webhooks/rest/messages", params=params, timeout=30)
+    assert reply.status_code == 400 and reply.json()["error"]
 
 
 @pytest.mark.parametrize("body, reason", [
