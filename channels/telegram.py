@@ -200,7 +200,8 @@ class TelegramInput(InputChannel):
         return hook
 
     async def _from_agents(self, turn: TelegramTurn, agent: Any) -> None:
-        """A message in the agents' group: a reply to a handoff post goes to that customer; the rest is chat."""
+        """A message in the agents' group: a reply to a handoff post goes to that customer (`/resolve` or
+        `/release` as the reply closes it); the rest is the agents' own chat."""
         if turn.reply_to_message_id is None or not turn.text or self.desk is None:
             return
         handoff_id = await asyncio.to_thread(self.desk.handoff_for_group_post, turn.chat_id, turn.reply_to_message_id)
@@ -208,8 +209,14 @@ class TelegramInput(InputChannel):
             return
         group = TelegramOutput(self.box, self.worker, conversation_id=str(turn.chat_id))
         self.desk.tracker = rasa_tracker_writer(agent)
+        command = turn.text.strip().split("@")[0].lower()
         try:
-            await self.desk.reply(handoff_id, turn.text, agent=turn.first_name or "Agent")
+            if command == "/resolve":
+                await self.desk.resolve(handoff_id)
+            elif command == "/release":
+                await self.desk.release(handoff_id)
+            else:
+                await self.desk.reply(handoff_id, turn.text, agent=turn.first_name or "Agent")
         except HandoffError as error:
             await group.send_text_message(str(turn.chat_id), f"Not sent to the customer: {error}.")
 

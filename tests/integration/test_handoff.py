@@ -192,7 +192,16 @@ def test_agents_group_gets_the_summary_and_a_reply_to_it_reaches_the_customer(de
     assert handoff["agent"] == "Dan" and handoff["status"] == "claimed"
     # the group's chatter is not a customer: nothing from the assistant answers it
     assert all("Sam" not in t for t in texts(telegram, AGENT_GROUP))
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
+    done = text_update("/resolve", chat_id=AGENT_GROUP, first_name="Dan", chat_type="supergroup")
+    done["message"]["reply_to_message"] = reply["message"]["reply_to_message"]
+    assert post(assistant, done).status_code == 200
+    wait_until(lambda: any("marked your conversation as resolved" in t for t in texts(telegram, chat)), what="resolved")
+    assert api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["status"] == "resolved"
+    again = text_update("/resolve", chat_id=AGENT_GROUP, first_name="Dan", chat_type="supergroup")
+    again["message"]["reply_to_message"] = reply["message"]["reply_to_message"]
+    post(assistant, again)
+    wait_until(lambda: any("Not sent to the customer: this handoff is already resolved" in t
+                           for t in texts(telegram, AGENT_GROUP)), what="the group told it is closed")
 
 
 def test_the_helpdesk_webhook_receives_the_signed_summary(desk) -> None:
