@@ -22,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff.store import HandoffStore
+from bot.handoff.tracker import rasa_tracker_writer
 from bot.privacy import mask_secrets
 from bot.settings import Settings
 from bot.store import open_database
@@ -81,14 +82,18 @@ def handoff_store(database_url: str | None = None) -> HandoffStore:
 
 
 async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
-                            sender_id: str, input_channel: str, metadata: dict[str, Any]) -> None:
+                            sender_id: str, input_channel: str, metadata: dict[str, Any], agent: Any = None) -> None:
     """Mask card numbers and passwords, warn the customer if there were any, then give the turn to Rasa.
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
-    says what was removed. While a person owns the conversation (Rasa is paused and
-    answers nothing) the message is also appended to the open handoff for the agent:
-    checked before the turn (stored even if Rasa fails) and after it (a handoff opened
-    by a turn that held the conversation's lock meanwhile); stored once either way.
+    says what was removed.
+
+    While a person owns the conversation (an open handoff) the message goes to the
+    handoff for the agent and, with the Rasa `agent` given, into the tracker as a user
+    event without a turn: Rasa predicts nothing, even when the session has expired
+    meanwhile (a new session would otherwise un-pause the bot) or the text is a
+    command like /restart. A handoff opened by a turn that held the conversation's
+    lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
     masked = mask_secrets(text)
     if masked.found:
@@ -96,10 +101,17 @@ async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[An
         metadata = dict(metadata, masked=list(masked.found))
     message_id, received = uuid.uuid4().hex, time.time()
     store = handoff_store()
-    await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+    stored = await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+    if stored is not None and agent is not None:
+        parse_data = await agent.parse_message(masked.text)
+        event = {"event": "user", "text": masked.text, "parse_data": parse_data, "input_channel": input_channel,
+                 "message_id": message_id, "metadata": metadata, "timestamp": received}
+        await rasa_tracker_writer(agent)(sender_id, [event])
+        return
     await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata,
                                      message_id=message_id))
-    await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+    if stored is None:
+        await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
 
 
 async def note_for_agent(sender_id: str, text: str) -> None:

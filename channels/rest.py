@@ -107,7 +107,8 @@ class RestInput(InputChannel):
                 return _error(str(error), error.status)
             collector = WholeMessageCollector()
             try:
-                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata)
+                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata,
+                                        agent=request.app.ctx.agent)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", message.sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)

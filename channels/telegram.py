@@ -194,7 +194,7 @@ class TelegramInput(InputChannel):
             if self.agent_chat_id is not None and turn.chat_id == self.agent_chat_id:
                 self.turns.start(self._from_agents(turn, request.app.ctx.agent))
             else:
-                self.turns.start(self._handle(turn, on_new_message))
+                self.turns.start(self._handle(turn, on_new_message, request.app.ctx.agent))
             return response.json({"ok": True})
 
         return hook
@@ -220,7 +220,7 @@ class TelegramInput(InputChannel):
         except HandoffError as error:
             await group.send_text_message(str(turn.chat_id), f"Not sent to the customer: {error}.")
 
-    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any = None) -> None:
         sender_id = str(turn.chat_id)
         output = TelegramOutput(self.box, self.worker, conversation_id=sender_id)
         if turn.callback_query_id:
@@ -231,7 +231,7 @@ class TelegramInput(InputChannel):
             return
         metadata = {"name": turn.first_name} if turn.first_name else {}
         try:
-            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata)
+            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata, agent=agent)
         except Exception:
             logger.exception("telegram: the assistant failed on update %s (conversation %s)", turn.update_id, sender_id)
             await output.send_text_message(

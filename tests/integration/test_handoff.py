@@ -175,6 +175,30 @@ def test_rest_customer_polls_agent_messages_and_the_bot_answers_after_release(de
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve").status_code == 409
 
 
+def test_a_customer_writing_after_the_session_expired_still_reaches_only_the_agent(desk) -> None:
+    assistant, telegram, hook = desk
+    sender = "web-handoff-overnight"
+    assistant.say(sender, "hi", name="Ana")
+    assistant.say(sender, "I want to talk to a person")
+    handoff = open_handoff(assistant, sender)
+    events = assistant.tracker(sender)["events"]
+    for event in events:  # the night passes: the session (60 minutes) has expired
+        event["timestamp"] -= 8 * 3600
+    replaced = httpx.put(f"{assistant.url}/conversations/{sender}/tracker/events", params={"token": assistant.token},
+                         json=events, timeout=30)
+    assert replaced.status_code == 200
+    assert assistant.say(sender, "good morning, is anyone there?") == []
+    assert assistant.say(sender, "/restart") == []
+    tracker = assistant.tracker(sender)
+    assert tracker["paused"] and [e["event"] for e in tracker["events"]].count("session_started") == 1
+    assert [e.get("text") for e in tracker["events"] if e["event"] == "user"][-2:] == ["good morning, is anyone there?", "/restart"]
+    messages = api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["messages"]
+    assert [m["text"] for m in messages] == ["good morning, is anyone there?", "/restart"]
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
+    [greeting] = assistant.say(sender, "hello")
+    assert greeting["text"].startswith("Hi Ana!")
+
+
 def test_agents_group_gets_the_summary_and_a_reply_to_it_reaches_the_customer(desk) -> None:
     assistant, telegram, hook = desk
     chat = 7002
