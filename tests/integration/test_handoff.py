@@ -310,3 +310,12 @@ def test_agent_desk_page_claims_replies_and_resolves_in_a_browser(desk, browser)
     wait_for(browser, lambda d: api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["status"] == "resolved")
     [greeting] = assistant.say(sender, "hello")
     assert greeting["text"].startswith("Hi Zoe!")
+
+
+def test_without_agent_settings_the_desk_is_off_and_customers_get_contact_details(assistant) -> None:
+    off = httpx.get(f"{assistant.url}/agent/api/handoffs", headers={"Authorization": "Bearer anything"}, timeout=30)
+    assert off.status_code == 503 and "AGENT_TOKEN" in off.json()["error"]
+    [reply] = assistant.say("no-desk-customer", "I want to talk to a human")
+    assert "+44 20 7946 0000" in reply["text"]
+    assert not assistant.tracker("no-desk-customer")["paused"]
+    assert "The agent desk is off" in (assistant.state_dir / "logs" / "rasa.log").read_text()
