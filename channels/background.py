@@ -21,11 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff.store import HandoffStore
+from bot.handoff.service import HandoffDesk, open_desk
 from bot.handoff.tracker import rasa_tracker_writer
 from bot.privacy import mask_secrets
 from bot.settings import Settings
-from bot.store import open_database
 
 DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
@@ -76,9 +75,9 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
 
 
 @functools.lru_cache(maxsize=None)
-def handoff_store(database_url: str | None = None) -> HandoffStore:
-    """The handoff records of this process's DATABASE_URL (one engine per process)."""
-    return HandoffStore(open_database(database_url or Settings.from_env().database_url))
+def handoff_desk() -> HandoffDesk:
+    """The handoff desk of this process's environment (one database engine per process)."""
+    return open_desk(Settings.from_env())
 
 
 async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
@@ -100,8 +99,8 @@ async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[An
         await output.send_text_message(sender_id, masked.warning)
         metadata = dict(metadata, masked=list(masked.found))
     message_id, received = uuid.uuid4().hex, time.time()
-    store = handoff_store()
-    stored = await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+    desk = handoff_desk()
+    stored = await asyncio.to_thread(desk.customer_wrote, sender_id, masked.text, message_id, received)
     if stored is not None and agent is not None:
         parse_data = await agent.parse_message(masked.text)
         event = {"event": "user", "text": masked.text, "parse_data": parse_data, "input_channel": input_channel,
@@ -111,9 +110,9 @@ async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[An
     await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata,
                                      message_id=message_id))
     if stored is None:
-        await asyncio.to_thread(store.customer_message, sender_id, masked.text, message_id, received)
+        await asyncio.to_thread(desk.customer_wrote, sender_id, masked.text, message_id, received)
 
 
 async def note_for_agent(sender_id: str, text: str) -> None:
     """Add what the customer sent that Rasa never sees (a photo, a voice note) to their open handoff, if any."""
-    await asyncio.to_thread(handoff_store().customer_message, sender_id, text, None)
+    await asyncio.to_thread(handoff_desk().customer_wrote, sender_id, text, None)

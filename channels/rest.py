@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.background import hand_to_assistant, handoff_store
+from channels.background import hand_to_assistant, handoff_desk
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class RestInput(InputChannel):
             if not sender or len(sender) > MAX_SENDER_CHARS:
                 return _error("'sender' is required (the conversation's sender id)", 400)
             since = request.args.get("since")
-            store = handoff_store()
+            store = handoff_desk().store
             if since is None:
                 return response.json({"messages": [], "last": await asyncio.to_thread(store.last_message_id)})
             if not since.isdigit():

@@ -104,6 +104,20 @@ class HandoffDesk:
                 {"event": "handoff.created", "handoff_id": handoff.id, "status": handoff.status,
                  "reason": handoff.reason, "created_at": handoff.created_at, "summary": handoff.summary}])
 
+    # --- the customer writes while a person owns the conversation (channels' edge) ---
+
+    def customer_wrote(self, conversation_id: str, text: str, message_id: str | None,
+                       received_at: float | None = None) -> HandoffMessage | None:
+        """Store a message for the open handoff (see HandoffStore.customer_message) and pass it on to the
+        agents' Telegram group, where replying to it answers the customer. None: no open handoff."""
+        message = self.store.customer_message(conversation_id, text, message_id, received_at)
+        if message is not None and self.settings.telegram_agent_chat_id is not None:
+            handoff = self.store.get(message.handoff_id)
+            who = handoff.customer_name or "The customer"
+            self.outbox.enqueue("telegram", str(self.settings.telegram_agent_chat_id), conversation_id, [
+                {"method": "sendMessage", "text": f"{who} ({handoff.channel}): {message.text}", "handoff_id": handoff.id}])
+        return message
+
     # --- agents act (agent desk, API, Telegram group) ---
 
     async def claim(self, handoff_id: str, agent: str) -> Handoff:

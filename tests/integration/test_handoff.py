@@ -214,6 +214,16 @@ def test_agents_group_gets_the_summary_and_a_reply_to_it_reaches_the_customer(de
     wait_until(lambda: "Hi Mia, I'm Dan from the team." in texts(telegram, chat), what="the relayed reply")
     handoff = open_handoff(assistant, str(chat))
     assert handoff["agent"] == "Dan" and handoff["status"] == "claimed"
+    post(assistant, text_update("thanks Dan, it's order 55", chat_id=chat, first_name="Mia"))
+    forwarded = wait_until(lambda: [c for c in telegram.calls if c.method == "sendMessage"
+                                    and int(c.params["chat_id"]) == AGENT_GROUP
+                                    and c.params["text"] == "Mia (telegram): thanks Dan, it's order 55"],
+                           what="the customer's message in the agents' group")[0]
+    answer = text_update("Found order 55, refund on its way.", chat_id=AGENT_GROUP, first_name="Dan", chat_type="supergroup")
+    answer["message"]["reply_to_message"] = {"message_id": forwarded.message_id, "date": 1700000000,
+                                             "chat": {"id": AGENT_GROUP, "type": "supergroup"}, "text": "Mia"}
+    post(assistant, answer)
+    wait_until(lambda: "Found order 55, refund on its way." in texts(telegram, chat), what="the reply to the forward")
     # the group's chatter is not a customer: nothing from the assistant answers it
     assert all("Sam" not in t for t in texts(telegram, AGENT_GROUP))
     done = text_update("/resolve", chat_id=AGENT_GROUP, first_name="Dan", chat_type="supergroup")

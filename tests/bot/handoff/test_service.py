@@ -153,3 +153,14 @@ def test_an_unreachable_webhook_is_retried_and_a_refusal_is_permanent() -> None:
         hook.reply = lambda handler, status, body: FakeWebhookReceiver.reply(handler, 400, body)
         with pytest.raises(PermanentSendError):
             asyncio.run(WebhookSender("s").send(hook.url, {}))
+
+
+def test_customer_messages_reach_the_agents_group_when_there_is_one(engine) -> None:
+    desk, _ = make_desk(engine, telegram_agent_chat_id=-100)
+    assert desk.customer_wrote("42", "hello?", "m1") is None  # no open handoff: nothing stored or posted
+    handoff = desk.open("42", "telegram", "42", "Ana", "request", {"message_ids": ["m0"]}, now=MONDAY_NOON)
+    desk.customer_wrote("42", "my password is hunter2", "m2")
+    desk.customer_wrote("42", "my password is hunter2", "m2")  # the same message again: once
+    posts = [r["payload"] for r in outbox_rows(engine) if r["recipient"] == "-100"][1:]  # after the summary
+    assert posts == [{"method": "sendMessage", "text": "Ana (telegram): my password is [password removed]",
+                      "handoff_id": handoff.id}]
