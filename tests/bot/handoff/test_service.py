@@ -10,6 +10,7 @@ import pytest
 from bot.handoff.hours import TeamHours
 from bot.handoff.service import HandoffDesk, text_payloads
 from bot.handoff.store import HandoffError
+from bot.handoff.summary import build_summary
 from bot.handoff.webhook import SIGNATURE_HEADER, WebhookSender, body_bytes, signature, signature_is_valid
 from bot.outbox import PermanentSendError, RetryableSendError
 from bot.settings import HandoffSettings
@@ -158,7 +159,9 @@ def test_an_unreachable_webhook_is_retried_and_a_refusal_is_permanent() -> None:
 def test_customer_messages_reach_the_agents_group_when_there_is_one(engine) -> None:
     desk, _ = make_desk(engine, telegram_agent_chat_id=-100)
     assert desk.customer_wrote("42", "hello?", "m1") is None  # no open handoff: nothing stored or posted
-    handoff = desk.open("42", "telegram", "42", "Ana", "request", {"message_ids": ["m0"]}, now=MONDAY_NOON)
+    summary = build_summary([], conversation_id="42", channel="telegram", recipient="42", customer_name="Ana",
+                            reason="request", handed_over_at=MONDAY_NOON)
+    handoff = desk.open("42", "telegram", "42", "Ana", "request", summary, now=MONDAY_NOON)
     desk.customer_wrote("42", "my password is hunter2", "m2")
     desk.customer_wrote("42", "my password is hunter2", "m2")  # the same message again: once
     posts = [r["payload"] for r in outbox_rows(engine) if r["recipient"] == "-100"][1:]  # after the summary
