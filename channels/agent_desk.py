@@ -162,8 +162,11 @@ class AgentDeskInput(InputChannel):
                 return _error("missing or wrong agent token (Authorization: Bearer <AGENT_TOKEN>)", 401)
             return None
 
-        def with_cookie(target: str, token: str) -> HTTPResponse:
+        def with_cookie(request: Request, target: str, token: str) -> HTTPResponse:
             reply = response.redirect(target, headers=SECURITY_HEADERS)
+            if request.scheme == "https" or request.headers.get("X-Forwarded-Proto", "") == "https":
+                reply.cookies[COOKIE] = token
+                reply.cookies[COOKIE]["secure"] = True
             reply.cookies[COOKIE] = token
             reply.cookies[COOKIE]["httponly"] = True
             reply.cookies[COOKIE]["samesite"] = "Strict"
@@ -175,7 +178,7 @@ class AgentDeskInput(InputChannel):
             given = request.args.get("token")
             if given is not None:
                 if hmac.compare_digest(given.encode(), self.token.encode()):
-                    return with_cookie("/agent", given)
+                    return with_cookie(request, "/agent", given)
                 return response.html(login.replace("<!--error-->", "That token is not right."), status=401,
                                      headers=SECURITY_HEADERS)
             if not self._authorised(request):
@@ -186,7 +189,7 @@ class AgentDeskInput(InputChannel):
         async def log_in(request: Request) -> HTTPResponse:
             given = (request.form.get("token") or "") if request.form else ""
             if given and hmac.compare_digest(given.encode(), self.token.encode()):
-                return with_cookie("/agent", given)
+                return with_cookie(request, "/agent", given)
             return response.html(login.replace("<!--error-->", "That token is not right."), status=401,
                                  headers=SECURITY_HEADERS)
 

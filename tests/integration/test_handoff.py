@@ -273,6 +273,20 @@ def test_the_desk_and_api_refuse_requests_without_the_token(desk, token) -> None
     assert page.status_code == 401 and "Agent token" in page.text and "id=\"queue\"" not in page.text
 
 
+def test_the_login_form_sets_a_cookie_that_opens_the_desk_and_its_api(desk) -> None:
+    assistant, telegram, hook = desk
+    wrong = httpx.post(f"{assistant.url}/agent/login", data={"token": "nope"}, timeout=30)
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    login = httpx.post(f"{assistant.url}/agent/login", data={"token": AGENT_TOKEN}, timeout=30)
+    assert login.status_code in (302, 303) and login.headers["location"] == "/agent"
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/agent" in cookie
+    with httpx.Client(base_url=assistant.url, cookies=login.cookies, timeout=30) as browser_like:
+        page = browser_like.get("/agent")
+        assert page.status_code == 200 and 'id="queue"' in page.text and AGENT_TOKEN not in page.text
+        assert browser_like.get("/agent/api/handoffs").status_code == 200
+
+
 @pytest.mark.parametrize("params", [{}, {"sender": ""}, {"sender": "x", "since": "-1"}, {"sender": "x", "since": "a"}])
 def test_the_poll_endpoint_refuses_bad_queries(desk, params) -> None:
     assistant, telegram, hook = desk
