@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import time
 
+import uuid
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 import yaml
+from twilio.request_validator import RequestValidator
 
 from bot.handoff.webhook import signature_is_valid
 from tests.conftest import PROJECT_DIR
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.integration.conftest import start_assistant
 from tests.integration.test_telegram_channel import SECRET, TOKEN, post, wait_for_messages
@@ -24,6 +29,8 @@ AGENT_TOKEN = "agent-desk-token-" + "x" * 16
 AGENT_GROUP = -100123456
 HOOK_SECRET = "hook-secret-for-tests"
 UNCLAIMED_AFTER_S = 8
+TWILIO_SID, TWILIO_TOKEN, SMS_NUMBER = "AC" + "0" * 32, "twilio-auth-token-for-tests", "+15005550006"
+PUBLIC = "https://bot.s-club.example"
 
 
 _update_ids = [950_000_000]
@@ -53,13 +60,16 @@ def always_open_assistant_file(tmp_dir) -> str:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("handoff")
-    with FakeTelegramAPI(TOKEN) as telegram, FakeWebhookReceiver() as hook:
+    with FakeTelegramAPI(TOKEN) as telegram, FakeWebhookReceiver() as hook, FakeTwilioAPI(TWILIO_SID, TWILIO_TOKEN) as sms:
         running = start_assistant(tmp, {
+            "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_SMS_NUMBER": SMS_NUMBER,
+            "PUBLIC_BASE_URL": PUBLIC, "TWILIO_API_BASE": sms.url,
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram.url,
             "AGENT_TOKEN": AGENT_TOKEN, "TELEGRAM_AGENT_CHAT_ID": str(AGENT_GROUP),
             "HANDOFF_WEBHOOK_URL": f"{hook.url}/frontdesk", "HANDOFF_WEBHOOK_SECRET": HOOK_SECRET,
             "ASSISTANT_FILE": always_open_assistant_file(tmp),
         })
+        running.sms = sms
         yield running, telegram, hook
         running.stop()
 
@@ -197,6 +207,31 @@ def test_a_customer_writing_after_the_session_expired_still_reaches_only_the_age
     api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
     [greeting] = assistant.say(sender, "hello")
     assert greeting["text"].startswith("Hi Ana!")
+
+
+def send_sms(assistant, text: str, sender: str) -> None:
+    fields = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": TWILIO_SID, "From": sender, "To": SMS_NUMBER,
+              "Body": text, "NumMedia": "0"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC}/webhooks/sms/webhook", fields)
+    reply = httpx.post(f"{assistant.url}/webhooks/sms/webhook", content=urlencode(fields).encode(), timeout=30,
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    assert reply.status_code == 200
+
+
+def test_an_sms_customer_gets_the_agents_reply_by_sms(desk) -> None:
+    assistant, telegram, hook = desk
+    number = "+447700900555"
+    bodies = lambda: [m["Body"] for m in assistant.sms.sent_to(number)]  # noqa: E731
+    send_sms(assistant, "I need to speak to a person", number)
+    wait_until(lambda: any("passing you to a person" in b for b in bodies()), what="expectations by SMS")
+    handoff = open_handoff(assistant, number)
+    assert handoff["summary"]["customer"]["contact"] == "+44•••••••555"
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Eli"})
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hi, Eli here. Your refund is done."})
+    wait_until(lambda: "Hi, Eli here. Your refund is done." in bodies(), what="the agent's SMS")
+    [sent] = [m for m in assistant.sms.sent_to(number) if m["Body"] == "Hi, Eli here. Your refund is done."]
+    assert sent["From"] == SMS_NUMBER
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
 
 
 def test_agents_group_gets_the_summary_and_a_reply_to_it_reaches_the_customer(desk) -> None:
