@@ -378,3 +378,24 @@ def test_without_agent_settings_the_desk_is_off_and_customers_get_contact_detail
     assert "+44 20 7946 0000" in reply["text"]
     assert not assistant.tracker("no-desk-customer")["paused"]
     assert "The agent desk is off" in (assistant.state_dir / "logs" / "rasa.log").read_text()
+
+
+def test_web_chat_customer_sees_the_agents_reply_in_the_page(desk, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    assistant, telegram, hook = desk
+    browser.get(f"{assistant.url}/webhooks/webchat/")
+    browser.find_element(By.ID, "name").send_keys("Lou")
+    box = browser.find_element(By.ID, "text")
+    box.send_keys("I want to talk to a human\n")
+    wait_for(browser, lambda d: any("passing you to a person" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))
+    sender = browser.execute_script("return localStorage.getItem('frontdesk-sender')")
+    handoff = open_handoff(assistant, sender)
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Kim"})
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hello Lou, Kim from S-Club here."})
+    agent_message = wait_for(browser, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot.agent")
+                                                 if e.text == "Hello Lou, Kim from S-Club here."])[0]
+    assert agent_message.get_attribute("data-agent") == "Kim"
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
+    wait_for(browser, lambda d: any("marked your conversation as resolved" in e.text
+                                    for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))
