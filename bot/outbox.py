@@ -168,6 +168,12 @@ class Outbox:
         with self.engine.connect() as db:
             return db.execute(sa.select(delivery.c.status).where(delivery.c.provider_id == provider_id)).scalar()
 
+    def sent_payload(self, channel: str, recipient: str, provider_id: str) -> dict[str, Any] | None:
+        """The payload of the message we sent that the provider knows as `provider_id` (e.g. to match a reply to it)."""
+        with self.engine.connect() as db:
+            return db.execute(sa.select(outbox.c.payload).where(
+                outbox.c.channel == channel, outbox.c.recipient == recipient, outbox.c.provider_id == provider_id)).scalar()
+
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as db:
             return {status: n for status, n in db.execute(

@@ -40,6 +40,43 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True)
+class HandoffSettings:
+    """Where handed-over conversations go: the agent desk (AGENT_TOKEN), a Telegram group
+    (TELEGRAM_AGENT_CHAT_ID) and a signed webhook (HANDOFF_WEBHOOK_URL + HANDOFF_WEBHOOK_SECRET)."""
+
+    agent_token: str = field(default="", repr=False)
+    telegram_agent_chat_id: int | None = None
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        """True when some person can receive a handoff; otherwise the assistant gives contact details."""
+        return bool(self.agent_token or self.telegram_agent_chat_id is not None or self.webhook_url)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> HandoffSettings:
+        token = env.get("AGENT_TOKEN", "").strip()
+        if token and len(token) < 16:
+            raise ConfigError("AGENT_TOKEN is shorter than 16 characters: use a long random value (openssl rand -hex 24)")
+        chat = env.get("TELEGRAM_AGENT_CHAT_ID", "").strip()
+        chat_id = None
+        if chat:
+            try:
+                chat_id = int(chat)
+            except ValueError:
+                raise ConfigError(f"TELEGRAM_AGENT_CHAT_ID={chat!r} is not a Telegram chat id (a number, -100... for groups)") from None
+            if not env.get("TELEGRAM_BOT_TOKEN", "").strip():
+                raise ConfigError("TELEGRAM_AGENT_CHAT_ID is set but TELEGRAM_BOT_TOKEN is not: the bot posts to the group")
+        url, secret = env.get("HANDOFF_WEBHOOK_URL", "").strip(), env.get("HANDOFF_WEBHOOK_SECRET", "").strip()
+        if url and not secret:
+            raise ConfigError("HANDOFF_WEBHOOK_URL is set but HANDOFF_WEBHOOK_SECRET is not: every POST is signed with it")
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"HANDOFF_WEBHOOK_URL={url!r} is not an http(s) URL")
+        return cls(token, chat_id, url, secret)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the assistant reads from its environment.
 
@@ -57,6 +94,7 @@ class Settings:
     database_url: str = ""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -83,6 +121,7 @@ class Settings:
             database_url=database_url,
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
+            handoff=HandoffSettings.from_env(env),
             env=env,
         )
 

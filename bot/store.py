@@ -80,6 +80,7 @@ handoffs = sa.Table(
     sa.Column("closed_at", sa.Float),  # resolved or released
     sa.Column("summary", sa.JSON, nullable=False),  # the context summary (secrets masked)
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("customer_updated_at", sa.Float),  # when the customer was told nobody had claimed it yet
 )
 
 handoff_messages = sa.Table(
@@ -91,6 +92,7 @@ handoff_messages = sa.Table(
     sa.Column("agent", sa.String(128)),
     sa.Column("text", sa.Text, nullable=False),  # secrets masked
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("message_id", sa.String(64)),  # Rasa's message_id of a customer's message (appended once)
 )
 
 surveys = sa.Table(
@@ -208,10 +210,23 @@ def pooled_engine(url: Any, **kwargs: Any) -> Engine:
 
 
 def open_database(url: str) -> Engine:
-    """An engine for `url` with Frontdesk's tables created if missing."""
+    """An engine for `url` with Frontdesk's tables created if missing (and new nullable columns added)."""
     engine = pooled_engine(url, future=True)
     metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Add nullable columns defined here but missing from an older database (tables created earlier)."""
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as db:
+                    db.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def first_time_seen(engine: Engine, channel: str, external_id: str, now: float) -> bool:

@@ -10,7 +10,10 @@ even under a burst, while the queued turns wait without using CPU.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import time
+import uuid
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -18,7 +21,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff.service import HandoffDesk, open_desk
+from bot.handoff.tracker import rasa_tracker_writer
 from bot.privacy import mask_secrets
+from bot.settings import Settings
 
 DEFAULT_CONCURRENCY = 2  # measured best of 1, 2, 4 on 2 cores (bench/README.md)
 
@@ -68,15 +74,45 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     return hook
 
 
+@functools.lru_cache(maxsize=None)
+def handoff_desk() -> HandoffDesk:
+    """The handoff desk of this process's environment (one database engine per process)."""
+    return open_desk(Settings.from_env())
+
+
 async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
-                            sender_id: str, input_channel: str, metadata: dict[str, Any]) -> None:
+                            sender_id: str, input_channel: str, metadata: dict[str, Any], agent: Any = None) -> None:
     """Mask card numbers and passwords, warn the customer if there were any, then give the turn to Rasa.
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
     says what was removed.
+
+    While a person owns the conversation (an open handoff) the message goes to the
+    handoff for the agent and, with the Rasa `agent` given, into the tracker as a user
+    event without a turn: Rasa predicts nothing, even when the session has expired
+    meanwhile (a new session would otherwise un-pause the bot) or the text is a
+    command like /restart. A handoff opened by a turn that held the conversation's
+    lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
     masked = mask_secrets(text)
     if masked.found:
         await output.send_text_message(sender_id, masked.warning)
         metadata = dict(metadata, masked=list(masked.found))
-    await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata))
+    message_id, received = uuid.uuid4().hex, time.time()
+    desk = handoff_desk()
+    stored = await asyncio.to_thread(desk.customer_wrote, sender_id, masked.text, message_id, received)
+    if stored is not None and agent is not None:
+        parse_data = await agent.parse_message(masked.text)
+        event = {"event": "user", "text": masked.text, "parse_data": parse_data, "input_channel": input_channel,
+                 "message_id": message_id, "metadata": metadata, "timestamp": received}
+        await rasa_tracker_writer(agent)(sender_id, [event])
+        return
+    await on_new_message(UserMessage(masked.text, output, sender_id, input_channel=input_channel, metadata=metadata,
+                                     message_id=message_id))
+    if stored is None:
+        await asyncio.to_thread(desk.customer_wrote, sender_id, masked.text, message_id, received)
+
+
+async def note_for_agent(sender_id: str, text: str) -> None:
+    """Add what the customer sent that Rasa never sees (a photo, a voice note) to their open handoff, if any."""
+    await asyncio.to_thread(handoff_desk().customer_wrote, sender_id, text, None)

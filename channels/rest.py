@@ -1,13 +1,15 @@
 """The REST channel: `POST /webhooks/rest/webhook`, with strict input checks.
 
 Body: `{"sender": str, "message": str, "metadata": {...}?}`; the reply is the
-JSON list of bot messages. Bad input gets a 4xx with a one-line reason and
+JSON list of bot messages. `GET /webhooks/rest/messages?sender=&since=` returns
+what an agent sent the customer meanwhile (the web chat page polls it). Bad input gets a 4xx with a one-line reason and
 never reaches the assistant; a failure inside the assistant gets a 503 with
 a reason instead of Rasa's silent empty list. Message text is never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -19,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.background import hand_to_assistant
+from channels.background import hand_to_assistant, handoff_desk
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +107,30 @@ class RestInput(InputChannel):
                 return _error(str(error), error.status)
             collector = WholeMessageCollector()
             try:
-                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata)
+                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata,
+                                        agent=request.app.ctx.agent)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", message.sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)
             return response.json(collector.messages)
+
+        @hook.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            """What a person (or a Frontdesk notice) sent this customer outside a turn, after message `since`.
+            Without `since`: no messages, only `last` to start polling from."""
+            sender = (request.args.get("sender") or "").strip()
+            if not sender or len(sender) > MAX_SENDER_CHARS:
+                return _error("'sender' is required (the conversation's sender id)", 400)
+            since = request.args.get("since")
+            store = handoff_desk().store
+            if since is None:
+                return response.json({"messages": [], "last": await asyncio.to_thread(store.last_message_id)})
+            if not since.isdigit():
+                return _error("'since' must be a message number (the 'last' of the previous answer)", 400)
+            found = await asyncio.to_thread(store.messages_for_customer, sender, int(since))
+            last = found[-1].id if found else int(since)
+            return response.json({"messages": [{"id": m.id, "text": m.text, "agent": m.agent, "author": m.author}
+                                               for m in found], "last": last})
 
         @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
         async def wrong_method(request: Request) -> HTTPResponse:

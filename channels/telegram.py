@@ -7,8 +7,11 @@ background. Replies go to the persistent outbox and are sent by its worker
 (bot/outbox.py) with retries, so a slow or failing Bot API never blocks the
 webhook and never loses a reply. Start-up makes no network call.
 
+Updates from the agents' group (TELEGRAM_AGENT_CHAT_ID) never reach Rasa: an
+agent's reply to a handoff summary posted there is relayed to that customer.
+
 Environment: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_API_BASE
-(optional, for tests), DATABASE_URL.
+(optional, for tests), TELEGRAM_AGENT_CHAT_ID (optional), DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
+from bot.handoff.service import HandoffDesk, open_desk
+from bot.handoff.store import HandoffError
+from bot.handoff.tracker import rasa_tracker_writer
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import first_time_seen, open_database
 from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +79,7 @@ class TelegramTurn:
     text: str | None  # None: nothing we can read (photo, voice, sticker, document ...)
     first_name: str | None
     callback_query_id: str | None = None
+    reply_to_message_id: int | None = None  # the message this one answers (agents reply to a handoff post)
 
 
 def parse_update(data: Any, bot) -> TelegramTurn | None:
@@ -91,7 +98,8 @@ def parse_update(data: Any, bot) -> TelegramTurn | None:
     if message.text is None and not any(getattr(message, kind, None) for kind in MEDIA_KINDS):
         return None  # service messages: pinned, members joining, ...
     name = message.from_user.first_name if message.from_user else None
-    return TelegramTurn(update.update_id, message.chat.id, message.text, name)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+    return TelegramTurn(update.update_id, message.chat.id, message.text, name, reply_to_message_id=reply_to)
 
 
 class TelegramOutput(OutputChannel):
@@ -130,12 +138,15 @@ class TelegramOutput(OutputChannel):
 class TelegramInput(InputChannel):
     """Telegram webhook input channel (named `telegram`)."""
 
-    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str) -> None:
+    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str,
+                 agent_chat_id: int | None = None, desk: HandoffDesk | None = None) -> None:
         self.secret = secret
         self.bot = make_bot(token, api_base)
         self.box = Outbox(open_database(database_url))
         self.worker = OutboxWorker(self.box, {CHANNEL: TelegramSender(self.bot)})
         self.turns = BackgroundTurns()
+        self.agent_chat_id = agent_chat_id  # TELEGRAM_AGENT_CHAT_ID: the agents' group, not a customer
+        self.desk = desk
 
     @classmethod
     def name(cls) -> str:
@@ -147,7 +158,8 @@ class TelegramInput(InputChannel):
         token, secret = settings.env.get("TELEGRAM_BOT_TOKEN", ""), settings.env.get("TELEGRAM_WEBHOOK_SECRET", "")
         if not token or not secret:
             raise ConfigError("the Telegram channel needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
-        return cls(token, secret, settings.env.get("TELEGRAM_API_BASE") or None, settings.database_url)
+        return cls(token, secret, settings.env.get("TELEGRAM_API_BASE") or None, settings.database_url,
+                   settings.handoff.telegram_agent_chat_id, open_desk(settings))
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
         logger.info("telegram webhook refused (%s): %s", status, reason)
@@ -179,22 +191,47 @@ class TelegramInput(InputChannel):
             if not seen_first:
                 return response.json({"ok": True, "duplicate": True})
             self.worker.start()
-            self.turns.start(self._handle(turn, on_new_message))
+            if self.agent_chat_id is not None and turn.chat_id == self.agent_chat_id:
+                self.turns.start(self._from_agents(turn, request.app.ctx.agent))
+            else:
+                self.turns.start(self._handle(turn, on_new_message, request.app.ctx.agent))
             return response.json({"ok": True})
 
         return hook
 
-    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _from_agents(self, turn: TelegramTurn, agent: Any) -> None:
+        """A message in the agents' group: a reply to a handoff post goes to that customer (`/resolve` or
+        `/release` as the reply closes it); the rest is the agents' own chat."""
+        if turn.reply_to_message_id is None or not turn.text or self.desk is None:
+            return
+        handoff_id = await asyncio.to_thread(self.desk.handoff_for_group_post, turn.chat_id, turn.reply_to_message_id)
+        if handoff_id is None:
+            return
+        group = TelegramOutput(self.box, self.worker, conversation_id=str(turn.chat_id))
+        self.desk.tracker = rasa_tracker_writer(agent)
+        command = turn.text.strip().split("@")[0].lower()
+        try:
+            if command == "/resolve":
+                await self.desk.resolve(handoff_id)
+            elif command == "/release":
+                await self.desk.release(handoff_id)
+            else:
+                await self.desk.reply(handoff_id, turn.text, agent=turn.first_name or "Agent")
+        except HandoffError as error:
+            await group.send_text_message(str(turn.chat_id), f"Not sent to the customer: {error}.")
+
+    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any = None) -> None:
         sender_id = str(turn.chat_id)
         output = TelegramOutput(self.box, self.worker, conversation_id=sender_id)
         if turn.callback_query_id:
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
+            await note_for_agent(sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
             await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
             return
         metadata = {"name": turn.first_name} if turn.first_name else {}
         try:
-            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata)
+            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata, agent=agent)
         except Exception:
             logger.exception("telegram: the assistant failed on update %s (conversation %s)", turn.update_id, sender_id)
             await output.send_text_message(

@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.store import channel_state, first_time_seen, open_database
 from bot.telegram_api import split_text
 from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
-from channels.background import BackgroundTurns, hand_to_assistant, webhook_blueprint
+from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class TwilioInput(InputChannel):
             if not await asyncio.to_thread(first_time_seen, self.box.engine, self.channel, turn.message_sid, time.time()):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             self.worker.start()
-            self.turns.start(self._handle(turn, on_new_message))
+            self.turns.start(self._handle(turn, on_new_message, request.app.ctx.agent))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return hook
@@ -229,7 +229,7 @@ class TwilioInput(InputChannel):
             return True
         return False
 
-    async def _handle(self, turn: TwilioTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, turn: TwilioTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any = None) -> None:
         sender_id = turn.sender
         output = TwilioOutput(self, conversation_id=sender_id)
         try:
@@ -239,6 +239,8 @@ class TwilioInput(InputChannel):
                 return
             if turn.media and not turn.text.strip():
                 await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
+                described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
+                await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
                 await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
                 return
             text = turn.text
@@ -249,7 +251,7 @@ class TwilioInput(InputChannel):
             metadata = {"name": turn.profile_name} if turn.profile_name else {}
             if turn.media:
                 metadata["media"] = list(turn.media)
-            await hand_to_assistant(on_new_message, text, output, sender_id, self.channel, metadata)
+            await hand_to_assistant(on_new_message, text, output, sender_id, self.channel, metadata, agent=agent)
         except Exception:
             logger.exception("%s: the assistant failed on %s (conversation %s)", self.channel, turn.message_sid, sender_id)
             await output.send_text_message(sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment.")

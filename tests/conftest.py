@@ -11,7 +11,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 
 # Variables that would make a test depend on the developer's shell or .env.
-_LEAKY_PREFIXES = ("RASA_", "ACTIONS_PORT", "FRONTDESK_", "DATABASE_URL", "TWILIO_", "TELEGRAM_", "AGENT_", "HUBSPOT_")
+_LEAKY_PREFIXES = ("RASA_", "ACTIONS_PORT", "FRONTDESK_", "DATABASE_URL", "TWILIO_", "TELEGRAM_", "AGENT_", "HUBSPOT_", "HANDOFF_")
 
 
 @pytest.fixture(autouse=True)

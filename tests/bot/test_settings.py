@@ -42,3 +42,23 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest
 def test_bad_port_is_a_one_line_config_error_naming_the_variable(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match="RASA_PORT"):
         Settings.from_env({"RASA_PORT": value}, project_dir=tmp_path)
+
+
+def test_handoff_is_off_until_someone_can_receive_it(tmp_path: Path) -> None:
+    assert not Settings.from_env({}, project_dir=tmp_path).handoff.enabled
+    settings = Settings.from_env({"AGENT_TOKEN": "a" * 24, "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_AGENT_CHAT_ID": "-1001"},
+                                 project_dir=tmp_path)
+    assert settings.handoff.enabled and settings.handoff.telegram_agent_chat_id == -1001
+    assert "a" * 24 not in repr(settings.handoff)
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({"HANDOFF_WEBHOOK_URL": "https://crm.example/hook"}, "HANDOFF_WEBHOOK_SECRET"),
+    ({"HANDOFF_WEBHOOK_URL": "crm.example", "HANDOFF_WEBHOOK_SECRET": "s"}, "HANDOFF_WEBHOOK_URL"),
+    ({"TELEGRAM_AGENT_CHAT_ID": "-100"}, "TELEGRAM_BOT_TOKEN"),
+    ({"TELEGRAM_AGENT_CHAT_ID": "agents", "TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_AGENT_CHAT_ID"),
+    ({"AGENT_TOKEN": "short"}, "AGENT_TOKEN"),
+])
+def test_incomplete_handoff_settings_fail_naming_the_variable(tmp_path: Path, env: dict, variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(env, project_dir=tmp_path)

@@ -22,6 +22,7 @@ class Call:
     method: str
     params: dict
     at: float = field(default_factory=time.time)
+    message_id: int | None = None  # what sendMessage answered (agents reply to it)
 
 
 class FakeTelegramAPI(LoopbackAPI):
@@ -68,7 +69,7 @@ class FakeTelegramAPI(LoopbackAPI):
             if fault is None and bot_token == f"bot{self.token}":
                 self.calls.append(call)
                 self._message_id += 1
-                message_id = self._message_id
+                message_id = call.message_id = self._message_id
         if fault is not None:
             status, body = fault
         elif bot_token != f"bot{self.token}":

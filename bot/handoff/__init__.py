@@ -1,0 +1,1 @@
+"""Handing a conversation to a person: records, context summary, business hours, the desk service."""

@@ -1,0 +1,138 @@
+"""When S-Club's team works (assistant.yml `team:`) and how long a customer will wait for a person.
+
+    team:
+      time_zone: Europe/London
+      hours: {monday: "08:00-20:00", ..., sunday: "09:00-17:00"}   # a day left out is closed
+      holidays: ["2026-12-25"]
+      unclaimed_update_after_s: 300
+
+Times are compared in the team's time zone (zoneinfo), so daylight-saving
+changes need no care from whoever edits the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.errors import ConfigError
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_HOURS = {day: "08:00-20:00" for day in DAYS[:5]} | {"saturday": "09:00-17:00", "sunday": "09:00-17:00"}
+
+
+def _clock(text: str, where: str) -> dt.time:
+    try:
+        hours, minutes = text.strip().split(":")
+        if hours == "24" and minutes == "00":
+            return dt.time.max
+        return dt.time(int(hours), int(minutes))
+    except ValueError:
+        raise ConfigError(f"{where}: {text!r} is not a time like 08:30") from None
+
+
+@dataclass(frozen=True)
+class TeamHours:
+    time_zone: str = "Europe/London"
+    hours: dict[int, tuple[dt.time, dt.time]] = field(default_factory=dict)  # weekday (0 = Monday) -> open, close
+    holidays: frozenset[dt.date] = frozenset()
+    unclaimed_update_after_s: float = 300.0
+
+    @classmethod
+    def from_config(cls, team: dict | None, where: str = "team") -> TeamHours:
+        team = team or {}
+        zone = str(team.get("time_zone", "Europe/London"))
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where}.time_zone: {zone!r} is not a known time zone (e.g. Europe/London)") from None
+        hours: dict[int, tuple[dt.time, dt.time]] = {}
+        for day, span in (team.get("hours") or DEFAULT_HOURS).items():
+            if str(day).lower() not in DAYS:
+                raise ConfigError(f"{where}.hours: {day!r} is not a day of the week")
+            if not span or str(span).lower() == "closed":
+                continue
+            start, _, end = str(span).partition("-")
+            opens, closes = _clock(start, f"{where}.hours.{day}"), _clock(end, f"{where}.hours.{day}")
+            if closes <= opens:
+                raise ConfigError(f"{where}.hours.{day}: {span!r} closes before it opens")
+            hours[DAYS.index(str(day).lower())] = (opens, closes)
+        try:
+            holidays = frozenset(dt.date.fromisoformat(str(d)) for d in team.get("holidays") or [])
+        except ValueError as error:
+            raise ConfigError(f"{where}.holidays: {error} (use YYYY-MM-DD)") from None
+        try:
+            after = float(team.get("unclaimed_update_after_s", 300))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}.unclaimed_update_after_s must be a number of seconds") from None
+        return cls(zone, hours, holidays, after)
+
+    @classmethod
+    def load(cls, assistant_file: Path) -> TeamHours:
+        try:
+            data = yaml.safe_load(assistant_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"{assistant_file}: cannot read it ({error})") from None
+        return cls.from_config(data.get("team"), where=f"{assistant_file.name}: team")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def _span(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        if day in self.holidays or day.weekday() not in self.hours:
+            return None
+        opens, closes = self.hours[day.weekday()]
+        return dt.datetime.combine(day, opens, self.zone), dt.datetime.combine(day, closes, self.zone)
+
+    def is_open(self, at: float) -> bool:
+        local = dt.datetime.fromtimestamp(at, self.zone)
+        span = self._span(local.date())
+        return span is not None and span[0] <= local < span[1]
+
+    def next_opening(self, at: float) -> dt.datetime | None:
+        """The team's next opening time (aware, in its zone) after `at`; None if no hours are configured."""
+        local = dt.datetime.fromtimestamp(at, self.zone)
+        for offset in range(0, 370):
+            span = self._span(local.date() + dt.timedelta(days=offset))
+            if span is not None and span[0] > local:
+                return span[0]
+        return None
+
+
+def describe_opening(opening: dt.datetime, now: float) -> str:
+    """'today at 08:00', 'tomorrow at 09:00' or 'on Monday 28 December at 08:00' (team's local time)."""
+    today = dt.datetime.fromtimestamp(now, opening.tzinfo).date()
+    clock = opening.strftime("%H:%M")
+    if opening.date() == today:
+        return f"today at {clock}"
+    if opening.date() == today + dt.timedelta(days=1):
+        return f"tomorrow at {clock}"
+    return f"on {opening.strftime('%A')} {opening.day} {opening.strftime('%B')} at {clock}"
+
+
+def estimate_wait_s(ahead: int, handling_times_median: float | None) -> float | None:
+    """Queue position (those ahead, plus this one) x the median recent handling time; None when unknown."""
+    if handling_times_median is None:
+        return None
+    return (ahead + 1) * handling_times_median
+
+
+def describe_wait(seconds: float | None) -> str | None:
+    """'about 5 minutes' (rounded up to 5 minutes beyond a few), or None when unknown."""
+    if seconds is None:
+        return None
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes <= 2:
+        return "a couple of minutes"
+    if minutes > 5:
+        minutes = 5 * math.ceil(minutes / 5)
+    if minutes >= 90:
+        hours = round(minutes / 60)
+        return f"about {hours} hour{'s' if hours != 1 else ''}"
+    return f"about {minutes} minutes"

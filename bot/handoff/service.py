@@ -1,0 +1,201 @@
+"""What happens to a handoff: opened by the assistant, claimed and answered by an agent, resolved or released.
+
+`HandoffDesk` is shared by the action (opening), the agent desk and API, the
+Telegram agent group and the channels' edge (customer messages while
+paused). Messages to the customer go out on the customer's own channel: the
+persistent outbox for Telegram/SMS/WhatsApp, and the handoff's message list
+for REST/web chat (which polls). Tracker writes go through an injected
+`TrackerWriter`, so this module needs no Rasa server to be tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.engine import Engine
+
+from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
+from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
+from bot.handoff.summary import summary_text
+from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
+from bot.outbox import Outbox
+from bot.settings import HandoffSettings, Settings
+from bot.store import open_database
+from bot.telegram_api import split_text
+from bot.twilio_api import TWILIO_BODY_LIMIT, segments
+
+# conversation id, event dicts (Rasa's JSON form) -> appended to that conversation's tracker
+TrackerWriter = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
+POLLING_CHANNELS = ("rest", "webchat")  # customers' pages fetch agent messages (GET /webhooks/rest/messages)
+
+
+def text_payloads(channel: str, text: str) -> list[dict[str, Any]] | None:
+    """Outbox payloads for `text` in the channel's format; None for channels that poll instead."""
+    if channel == "telegram":
+        return [{"method": "sendMessage", "text": part} for part in split_text(text)]
+    if channel in ("sms", "whatsapp"):
+        payloads = []
+        for part in split_text(text, TWILIO_BODY_LIMIT):
+            payload: dict[str, Any] = {"text": part}
+            if channel == "sms":
+                payload["encoding"], payload["segments"] = segments(part)
+            payloads.append(payload)
+        return payloads
+    return None
+
+
+@dataclass(frozen=True)
+class Wording:
+    company: str = "S-Club"
+    assistant_name: str = "Sam"
+
+
+class HandoffDesk:
+    def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, wording: Wording = Wording(),
+                 tracker: TrackerWriter | None = None) -> None:
+        self.store = HandoffStore(engine)
+        self.outbox = Outbox(engine)
+        self.settings = settings
+        self.hours = hours
+        self.wording = wording
+        self.tracker = tracker
+
+    # --- the assistant hands over (action server) ---
+
+    def expectation(self, handoff: Handoff, now: float) -> str:
+        """What the customer is told: a person takes over, how long it may take or when the team is back."""
+        kept = ("They'll see our conversation so far, so you won't need to repeat yourself, "
+                "and anything you send here meanwhile reaches them too.")
+        if not self.hours.is_open(now):
+            opening = self.hours.next_opening(now)
+            back = (f"they're back {describe_opening(opening, now)} ({self.hours.time_zone} time)" if opening
+                    else "I can't say when someone will be available")
+            return (f"I'm passing this to a person on the {self.wording.company} team. Our team is away right now: {back}. "
+                    "Your conversation is kept and a person will reply right here, so you won't need to repeat yourself. "
+                    "Anything you send meanwhile reaches them too.")
+        ahead = self.store.waiting_before(handoff.created_at)
+        wait = describe_wait(estimate_wait_s(ahead, median_or_none(self.store.recent_handling_times())))
+        queue = f" There {'is' if ahead == 1 else 'are'} {ahead} {'person' if ahead == 1 else 'people'} ahead of you." if ahead else ""
+        if wait:
+            timing = f"The wait is {wait}."
+        else:
+            timing = "I can't tell exactly how long it will take right now, but you're in the queue."
+        return f"I'm passing you to a person on the {self.wording.company} team.{queue} {timing} {kept}"
+
+    def open(self, conversation_id: str, channel: str, recipient: str | None, customer_name: str | None,
+             reason: str, summary: dict[str, Any], now: float | None = None) -> Handoff:
+        """Store the handoff and tell the agents (Telegram group, webhook) through the outbox."""
+        now = time.time() if now is None else now
+        handoff, new = self.store.create(conversation_id, channel, recipient, customer_name, reason, summary, now)
+        if new:
+            self.notify_agents(handoff)
+        return handoff
+
+    def notify_agents(self, handoff: Handoff) -> None:
+        if self.settings.telegram_agent_chat_id is not None:
+            group = str(self.settings.telegram_agent_chat_id)
+            self.outbox.enqueue("telegram", group, handoff.conversation_id, [
+                {"method": "sendMessage", "text": summary_text(handoff.summary), "handoff_id": handoff.id}])
+        if self.settings.webhook_url:
+            self.outbox.enqueue(WEBHOOK_CHANNEL, self.settings.webhook_url, handoff.conversation_id, [
+                {"event": "handoff.created", "handoff_id": handoff.id, "status": handoff.status,
+                 "reason": handoff.reason, "created_at": handoff.created_at, "summary": handoff.summary}])
+
+    # --- the customer writes while a person owns the conversation (channels' edge) ---
+
+    def customer_wrote(self, conversation_id: str, text: str, message_id: str | None,
+                       received_at: float | None = None) -> HandoffMessage | None:
+        """Store a message for the open handoff (see HandoffStore.customer_message) and pass it on to the
+        agents' Telegram group, where replying to it answers the customer. None: no open handoff."""
+        message = self.store.customer_message(conversation_id, text, message_id, received_at)
+        if message is not None and self.settings.telegram_agent_chat_id is not None:
+            handoff = self.store.get(message.handoff_id)
+            who = handoff.customer_name or "The customer"
+            self.outbox.enqueue("telegram", str(self.settings.telegram_agent_chat_id), conversation_id, [
+                {"method": "sendMessage", "text": f"{who} ({handoff.channel}): {message.text}", "handoff_id": handoff.id}])
+        return message
+
+    # --- agents act (agent desk, API, Telegram group) ---
+
+    async def claim(self, handoff_id: str, agent: str) -> Handoff:
+        before = await asyncio.to_thread(self.store.get, handoff_id)
+        handoff = await asyncio.to_thread(self.store.claim, handoff_id, agent)
+        if before.status == "waiting":
+            await self._to_customer(handoff, "system", f"{agent} from the {self.wording.company} team has joined "
+                                    "and is reading our conversation.", {"handoff_id": handoff.id, "notice": "claimed"})
+        return handoff
+
+    async def reply(self, handoff_id: str, text: str, agent: str | None = None) -> HandoffMessage:
+        """Send an agent's message to the customer: 409 unless the handoff is claimed (by this agent, if named)."""
+        handoff = await asyncio.to_thread(self.store.get, handoff_id)
+        if handoff.status == "waiting" and agent:
+            handoff = await self.claim(handoff_id, agent)
+        if handoff.status != "claimed":
+            raise HandoffError("claim this handoff before replying" if handoff.status == "waiting"
+                               else f"this handoff is {handoff.status}", 409)
+        if agent and agent != handoff.agent:
+            raise HandoffError(f"claimed by {handoff.agent}, not {agent}", 409)
+        message = await self._to_customer(handoff, "agent", text, {"agent": handoff.agent, "handoff_id": handoff.id})
+        await asyncio.to_thread(self.store.note_agent_reply, handoff.id)
+        return message
+
+    async def resolve(self, handoff_id: str) -> Handoff:
+        handoff = await asyncio.to_thread(self.store.close, handoff_id, "resolved")
+        who = handoff.agent or "Our team"
+        await self._to_customer(handoff, "system", f"{who} has marked your conversation as resolved. Thank you for your "
+                                f"patience! I'm {self.wording.assistant_name} again, here if you need anything else.",
+                                {"handoff_id": handoff.id, "notice": "resolved"}, resume=True)
+        return handoff
+
+    async def release(self, handoff_id: str) -> Handoff:
+        handoff = await asyncio.to_thread(self.store.close, handoff_id, "released")
+        who = handoff.agent or "Our team"
+        await self._to_customer(handoff, "system", f"{who} has passed you back to me, {self.wording.assistant_name}. "
+                                "How else can I help?", {"handoff_id": handoff.id, "notice": "released"}, resume=True)
+        return handoff
+
+    async def send_unclaimed_updates(self, now: float | None = None) -> int:
+        """Tell customers who have waited `unclaimed_update_after_s` without an agent, once, while the team is in."""
+        now = time.time() if now is None else now
+        if not self.hours.is_open(now):
+            return 0
+        due = await asyncio.to_thread(self.store.take_unclaimed_update, self.hours.unclaimed_update_after_s, now)
+        for handoff in due:
+            await self._to_customer(handoff, "system", "Thanks for waiting. Nobody on the team has been able to pick up "
+                                    "your conversation yet, but you're still in the queue and a person will reply here "
+                                    "as soon as they can. Everything you've sent is kept.",
+                                    {"handoff_id": handoff.id, "notice": "unclaimed"})
+        return len(due)
+
+    async def _to_customer(self, handoff: Handoff, author: str, text: str, metadata: dict[str, Any],
+                           resume: bool = False) -> HandoffMessage:
+        """Record the message, send it on the customer's channel, and write it (and a resume) to the tracker."""
+        message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"))
+        payloads = text_payloads(handoff.channel, message.text)
+        if payloads and handoff.recipient:
+            await asyncio.to_thread(self.outbox.enqueue, handoff.channel, handoff.recipient, handoff.conversation_id, payloads)
+        if self.tracker is not None:
+            events: list[dict[str, Any]] = [{"event": "bot", "text": message.text, "metadata": metadata,
+                                             "timestamp": message.created_at}]
+            if resume:
+                events += [{"event": "slot", "name": "handoff_id", "value": None},
+                           {"event": "resume"}, {"event": "action", "name": "action_listen"}]
+            await self.tracker(handoff.conversation_id, events)
+        return message
+
+    def handoff_for_group_post(self, chat_id: int, message_id: int) -> str | None:
+        """The handoff whose summary we posted as `message_id` in the agents' Telegram group."""
+        payload = self.outbox.sent_payload("telegram", str(chat_id), str(message_id))
+        return (payload or {}).get("handoff_id")
+
+
+def open_desk(settings: Settings, tracker: TrackerWriter | None = None) -> HandoffDesk:
+    """The desk for this environment: DATABASE_URL, the handoff variables, assistant.yml's team and persona."""
+    from bot.persona import Persona
+
+    persona = Persona.load(settings.assistant_file)
+    return HandoffDesk(open_database(settings.database_url), settings.handoff, TeamHours.load(settings.assistant_file),
+                       Wording(persona.company, persona.assistant_name), tracker)

@@ -1,0 +1,187 @@
+"""The context summary an agent reads in 15 seconds, built from a conversation's tracker events.
+
+Input is plain Rasa event dicts (as the action server receives them). Every
+text goes through `mask_secrets`, and the customer's address is masked, so
+the summary can be stored, shown on the desk and posted to a group or CRM.
+The sentiment score is a swappable callable (text -> frustration 0..1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable
+
+from bot.privacy import mask_secrets
+
+Scorer = Callable[[str], float]
+EntryInfo = Callable[[str], "dict[str, Any] | None"]  # entry id -> {"title", "paraphrase"}
+
+REASON_TEXT = {
+    "request": "the customer asked for a person",
+    "frustration": "the customer is frustrated",
+    "failures": "the assistant failed to help several times",
+    "abuse": "abusive messages",
+}
+SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge", "request_human", "choose_entry", "something_else",
+              "affirm", "deny"}
+MAX_KEY_MESSAGES = 5
+MAX_TRIGGERS = 3
+
+_NEGATIVE = re.compile(
+    r"\b(ridiculous|useless|terrible|awful|worst|angry|annoy\w*|frustrat\w*|unacceptable|hate|rubbish|"
+    r"disappoint\w*|fed up|still (?:not|no)|nobody|waste|again|wrong|broken|complain\w*|scam)\b", re.IGNORECASE)
+
+
+def lexicon_frustration(text: str) -> float:
+    """A small default scorer (0 calm .. 1 very frustrated) from words, shouting and '!!!'."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    score = 0.25 * len(_NEGATIVE.findall(text))
+    if len(words) >= 3 and sum(w.isupper() for w in words) / len(words) > 0.6:
+        score += 0.3
+    if "!!" in text or "??" in text:
+        score += 0.2
+    return min(1.0, score)
+
+
+def mask_contact(channel: str, recipient: str | None) -> str:
+    """The customer's address with all but its last 3 characters hidden ('+44•••••••123', 'telegram •••789')."""
+    if not recipient:
+        return "unknown"
+    address = recipient.removeprefix("whatsapp:")
+    keep = 3 if len(address) > 5 else 1
+    prefix = address[:3] if address.startswith("+") and len(address) > 8 else ""
+    hidden = "•" * max(3, len(address) - keep - len(prefix))
+    return f"{prefix}{hidden}{address[-keep:]}"
+
+
+def _session_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events since the latest session start (the current conversation)."""
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "session_started":
+            start = index
+    return events[start:]
+
+
+def _understood(events: list[dict[str, Any]], entry_info: EntryInfo) -> list[dict[str, Any]]:
+    """Per customer question: what the knowledge base decided, which entries, and whether it helped."""
+    items: list[dict[str, Any]] = []
+    question: str | None = None
+    current: dict[str, Any] | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            question = mask_secrets(event.get("text") or "").text
+            current = None
+        elif kind == "slot" and event.get("name") in ("kb_decision", "kb_answered", "kb_offered", "answer_helped"):
+            name, value = event["name"], event.get("value")
+            if name == "answer_helped":
+                if items and value is not None:
+                    items[-1]["helped"] = bool(value)
+                continue
+            if current is None:
+                current = {"question": question, "decision": None, "entries": [], "helped": None}
+                items.append(current)
+            if name == "kb_decision":
+                current["decision"] = value
+            elif value:
+                for entry in value if isinstance(value, list) else [value]:
+                    if entry not in [e["id"] for e in current["entries"]]:
+                        info = entry_info(entry) or {}
+                        current["entries"].append({"id": entry, "title": info.get("title") or entry,
+                                                   "paraphrase": info.get("paraphrase")})
+    return items
+
+
+def _trend(scores: list[float]) -> str:
+    if len(scores) < 2:
+        return "not enough messages"
+    half = len(scores) // 2
+    early, late = sum(scores[:half]) / half, sum(scores[half:]) / (len(scores) - half)
+    if late - early >= 0.15:
+        return "rising frustration"
+    if early - late >= 0.15:
+        return "calming down"
+    return "frustrated throughout" if late >= 0.5 else "steady"
+
+
+def _triggers(reason: str, customer: list[dict[str, Any]], understood: list[dict[str, Any]],
+              scores: list[float]) -> list[str]:
+    if not customer:
+        return []
+    if reason == "frustration" and scores:
+        ranked = sorted(range(len(customer)), key=lambda i: scores[i], reverse=True)[:MAX_TRIGGERS]
+        return [customer[i]["text"] for i in sorted(ranked) if scores[i] > 0]
+    if reason == "failures":
+        failed = [u["question"] for u in understood if u["decision"] in ("fallback", "clarify") or u["helped"] is False]
+        return [q for q in failed if q][-MAX_TRIGGERS:]
+    return [customer[-1]["text"]]
+
+
+def build_summary(events: Iterable[dict[str, Any]], *, conversation_id: str, channel: str, recipient: str | None,
+                  customer_name: str | None, reason: str, handed_over_at: float,
+                  scorer: Scorer | None = None, entry_info: EntryInfo | None = None,
+                  answer_helped: bool | None = None) -> dict[str, Any]:
+    """The summary JSON stored with a handoff (secrets masked)."""
+    scorer = scorer or lexicon_frustration
+    entry_info = entry_info or (lambda entry: None)
+    session = _session_events(list(events))
+    transcript: list[dict[str, Any]] = []
+    customer: list[dict[str, Any]] = []
+    message_ids: list[str] = []
+    for event in session:
+        kind = event.get("event")
+        if kind not in ("user", "bot") or not (event.get("text") or "").strip():
+            continue
+        text = mask_secrets(event["text"]).text
+        metadata = event.get("metadata") or {}
+        if kind == "user":
+            author = "customer"
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            customer.append({"text": text, "intent": intent, "at": event.get("timestamp")})
+            if event.get("message_id"):
+                message_ids.append(event["message_id"])
+        else:
+            author = "agent" if metadata.get("agent") else "bot"
+        transcript.append({"author": author, "agent": metadata.get("agent"), "text": text, "at": event.get("timestamp")})
+    scores = [round(float(scorer(m["text"])), 3) for m in customer]
+    understood = _understood(session, entry_info)
+    if answer_helped is not None and understood and understood[-1]["helped"] is None:
+        understood[-1]["helped"] = answer_helped
+    key = [m["text"] for m in customer if m["intent"] not in SMALL_TALK and not m["text"].startswith("/")]
+    started = next((e.get("timestamp") for e in session if e.get("timestamp")), handed_over_at)
+    return {
+        "conversation_id": conversation_id,
+        "customer": {"name": customer_name, "channel": channel, "contact": mask_contact(channel, recipient)},
+        "started_at": started,
+        "handed_over_at": handed_over_at,
+        "reason": reason,
+        "reason_text": REASON_TEXT.get(reason, reason),
+        "trigger_messages": _triggers(reason, customer, understood, scores),
+        "key_messages": key[-MAX_KEY_MESSAGES:],
+        "understood": understood,
+        "sentiment": {"scores": scores, "trend": _trend(scores)},
+        "transcript": transcript,
+        "message_ids": message_ids,
+    }
+
+
+def summary_text(summary: dict[str, Any], limit: int = 3500) -> str:
+    """The summary as a short plain-text post (for a Telegram group), within `limit` characters."""
+    customer = summary["customer"]
+    lines = [
+        f"Handoff: {customer.get('name') or 'a customer'} on {customer['channel']} ({customer['contact']})",
+        f"Why: {summary['reason_text']}",
+    ]
+    lines += [f"  > {t}" for t in summary["trigger_messages"]]
+    if summary["key_messages"]:
+        lines.append("In their words:")
+        lines += [f"  - {t}" for t in summary["key_messages"]]
+    for item in summary["understood"]:
+        entries = ", ".join(e["paraphrase"] or e["title"] for e in item["entries"]) or "nothing found"
+        helped = {True: "helped", False: "did not help", None: "no feedback"}[item["helped"]]
+        lines.append(f"Bot: {item['decision']} -> {entries} ({helped})")
+    lines.append(f"Mood: {summary['sentiment']['trend']}")
+    lines.append("Reply to this message to answer the customer.")
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,79 @@
+"""action_handoff on trackers from JSON, with a real desk on a temporary SQLite database."""
+
+import json
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.handoff as handoff_action
+from bot.handoff.service import open_desk
+from bot.settings import Settings
+from tests.actions.conftest import tracker
+from tests.conftest import PROJECT_DIR
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def desk(tmp_path, monkeypatch):
+    """The action's settings and desk for an environment with an agent desk (or none: pass env={})."""
+    def configure(env: dict[str, str]):
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'frontdesk.db'}", "FRONTDESK_STATE_DIR": str(tmp_path)} | env
+        settings = Settings.from_env(env, project_dir=PROJECT_DIR)
+        real = open_desk(settings)
+        monkeypatch.setattr(handoff_action, "SETTINGS", settings)
+        monkeypatch.setattr(handoff_action, "DESK", real)
+        return real
+    return configure
+
+
+async def run(t):
+    dispatcher = CollectingDispatcher()
+    events = await handoff_action.ActionHandoff().run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+async def test_asking_for_a_person_stores_a_masked_summary_and_pauses(desk) -> None:
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    messages, events = await run(tracker("asks_for_a_person_after_an_answer"))
+    assert "person on the S-Club team" in messages[0]["text"]
+    assert [e["event"] for e in events] == ["slot", "slot", "pause"]
+    handoff_id = events[0]["value"]
+    assert events[0]["name"] == "handoff_id" and events[1] == {"event": "slot", "name": "handoff_reason", "value": None,
+                                                               "timestamp": None}
+    stored = real.store.get(handoff_id)
+    assert (stored.status, stored.reason, stored.channel, stored.recipient) == ("waiting", "request", "telegram", "ana-handoff")
+    summary = stored.summary
+    assert "4111" not in json.dumps(summary) and "[card number removed]" in summary["key_messages"][0]
+    assert summary["trigger_messages"] == ["this is ridiculous, I want to talk to a human"]
+    assert summary["understood"][0]["entries"][0]["title"] == "Cancel your membership"
+    assert summary["message_ids"] == ["m1", "m2", "m3"]
+    assert summary["customer"] == {"name": "Ana", "channel": "telegram", "contact": "••••••••off"}
+
+
+async def test_the_reason_set_by_another_feature_is_recorded(desk) -> None:
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    t = tracker("asks_for_a_person_after_an_answer", slots={"handoff_reason": "frustration", "customer_name": "Ana"})
+    _, events = await run(t)
+    stored = real.store.get(events[0]["value"])
+    assert stored.reason == "frustration"
+    assert stored.summary["trigger_messages"] == ["this is ridiculous, I want to talk to a human"]
+
+
+async def test_asking_twice_keeps_one_open_handoff(desk) -> None:
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    _, first = await run(tracker("asks_for_a_person_after_an_answer"))
+    _, second = await run(tracker("asks_for_a_person_after_an_answer"))
+    assert first[0]["value"] == second[0]["value"] and len(real.store.listing()) == 1
+
+
+async def test_without_anyone_to_take_over_the_customer_gets_contact_details_and_the_bot_stays(desk) -> None:
+    real = desk({})
+    messages, events = await run(tracker("asks_for_a_person_after_an_answer"))
+    assert messages[0]["response"] == "utter_human_contact"
+    assert all(e["event"] != "pause" for e in events) and real.store.listing() == []
