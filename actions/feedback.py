@@ -27,6 +27,17 @@ QUESTIONS = {"feedback_csat": "csat", "feedback_nps": "nps", "feedback_comment":
 SKIPPED, RATED, COMMENTED = "skipped", "rated", "commented"
 
 
+def _already_handled(value: Any, tracker: Tracker) -> bool:
+    """True for a slot cleared by the closing action, or holding this survey's outcome marker.
+
+    Rasa validates slots that are already filled when the form activates (a
+    second goodbye in the same session): those were stored the first time.
+    """
+    if value is None:
+        return True
+    return value in (SKIPPED, RATED, COMMENTED) and value != (tracker.latest_message or {}).get("text")
+
+
 class ValidateFeedbackForm(FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
@@ -55,15 +66,21 @@ class ValidateFeedbackForm(FormValidationAction):
 
     async def validate_feedback_csat(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
-        return await self._rating("csat", feedback.parse_csat(str(value or "")), dispatcher, tracker)
+        if _already_handled(value, tracker):
+            return {}
+        return await self._rating("csat", feedback.parse_csat(str(value)), dispatcher, tracker)
 
     async def validate_feedback_nps(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
-        return await self._rating("nps", feedback.parse_nps(str(value or "")), dispatcher, tracker)
+        if _already_handled(value, tracker):
+            return {}
+        return await self._rating("nps", feedback.parse_nps(str(value)), dispatcher, tracker)
 
     async def validate_feedback_comment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> dict[str, Any]:
-        reading = feedback.parse_comment(str(value or ""))
+        if _already_handled(value, tracker):
+            return {}
+        reading = feedback.parse_comment(str(value))
         if reading.outcome != "score":
             return {"feedback_comment": SKIPPED}
         await asyncio.to_thread(feedback.record_comment, DATABASE, tracker.sender_id, str(value))

@@ -111,9 +111,9 @@ def closing_message(persona: Persona, done: Covered, entries: dict[str, Entry], 
         reach = f"Our team: {contact.phone} ({contact.team_hours}) or {contact.email}."
     else:
         reach = (
-            f"If you need us, our team is on {contact.phone} ({contact.team_hours}), "
-            f"at {contact.email} or {contact.website}, and I'm here any time."
+            f"If you need us, you can call our team on {contact.phone} or email {contact.email}; "
+            f"they're available {contact.team_hours}. You'll also find help at {contact.website}, and I'm here any time."
         )
     if done.unanswered and not done.answered and not done.handed_over:
-        reach = reach.replace("If you need us, our team", "Our team will be glad to help: they're", 1)
+        reach = reach.replace("If you need us, you can call", "Our team will be glad to help: you can call", 1)
     return " ".join(part for part in (recap(done, entries), thanks, reach) if part)

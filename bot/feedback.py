@@ -109,8 +109,9 @@ def _normalise(text: str) -> str:
 
 def _read_number(text: str, low: int, high: int, scale: int) -> int | None | Literal["out_of_range"]:
     """The one whole number in `text` (digits or words), ignoring a '/5' or 'out of 10' scale."""
-    text = re.sub(rf"(?:/|\bout of|\bof)\s*{scale}\b", " ", text)
-    numbers = [float(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", text)]
+    scale_word = {5: "five", 10: "ten"}[scale]
+    text = re.sub(rf"(?:/|\bout of|\bof)\s*(?:{scale}|{scale_word})\b", " ", text)
+    numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", text)]
     numbers += [_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in _NUMBER_WORDS]
     if len(numbers) != 1:
         return None
