@@ -4,7 +4,7 @@ One module per feature; the action server (`python -m rasa_sdk --actions
 actions`) imports every module named here.
 """
 
-from actions.boundaries import ActionSetBoundary
+from actions.boundaries import ActionOutOfScope, ActionSetBoundary
 from actions.closing import ActionCloseConversation
 from actions.faq import ActionAnswerFaq
 from actions.feedback import (
@@ -24,6 +24,7 @@ __all__ = [
     "ActionCloseConversation",
     "ActionFeedbackDone",
     "ActionGreet",
+    "ActionOutOfScope",
     "ActionSetBoundary",
     "ValidateFeedbackForm",
 ]

@@ -1,26 +1,52 @@
-"""action_set_boundary: a calm boundary for abuse; the second abusive message ends the chat and flags it."""
+"""action_set_boundary and action_out_of_scope: abuse gets a calm boundary (twice: the chat ends, flagged);
+questions outside S-Club's services are admitted as such."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.boundaries import abusive_messages, boundary_message
+from actions.faq import KNOWLEDGE_BASE, ActionAnswerFaq
+from bot.boundaries import abusive_message, abusive_messages, boundary_message, out_of_scope_message
 
 
-class ActionSetBoundary(Action):
+class ActionSetBoundary(ActionAnswerFaq):
+    """NLU said `insult`; if neither the lexicon nor a confident NLU agrees, it is just a question."""
+
     def name(self) -> str:
         return "action_set_boundary"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        count = max(1, abusive_messages(tracker.events))  # this message counts even if only NLU saw it
+        latest = tracker.latest_message or {}
+        if not abusive_message(latest.get("text") or "", latest.get("intent")):
+            return await super().run(dispatcher, tracker, domain)
+        count = max(1, abusive_messages(tracker.events))
         dispatcher.utter_message(text=boundary_message(tracker.sender_id, count))
         if count < 2:
             return []
         # The lead chains action_handoff after this, which reads handoff_reason and pauses the chat.
         return [SlotSet("abuse_flagged", True), SlotSet("handoff_reason", "abuse")]
+
+
+class ActionOutOfScope(ActionAnswerFaq):
+    """NLU said `out_of_scope`; a question the knowledge base can answer or narrow down is answered instead."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, text)
+        if result.decision.kind != "fallback":
+            return await super().run(dispatcher, tracker, domain)
+        turn = sum(1 for e in tracker.events if e.get("event") == "user")
+        dispatcher.utter_message(**out_of_scope_message(tracker.sender_id, turn))
+        return [SlotSet("kb_decision", "fallback"), SlotSet("kb_answered", None), SlotSet("kb_offered", None)]

@@ -50,6 +50,16 @@ BOUNDARIES = (
     "I want to help you sort this out, and I ask that we keep our conversation respectful. What do you need?",
     "I understand things can be frustrating, and I'm here to help. I do ask that we keep our conversation respectful. How can I help?",
 )
+OUT_OF_SCOPE = (
+    "That's outside what I can help with as S-Club's assistant, I'm afraid. I can help with memberships, "
+    "class and court bookings, payments, opening hours and our venues' facilities. What can I do for you?",
+    "I'm sorry, that's outside what I can help with: I'm S-Club's assistant, so I know about memberships, "
+    "bookings, payments, opening hours and our venues. Is there something S-Club-related I can help with?",
+    "Good question, but it's outside what I can help with. I'm here for anything S-Club: memberships, "
+    "class and court bookings, payments, opening hours and facilities. How can I help?",
+)
+TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+INSULT_CONFIDENCE = 0.6  # below this, NLU's `insult` counts only if the lexicon agrees
 ENDING = (
     "I'm going to end our chat here because the conversation hasn't stayed respectful. "
     "I've passed it to a member of our team, who will review it. Thank you for understanding."
@@ -99,19 +109,35 @@ def _user_events_this_session(events: Iterable[dict[str, Any]]) -> list[dict[str
     return users
 
 
-def abusive_messages(events: Iterable[dict[str, Any]], intent: str = "insult") -> int:
-    """How many of this session's customer messages were abusive (by NLU intent or by the lexicon)."""
-    count = 0
-    for event in _user_events_this_session(events):
-        predicted = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if predicted == intent or is_abusive(event.get("text") or ""):
-            count += 1
-    return count
+def abusive_message(text: str, intent: dict[str, Any] | None) -> bool:
+    """A customer message is abusive if the lexicon says so, or NLU is confident it is an insult.
+
+    "what a load of rubbish" (an `insult` at 0.49, no target) is frustration,
+    not abuse: it goes to the knowledge base like any other message.
+    """
+    intent = intent or {}
+    confident = intent.get("name") == "insult" and float(intent.get("confidence") or 0.0) >= INSULT_CONFIDENCE
+    return confident or is_abusive(text)
+
+
+def abusive_messages(events: Iterable[dict[str, Any]]) -> int:
+    """How many of this session's customer messages were abusive (see `abusive_message`)."""
+    return sum(
+        abusive_message(event.get("text") or "", (event.get("parse_data") or {}).get("intent"))
+        for event in _user_events_this_session(events)
+    )
+
+
+def _pick(conversation_id: str, salt: str, options: tuple[str, ...]) -> str:
+    """One of `options`, stable for a conversation and varied between conversations."""
+    return options[int(hashlib.sha256(f"{salt}:{conversation_id}".encode("utf-8")).hexdigest(), 16) % len(options)]
 
 
 def boundary_message(conversation_id: str, count: int) -> str:
     """A calm boundary, varied between conversations, for the first abusive message; the ending after that."""
-    if count >= 2:
-        return ENDING
-    pick = int(hashlib.sha256(conversation_id.encode("utf-8")).hexdigest(), 16) % len(BOUNDARIES)
-    return BOUNDARIES[pick]
+    return ENDING if count >= 2 else _pick(conversation_id, "boundary", BOUNDARIES)
+
+
+def out_of_scope_message(conversation_id: str, turn: int) -> dict:
+    """Admit the question is outside S-Club's services, say what the assistant can do, offer a person."""
+    return {"text": _pick(f"{conversation_id}:{turn}", "scope", OUT_OF_SCOPE), "buttons": [TALK_TO_A_PERSON]}

@@ -49,3 +49,16 @@ def test_the_first_boundary_is_calm_and_varies_the_second_ends_the_chat() -> Non
     assert len(first) > 1 and all("keep our conversation respectful" in text for text in first)
     assert boundaries.boundary_message("c1", 2) == boundaries.ENDING
     assert boundaries.boundary_message("c1", 1) == boundaries.boundary_message("c1", 1)
+
+
+def test_a_weak_insult_guess_without_the_lexicon_is_not_abuse() -> None:
+    assert not boundaries.abusive_message("what a load of rubbish", {"name": "insult", "confidence": 0.49})
+    assert boundaries.abusive_message("you're a joke", {"name": "insult", "confidence": 0.86})
+    assert boundaries.abusive_message("stupid bot", {"name": "faq", "confidence": 0.9})
+
+
+def test_out_of_scope_replies_vary_name_what_the_assistant_does_and_offer_a_person() -> None:
+    replies = [boundaries.out_of_scope_message("c", turn) for turn in range(12)]
+    assert len({r["text"] for r in replies}) > 1
+    assert all("outside what I can help with" in r["text"] and "memberships" in r["text"] for r in replies)
+    assert all(r["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}] for r in replies)

@@ -82,3 +82,11 @@ def test_questions_outside_s_clubs_services_are_admitted_and_a_bot_offers_a_pers
         assert "outside what I can help with" in said and "memberships" in said, question
     honest = assistant.say("scope-1", "am I talking to a real person?")
     assert "virtual assistant" in texts(honest) and buttons(honest) == ["Talk to a person"]
+
+
+def test_frustrated_questions_are_not_mistaken_for_abuse_or_out_of_scope(assistant) -> None:
+    for question in ("this stupid app won't let me log in", "the instructor was rude to me",
+                     "what a load of rubbish, my payment failed again"):
+        said = texts(assistant.say("not-abuse-1", question))
+        assert "respectful" not in said and "outside what I can help with" not in said, question
+    assert assistant.tracker("not-abuse-1")["slots"]["abuse_flagged"] is None
