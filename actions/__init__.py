@@ -5,6 +5,7 @@ actions`) imports every module named here.
 """
 
 from actions.faq import ActionAnswerFaq
+from actions.follow_up import ActionFollowUp
 from actions.greet import ActionGreet
 
-__all__ = ["ActionAnswerFaq", "ActionGreet"]
+__all__ = ["ActionAnswerFaq", "ActionFollowUp", "ActionGreet"]
