@@ -24,8 +24,8 @@ import yaml
 from bot.errors import FrontdeskError
 
 CHANNELS = ("rest", "webchat", "telegram", "sms", "whatsapp")
-EXPECT_KEYS = ("contains", "not_contains", "matches", "not_matches", "buttons", "kb_answered", "kb_offered",
-               "slots", "handed_over", "silent")
+EXPECT_KEYS = ("contains", "not_contains", "matches", "not_matches", "max_chars", "buttons", "kb_answered",
+               "kb_offered", "slots", "handed_over", "silent")
 CONVERSATION_KEYS = {"name", "profile_name", "channel", "steps"}
 STEP_KEYS = {"say", "channel", "name", "profile_name", "expect"}
 _SECOND_NAME = "profile_name"
@@ -92,6 +92,13 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.2 booleans: `say: yes` / `say: no` are what the customer types, only true/false are booleans.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -131,6 +138,9 @@ def _check_expect(raw: Any, where: str) -> dict[str, Any]:
         if not slots:
             raise ConversationFileError(f"{where}: 'slots' must be a mapping of slot names to values")
         expect["slots"] = slots
+    if "max_chars" in expect and (isinstance(expect["max_chars"], bool) or not isinstance(expect["max_chars"], int)
+                                  or expect["max_chars"] < 1):
+        raise ConversationFileError(f"{where}: 'max_chars' must be a positive whole number")
     for key in ("handed_over", "silent"):
         if key in expect and not isinstance(expect[key], bool):
             raise ConversationFileError(f"{where}: '{key}' must be true or false")
@@ -244,6 +254,8 @@ def check(expect: dict[str, Any], reply: Reply) -> list[str]:
         failures.append(f"matches: the reply does not match /{expect['matches']}/")
     if "not_matches" in expect and re.search(expect["not_matches"], text, re.IGNORECASE):
         failures.append(f"not_matches: the reply matches /{expect['not_matches']}/")
+    if "max_chars" in expect and len(text) > expect["max_chars"]:
+        failures.append(f"max_chars: the reply has {len(text)} characters, more than {expect['max_chars']}")
     titles = [t.lower() for t in reply.button_titles]
     missing = [b for b in expect.get("buttons", []) if not any(b.lower() in t for t in titles)]
     if missing:
