@@ -21,15 +21,14 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         now = context(tracker)
-        turns = []
-        if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
-            turns.append(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True))
         chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
         if chosen is not None:
-            turns.append(dialogue.chosen(chosen, now))
+            turn = dialogue.chosen(chosen, now)
         else:
-            turns.append(await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now, PERSONA))
-        return dispatch(dispatcher, *turns)
+            turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now, PERSONA)
+        if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+        return dispatch(dispatcher, turn)
 
     @staticmethod
     def _chosen_entry(tracker: Tracker) -> str | None:

@@ -30,14 +30,9 @@ def context(tracker: Tracker) -> Context:
     )
 
 
-def dispatch(dispatcher: CollectingDispatcher, *turns: Turn) -> list[dict[str, Any]]:
-    """Send the turns' messages in order; return their slot events (and a follow-up action)."""
-    events: dict[str, Any] = {}
-    followup = None
-    for turn in turns:
-        for message in turn.messages:
-            dispatcher.utter_message(**message)
-        events.update(turn.slots)
-        followup = turn.followup or followup
-    result = [SlotSet(name, value) for name, value in events.items()]
-    return result + ([FollowupAction(followup)] if followup else [])
+def dispatch(dispatcher: CollectingDispatcher, turn: Turn) -> list[dict[str, Any]]:
+    """Send the turn's messages; return its slot events (and its follow-up action)."""
+    for message in turn.messages:
+        dispatcher.utter_message(**message)
+    events = [SlotSet(name, value) for name, value in turn.slots.items()]
+    return events + ([FollowupAction(turn.followup)] if turn.followup else [])

@@ -82,6 +82,14 @@ def welcome(context: Context, persona: Persona, engine, question_follows: bool) 
     return Turn([{"text": text}], dict(FRESH, **({"customer_name": name} if name else {})))
 
 
+def introduced(welcome_turn: Turn, turn: Turn) -> Turn:
+    """`turn` with the introduction in front of its first message: one message per turn, as SMS bills it."""
+    intro = welcome_turn.messages[0]["text"]
+    messages = [dict(m) for m in turn.messages] or [{"text": ""}]
+    messages[0]["text"] = f"{intro}\n\n{messages[0].get('text') or ''}".strip()
+    return Turn(messages, {**welcome_turn.slots, **turn.slots}, turn.followup)
+
+
 def greet(context: Context, persona: Persona, engine) -> Turn:
     """A hello: the full welcome on the first turn, a short one later."""
     if conversation.is_first_turn(context.events):

@@ -207,5 +207,9 @@ def run_command(paths: list[Path], url: str | None, token: str | None, settings:
             token = settings.rasa_api_token
         client = AssistantClient(url, token)
         stack.callback(client.close)
+        try:
+            client.http.get(f"{client.url}/", timeout=10)
+        except httpx.HTTPError as error:
+            raise SetupError(f"no assistant answers at {url} ({type(error).__name__}): start it with `make run`") from None
         outcome = run_files(paths, client, out)
     return 1 if outcome.failed or not outcome.conversations else 0
