@@ -34,8 +34,8 @@ kb-check: venv  ## check every knowledge-base entry (path:line: message)
 test-unit: venv  ## run pytest only (pass ARGS="-k name" to pick tests)
 	$(BIN)/python -m pytest $(ARGS)
 
-test-conversations: train  ## play tests/conversations/*.yml against the real assistant (ARGS="path.yml" for some)
-	$(BIN)/frontdesk test-conversations $(ARGS)
+test-conversations: train  ## play conversation files against the real assistant (CONVERSATIONS="a.yml b.yml")
+	$(BIN)/frontdesk test-conversations $(CONVERSATIONS)
 
 rasa-test: train  ## run Rasa's test stories against the trained model
 	$(BIN)/rasa test --stories tests/ --model "$$($(BIN)/frontdesk train --path-only)" \
