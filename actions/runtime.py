@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.dialogue import Context, Turn
@@ -31,8 +31,7 @@ def context(tracker: Tracker) -> Context:
 
 
 def dispatch(dispatcher: CollectingDispatcher, turn: Turn) -> list[dict[str, Any]]:
-    """Send the turn's messages; return its slot events (and its follow-up action)."""
+    """Send the turn's messages; return its slot events."""
     for message in turn.messages:
         dispatcher.utter_message(**message)
-    events = [SlotSet(name, value) for name, value in turn.slots.items()]
-    return events + ([FollowupAction(turn.followup)] if turn.followup else [])
+    return [SlotSet(name, value) for name, value in turn.slots.items()]

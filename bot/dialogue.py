@@ -26,7 +26,10 @@ from bot.kb.service import KnowledgeBase
 from bot.persona import Persona
 from bot.store import record_visit
 
-HUMAN_ACTION = "utter_human_contact"  # what "yes, connect me" runs (the handoff feature's action replaces it)
+# What a typed "yes, connect me" gets: the same response as asking for a person. Sent from
+# action_follow_up itself (a FollowupAction would leave the rules with no prediction, and
+# Rasa's core fallback would then revert the turn). The handoff feature replaces it.
+HUMAN_RESPONSE = "utter_human_contact"
 MISSES_BEFORE_PERSON = 2
 # An entry worth offering when an answer did not help: its closest question has at least this
 # cosine with the customer's. Picked by hand on a few starter-KB questions (not calibrated).
@@ -39,9 +42,8 @@ ANYTHING_ELSE = "Is there anything else I can help with?"
 
 @dataclass
 class Turn:
-    messages: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # Rasa message dicts, or {"response": "utter_..."}
     slots: dict[str, Any] = field(default_factory=dict)
-    followup: str | None = None  # an action to run after this one
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def introduced(welcome_turn: Turn, turn: Turn) -> Turn:
     intro = welcome_turn.messages[0]["text"]
     messages = [dict(m) for m in turn.messages] or [{"text": ""}]
     messages[0]["text"] = f"{intro}\n\n{messages[0].get('text') or ''}".strip()
-    return Turn(messages, {**welcome_turn.slots, **turn.slots}, turn.followup)
+    return Turn(messages, {**welcome_turn.slots, **turn.slots})
 
 
 def greet(context: Context, persona: Persona, engine) -> Turn:
@@ -171,7 +173,7 @@ def affirm(kb: KnowledgeBase, context: Context) -> Turn:
         return Turn([{"text": f"{context.pick(conversation.GLAD)} {ANYTHING_ELSE}"}],
                     {"answer_helped": True, "awaiting_reply": None})
     if awaiting == "offer_person":
-        return Turn([], {"awaiting_reply": None}, followup=HUMAN_ACTION)
+        return Turn([{"response": HUMAN_RESPONSE}], {"awaiting_reply": None})
     return Turn([{"text": "Okay. What can I help you with?"}], {"awaiting_reply": None})
 
 
