@@ -14,6 +14,7 @@ from actions.feedback import (
     ActionFeedbackDone,
     ValidateFeedbackForm,
 )
+from actions.follow_up import ActionFollowUp
 from actions.greet import ActionGreet
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ActionAskFeedbackNps",
     "ActionCloseConversation",
     "ActionFeedbackDone",
+    "ActionFollowUp",
     "ActionGreet",
     "ActionOutOfScope",
     "ActionSetBoundary",

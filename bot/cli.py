@@ -1,4 +1,4 @@
-"""The `frontdesk` command: run, train and chat (later issues add more).
+"""The `frontdesk` command: run, train, chat, knowledge-base tools and conversation tests.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -92,6 +92,15 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_test_conversations(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.testing.runner import run_command
+
+    settings = Settings.from_env()
+    paths = [Path(p) for p in args.paths] or [settings.project_dir / "tests" / "conversations"]
+    return run_command(paths, args.url, args.token, settings)
+
+
 def _cmd_telegram(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -154,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
     evaluate.add_argument("--details", help="write one CSV row per query here")
     evaluate.set_defaults(func=_cmd_kb_eval)
+
+    conversations = sub.add_parser("test-conversations",
+                                   help="play conversation files (YAML) against the real assistant; exit 1 on a failure")
+    conversations.add_argument("paths", nargs="*", metavar="PATH",
+                               help="files or folders of *.yml (default: tests/conversations)")
+    conversations.add_argument("--url", help="a running assistant (default: start one for the run and stop it after)")
+    conversations.add_argument("--token", help="its Rasa API token, to read slots (default: $RASA_API_TOKEN)")
+    conversations.set_defaults(func=_cmd_test_conversations)
 
     telegram = sub.add_parser("telegram", help="register the Telegram webhook (the server itself never does)")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)

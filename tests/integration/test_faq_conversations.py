@@ -46,7 +46,8 @@ def test_several_phrasings_reach_the_right_entry(assistant, question: str, entry
 def test_ambiguous_question_offers_choices_without_internal_names(assistant) -> None:
     sender = new_sender()
     [reply] = assistant.say(sender, "I want to cancel")
-    assert reply["text"].startswith("Just to be sure I help with the right thing: did you mean")
+    assert reply["text"].startswith("Hi there! I'm Sam, S-Club's virtual assistant.\n\n"
+                                    "Just to be sure I help with the right thing: did you mean")
     titles = [b["title"] for b in reply["buttons"]]
     assert {"Cancel your membership", "Cancel a class or court booking"} <= set(titles)
     assert titles[-1] == "Something else"
