@@ -10,8 +10,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq import KNOWLEDGE_BASE, ActionAnswerFaq
-from bot.boundaries import abusive_message, abusive_messages, boundary_message, out_of_scope_message
+from actions.faq import ActionAnswerFaq
+from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
+from bot import conversation, dialogue
+from bot.boundaries import (
+    abusive_message,
+    abusive_messages,
+    boundary_message,
+    knowledge_base_first,
+    out_of_scope_message,
+)
 
 
 class ActionSetBoundary(ActionAnswerFaq):
@@ -35,7 +43,7 @@ class ActionSetBoundary(ActionAnswerFaq):
 
 
 class ActionOutOfScope(ActionAnswerFaq):
-    """NLU said `out_of_scope`; a question the knowledge base can answer or narrow down is answered instead."""
+    """NLU said `out_of_scope`; a question the knowledge base can answer (or narrow down) is answered instead."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -43,10 +51,13 @@ class ActionOutOfScope(ActionAnswerFaq):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = (tracker.latest_message or {}).get("text") or ""
-        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, text)
-        if result.decision.kind != "fallback":
+        latest = tracker.latest_message or {}
+        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, latest.get("text") or "")
+        if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
             return await super().run(dispatcher, tracker, domain)
-        turn = sum(1 for e in tracker.events if e.get("event") == "user")
-        dispatcher.utter_message(**out_of_scope_message(tracker.sender_id, turn))
-        return [SlotSet("kb_decision", "fallback"), SlotSet("kb_answered", None), SlotSet("kb_offered", None)]
+        now = context(tracker)
+        turn = dialogue.Turn([out_of_scope_message(tracker.sender_id, now.turn)],
+                             {**dialogue.FRESH, "kb_decision": "fallback", "kb_answered": None, "kb_offered": None})
+        if conversation.is_first_turn(tracker.events):  # introduce the assistant first, as for any first reply
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+        return dispatch(dispatcher, turn)

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.runtime import KNOWLEDGE_BASE, PERSONA
 from bot.closing import closing_message, covered
 from bot.conversation import customer_name
-from bot.kb.decide import DecisionConfig
-from bot.kb.entries import load_entries
-from bot.persona import Persona
-from bot.settings import Settings
 
-SETTINGS = Settings.from_env()
-PERSONA = Persona.load(SETTINGS.assistant_file)
-KB_FOLDER = SETTINGS.project_dir / DecisionConfig.from_file(SETTINGS.assistant_file).folder
 SURVEY_SLOTS = ("feedback_csat", "feedback_nps", "feedback_comment")
 
 
 def surveyed_this_session(events: list[dict[str, Any]]) -> bool:
     """Whether the feedback form already ran since the session started (it is asked once per session)."""
     for event in reversed(events):
-        if event.get("event") == "session_started":
+        if event.get("event") in ("session_started", "restart"):
             return False
         if event.get("event") == "active_loop" and event.get("name") == "feedback_form":
             return True
@@ -39,8 +32,7 @@ class ActionCloseConversation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        content = await asyncio.to_thread(load_entries, KB_FOLDER)  # the live files: titles may have changed
-        entries = {entry.id: entry for entry in content.entries}
+        entries = KNOWLEDGE_BASE.snapshot.by_id  # the live entries: titles may have changed since they were answered
         name = tracker.get_slot("customer_name") or customer_name(tracker.events)
         done = covered(tracker.events)
         dispatcher.utter_message(text=closing_message(PERSONA, done, entries, name, tracker.get_latest_input_channel()))

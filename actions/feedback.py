@@ -16,13 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.runtime import DATABASE, SETTINGS
 from bot import feedback
-from bot.settings import Settings
-from bot.store import open_database
 
-SETTINGS = Settings.from_env()
 CONFIG = feedback.FeedbackConfig.from_file(SETTINGS.assistant_file)
-DATABASE = open_database(SETTINGS.database_url)
 QUESTIONS = {"feedback_csat": "csat", "feedback_nps": "nps", "feedback_comment": "comment"}
 SKIPPED, RATED, COMMENTED = "skipped", "rated", "commented"
 

@@ -10,9 +10,10 @@ ends the automated conversation and flags it for a person.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Iterable
+
+from bot.conversation import pick
 
 # Words that insult a person; also the `insult_word` lookup table in data/nlu/boundaries.yml
 # (tests/bot/test_boundaries.py keeps the two the same).
@@ -60,6 +61,16 @@ OUT_OF_SCOPE = (
 )
 TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 INSULT_CONFIDENCE = 0.6  # below this, NLU's `insult` counts only if the lexicon agrees
+OUT_OF_SCOPE_CONFIDENCE = 0.9  # below this, a knowledge-base clarifying question beats "that's outside…"
+
+
+def knowledge_base_first(decision: str, out_of_scope_confidence: float) -> bool:
+    """Whether a message NLU calls out_of_scope should go to the knowledge base after all.
+
+    A confident answer always wins ("this stupid app won't let me log in");
+    a clarifying question wins unless NLU is very sure it is outside S-Club.
+    """
+    return decision == "answer" or (decision == "clarify" and out_of_scope_confidence < OUT_OF_SCOPE_CONFIDENCE)
 ENDING = (
     "I'm going to end our chat here because the conversation hasn't stayed respectful. "
     "I've passed it to a member of our team, who will review it. Thank you for understanding."
@@ -102,7 +113,7 @@ def is_abusive(text: str) -> bool:
 def _user_events_this_session(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     users: list[dict[str, Any]] = []
     for event in events:
-        if event.get("event") == "session_started":
+        if event.get("event") in ("session_started", "restart"):
             users = []
         elif event.get("event") == "user":
             users.append(event)
@@ -128,16 +139,11 @@ def abusive_messages(events: Iterable[dict[str, Any]]) -> int:
     )
 
 
-def _pick(conversation_id: str, salt: str, options: tuple[str, ...]) -> str:
-    """One of `options`, stable for a conversation and varied between conversations."""
-    return options[int(hashlib.sha256(f"{salt}:{conversation_id}".encode("utf-8")).hexdigest(), 16) % len(options)]
-
-
 def boundary_message(conversation_id: str, count: int) -> str:
     """A calm boundary, varied between conversations, for the first abusive message; the ending after that."""
-    return ENDING if count >= 2 else _pick(conversation_id, "boundary", BOUNDARIES)
+    return ENDING if count >= 2 else pick(BOUNDARIES, conversation_id, 0)
 
 
 def out_of_scope_message(conversation_id: str, turn: int) -> dict:
     """Admit the question is outside S-Club's services, say what the assistant can do, offer a person."""
-    return {"text": _pick(f"{conversation_id}:{turn}", "scope", OUT_OF_SCOPE), "buttons": [TALK_TO_A_PERSON]}
+    return {"text": pick(OUT_OF_SCOPE, conversation_id, turn), "buttons": [TALK_TO_A_PERSON]}

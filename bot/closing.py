@@ -42,7 +42,7 @@ def _since_last_close(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     start = 0
     for index, event in enumerate(events):
         kind = event.get("event")
-        if kind == "session_started" or (kind == "action" and event.get("name") == CLOSING_ACTION):
+        if kind in ("session_started", "restart") or (kind == "action" and event.get("name") == CLOSING_ACTION):
             start = index + 1
     return events[start:]
 

@@ -26,7 +26,7 @@ from bot.errors import FrontdeskError
 CHANNELS = ("rest", "webchat", "telegram", "sms", "whatsapp")
 EXPECT_KEYS = ("contains", "not_contains", "matches", "not_matches", "max_chars", "buttons", "kb_answered",
                "kb_offered", "slots", "handed_over", "silent")
-CONVERSATION_KEYS = {"name", "profile_name", "channel", "steps"}
+CONVERSATION_KEYS = {"name", "profile_name", "channel", "steps", "sender"}
 STEP_KEYS = {"say", "channel", "name", "profile_name", "expect"}
 _SECOND_NAME = "profile_name"
 
@@ -50,6 +50,7 @@ class Conversation:
     path: Path
     steps: tuple[Step, ...]
     line: int = 0
+    sender: str | None = None  # a fixed sender id (the survey's NPS draw depends on it); default: a fresh one
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,10 @@ def _parse_conversation(raw: Any, path: Path, index: int) -> Conversation:
             expect=_check_expect(step.get("expect"), at),
             line=step["__line__"],
         ))
-    return Conversation(title.strip(), path, tuple(steps), line)
+    sender = raw.get("sender")
+    if sender is not None and (not isinstance(sender, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", sender)):
+        raise ConversationFileError(f"{where} ({title}): 'sender' must be an id of letters, digits and . _ : -")
+    return Conversation(title.strip(), path, tuple(steps), line, sender)
 
 
 def load_file(path: Path) -> list[Conversation]:

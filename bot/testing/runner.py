@@ -54,6 +54,12 @@ class AssistantClient:
             raise StepError(f"the REST channel answered {reply.status_code}: {reply.text.strip()[:300]}")
         return reply.json()
 
+    def restart(self, sender: str) -> None:
+        """Forget the sender's earlier conversation (Rasa's `restart` event), so a fixed sender starts afresh."""
+        reply = self.http.post(f"{self.url}/conversations/{sender}/tracker/events", params={"token": self.token},
+                               json=[{"event": "restart"}])
+        reply.raise_for_status()
+
     def tracker(self, sender: str) -> dict:
         reply = self.http.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token})
         if reply.status_code != 200:
@@ -95,8 +101,10 @@ def _exchange_lines(step: Step, messages: list[dict]) -> list[str]:
 
 def play(conversation: Conversation, client: AssistantClient, out: TextIO) -> tuple[bool, int]:
     """Play one conversation under a fresh sender id; print the failing step. (passed, steps played)."""
-    sender = f"convtest-{uuid.uuid4().hex[:12]}"
+    sender = conversation.sender or f"convtest-{uuid.uuid4().hex[:12]}"
     exchange: list[str] = []
+    if conversation.sender:
+        client.restart(sender)  # a fixed sender may have talked before (a running assistant): start afresh
     for number, step in enumerate(conversation.steps, start=1):
         messages: list[dict] = []
         try:
