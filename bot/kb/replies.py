@@ -83,14 +83,15 @@ def clarify_message(choices: list[Entry], channel: str | None = None, lead: str 
 
 def fallback_message(persona: Persona, channel: str | None = None, lead: str = "") -> dict:
     contact = persona.contact
+    # Tone (docs/guidelines-coverage.md): a sincere apology, honest about not knowing, and what I will do next.
     if short(channel):
-        text = (f"Sorry, I don't know the answer to that one. Try asking another way, or call {contact.phone} "
-                f"({contact.team_hours}).")
+        text = (f"I'm sorry, I don't know the answer to that yet. Try asking another way, or call our team on "
+                f"{contact.phone} ({contact.team_hours}).")
     else:
         text = (
-            "I'm sorry, I don't know the answer to that one, and I'd rather not guess. "
-            "You could ask me in another way, or I can help you reach our team "
-            f"(phone {contact.phone}, {contact.team_hours}; email {contact.email})."
+            "I'm sorry, I don't know the answer to that yet, and I'd rather not guess. "
+            "You could ask me in another way, or I'll help you reach our team: call "
+            f"{contact.phone} or email {contact.email}; they're available {contact.team_hours}."
         )
     return {"text": f"{lead} {text}".strip(), "buttons": [{"title": "Talk to a person", "payload": REQUEST_HUMAN}]}
 
