@@ -14,6 +14,7 @@ from actions.faq import ActionAnswerFaq
 from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
 from bot import conversation, dialogue
 from bot.boundaries import (
+    OUT_OF_SCOPE_AGAIN,
     abusive_message,
     abusive_messages,
     boundary_message,
@@ -56,8 +57,10 @@ class ActionOutOfScope(ActionAnswerFaq):
         if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
             return await super().run(dispatcher, tracker, domain)
         now = context(tracker)
-        turn = dialogue.Turn([out_of_scope_message(tracker.sender_id, now.turn)],
-                             {**dialogue.FRESH, "kb_decision": "fallback", "kb_answered": None, "kb_offered": None})
+        # A miss like any unanswered question: the second in a row offers a person.
+        turn = dialogue.missed(now, out_of_scope_message(tracker.sender_id, now.turn, PERSONA.contact.phone, now.channel),
+                               OUT_OF_SCOPE_AGAIN)
+        turn.slots.update(kb_decision="fallback", kb_answered=None, kb_offered=None, kb_next=None)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant first, as for any first reply
             turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
         return dispatch(dispatcher, turn)

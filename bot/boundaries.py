@@ -59,6 +59,9 @@ OUT_OF_SCOPE = (
     "Good question, but it's outside what I can help with. I'm here for anything S-Club: memberships, "
     "class and court bookings, payments, opening hours and facilities. How can I help?",
 )
+OUT_OF_SCOPE_SMS = ("Sorry, that's outside what I can help with. Ask me about S-Club memberships, bookings, "
+                    "payments or opening hours, or call {phone} to reach our team.")
+OUT_OF_SCOPE_AGAIN = "I'm sorry, that's outside what I can help with too."
 TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 INSULT_CONFIDENCE = 0.6  # below this, NLU's `insult` counts only if the lexicon agrees
 OUT_OF_SCOPE_CONFIDENCE = 0.9  # below this, a knowledge-base clarifying question beats "that's outside…"
@@ -144,6 +147,11 @@ def boundary_message(conversation_id: str, count: int) -> str:
     return ENDING if count >= 2 else pick(BOUNDARIES, conversation_id, 0)
 
 
-def out_of_scope_message(conversation_id: str, turn: int) -> dict:
-    """Admit the question is outside S-Club's services, say what the assistant can do, offer a person."""
+def out_of_scope_message(conversation_id: str, turn: int, phone: str, channel: str | None = None) -> dict:
+    """Admit the question is outside S-Club's services, say what the assistant can do, offer a person.
+
+    SMS gets one short variant with the team's phone number instead of a button.
+    """
+    if channel == "sms":
+        return {"text": OUT_OF_SCOPE_SMS.format(phone=phone), "buttons": [TALK_TO_A_PERSON]}
     return {"text": pick(OUT_OF_SCOPE, conversation_id, turn), "buttons": [TALK_TO_A_PERSON]}

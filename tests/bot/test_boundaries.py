@@ -58,7 +58,9 @@ def test_a_weak_insult_guess_without_the_lexicon_is_not_abuse() -> None:
 
 
 def test_out_of_scope_replies_vary_name_what_the_assistant_does_and_offer_a_person() -> None:
-    replies = [boundaries.out_of_scope_message("c", turn) for turn in range(12)]
+    replies = [boundaries.out_of_scope_message("c", turn, "+44 1") for turn in range(12)]
+    sms = boundaries.out_of_scope_message("c", 1, "+44 20 7946 0000", "sms")
+    assert "call +44 20 7946 0000" in sms["text"] and len(sms["text"]) < 160
     assert len({r["text"] for r in replies}) > 1
     assert all("outside what I can help with" in r["text"] and "memberships" in r["text"] for r in replies)
     assert all(r["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}] for r in replies)
