@@ -1,4 +1,4 @@
-"""action_answer_faq: answer from the knowledge base, offer choices, or admit not knowing."""
+"""action_answer_faq: answer from the knowledge base, paraphrase first, offer choices, or admit not knowing."""
 
 from __future__ import annotations
 
@@ -6,17 +6,11 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
+from bot import conversation, dialogue
 from bot.kb import replies
-from bot.kb.service import open_knowledge_base
-from bot.persona import Persona
-from bot.settings import Settings
-
-SETTINGS = Settings.from_env()
-PERSONA = Persona.load(SETTINGS.assistant_file)
-KNOWLEDGE_BASE = open_knowledge_base(SETTINGS, watch=True)  # built when the action server starts
 
 
 class ActionAnswerFaq(Action):
@@ -26,27 +20,15 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        channel = tracker.get_latest_input_channel()
-        snapshot = KNOWLEDGE_BASE.snapshot
-        chosen = self._chosen_entry(tracker)
-        if chosen in snapshot.by_id:
-            entry = snapshot.by_id[chosen]
-            dispatcher.utter_message(**replies.answer_message(entry, channel))
-            return [SlotSet("kb_decision", "answer"), SlotSet("kb_answered", entry.id), SlotSet("kb_offered", None)]
-
-        text = tracker.latest_message.get("text") or ""
-        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, text)
-        decision = result.decision
-        if decision.kind == "answer":
-            entry = decision.top.entry
-            dispatcher.utter_message(**replies.answer_message(entry, channel))
-            return [SlotSet("kb_decision", "answer"), SlotSet("kb_answered", entry.id), SlotSet("kb_offered", None)]
-        if decision.kind == "clarify":
-            choices = [c.entry for c in decision.candidates]
-            dispatcher.utter_message(**replies.clarify_message(choices))
-            return [SlotSet("kb_decision", "clarify"), SlotSet("kb_answered", None), SlotSet("kb_offered", [c.id for c in choices])]
-        dispatcher.utter_message(**replies.fallback_message(PERSONA))
-        return [SlotSet("kb_decision", "fallback"), SlotSet("kb_answered", None), SlotSet("kb_offered", None)]
+        now = context(tracker)
+        chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
+        if chosen is not None:
+            turn = dialogue.chosen(chosen, now)
+        else:
+            turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now, PERSONA)
+        if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+        return dispatch(dispatcher, turn)
 
     @staticmethod
     def _chosen_entry(tracker: Tracker) -> str | None:

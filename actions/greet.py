@@ -1,18 +1,15 @@
-"""action_greet: greet the customer, by name when the channel gives one, and introduce the assistant."""
+"""action_greet: greet the customer (by name when the channel gives one; welcome back a returning one) and introduce the assistant."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.conversation import customer_name, greeting
-from bot.persona import Persona
-from bot.settings import Settings
-
-PERSONA = Persona.load(Settings.from_env().assistant_file)
+from actions.runtime import DATABASE, PERSONA, context, dispatch
+from bot import dialogue
 
 
 class ActionGreet(Action):
@@ -22,6 +19,4 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        name = customer_name(tracker.events) or tracker.get_slot("customer_name")
-        dispatcher.utter_message(text=greeting(PERSONA, name))
-        return [SlotSet("customer_name", name)] if name else []
+        return dispatch(dispatcher, await asyncio.to_thread(dialogue.greet, context(tracker), PERSONA, DATABASE))

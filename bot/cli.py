@@ -1,4 +1,4 @@
-"""The `frontdesk` command: run, train, chat, knowledge-base tools, the service report, Telegram set-up.
+"""The `frontdesk` command: run, train, chat, knowledge-base tools, conversation tests, the service report, Telegram set-up.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -90,6 +90,15 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
     )
     print(json.dumps(metrics))
     return 0
+
+
+def _cmd_test_conversations(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.testing.runner import run_command
+
+    settings = Settings.from_env()
+    paths = [Path(p) for p in args.paths] or [settings.project_dir / "tests" / "conversations"]
+    return run_command(paths, args.url, args.token, settings)
 
 
 def _cmd_telegram(args: argparse.Namespace) -> int:
@@ -191,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="DIR", help="write here (default: .state/reports/<time>/ and .state/reports/latest)")
     report.add_argument("--database-url", help="the tracker store's database (default: DATABASE_URL, else .state/frontdesk.db)")
     report.set_defaults(func=_cmd_report)
+    conversations = sub.add_parser("test-conversations",
+                                   help="play conversation files (YAML) against the real assistant; exit 1 on a failure")
+    conversations.add_argument("paths", nargs="*", metavar="PATH",
+                               help="files or folders of *.yml (default: tests/conversations)")
+    conversations.add_argument("--url", help="a running assistant (default: start one for the run and stop it after)")
+    conversations.add_argument("--token", help="its Rasa API token, to read slots (default: $RASA_API_TOKEN)")
+    conversations.set_defaults(func=_cmd_test_conversations)
 
     telegram = sub.add_parser("telegram", help="register the Telegram webhook (the server itself never does)")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)

@@ -1,16 +1,26 @@
 """Reading a conversation's events and wording the assistant's turns.
 
 Functions here take plain Rasa event dicts (as the action server receives
-them), so they are testable without a running server.
+them), so they are testable without a running server. Wording that varies
+(acknowledgements) is chosen from the conversation id and the turn number:
+different from turn to turn, yet the same on every run of a test.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import hashlib
+import re
+from typing import Any, Iterable, Sequence
 
 from bot.persona import Persona
 
 MAX_NAME_CHARS = 40
+
+ACKNOWLEDGEMENTS = ("I see.", "That makes sense.", "I understand.", "Thanks for explaining.", "Thank you for telling me.")
+GLAD = ("Great!", "Glad to hear it.", "Good to hear.", "Wonderful.")
+DESCRIPTION_MIN_WORDS = 12  # a problem described in several sentences, not a one-line question
+
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
 
 
 def customer_name(events: Iterable[dict[str, Any]]) -> str | None:
@@ -22,13 +32,59 @@ def customer_name(events: Iterable[dict[str, Any]]) -> str | None:
     """
     for event in reversed(list(events)):
         if event.get("event") == "user":
-            name = ((event.get("metadata") or {}).get("name") or "").strip()
+            name = ((event.get("metadata") or {}).get("name") or "")
+            name = name.strip() if isinstance(name, str) else ""
             if name and len(name) <= MAX_NAME_CHARS:
                 return name.split()[0]
             return None
     return None
 
 
-def greeting(persona: Persona, name: str | None) -> str:
+def current_session(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events since the latest `session_started` (all of them if there is none)."""
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return list(events[index + 1 :])
+    return list(events)
+
+
+def is_first_turn(events: Sequence[dict[str, Any]]) -> bool:
+    """True when the assistant has not said anything yet in this session."""
+    return not any(e.get("event") == "bot" for e in current_session(events))
+
+
+def turn_number(events: Iterable[dict[str, Any]]) -> int:
+    """How many messages the customer has sent in the whole conversation."""
+    return sum(1 for e in events if e.get("event") == "user")
+
+
+def pick(options: Sequence[str], conversation_id: str, turn: int) -> str:
+    """One of `options`, varying by conversation and turn but reproducible."""
+    digest = hashlib.sha256(f"{conversation_id}:{turn}".encode()).digest()
+    return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+
+def is_description(text: str) -> bool:
+    """A problem told in several sentences ("I tried to log in. It says locked."), not a short question."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if len(s.split()) >= 2]
+    return len(sentences) >= 2 and len(text.split()) >= DESCRIPTION_MIN_WORDS
+
+
+def greeting(persona: Persona, name: str | None, returning: bool = False, short: bool = False,
+             first: bool = True) -> str:
+    """The reply to a hello: introduce the assistant on the first turn, welcome back a returning customer."""
+    if not first:
+        return f"Hi again{', ' + name if name else ''}! What can I help you with?"
+    if short:
+        hello = f"Welcome back, {name}!" if returning and name else "Welcome back!" if returning else f"Hi {name}!" if name else "Hi!"
+        return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant. How can I help?"
+    return f"{introduction(persona, name, returning)} How can I help you today?"
+
+
+def introduction(persona: Persona, name: str | None, returning: bool = False) -> str:
+    """Who the assistant is, said once per conversation (before the answer when the first message is a question)."""
+    if returning:
+        hello = f"Welcome back, {name}!" if name else "Welcome back!"
+        return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant."
     hello = f"Hi {name}!" if name else "Hi there!"
-    return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant. How can I help you today?"
+    return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant."

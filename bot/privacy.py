@@ -59,6 +59,8 @@ def mask_secrets(text: str) -> Masked:
     def password(match: re.Match) -> str:
         if match.group("secret").lower() in {"reset", "changed", "wrong", "not", "expired", "forgotten", "lost"}:
             return match.group(0)  # "my password is wrong": no secret here
+        if match.group("secret").startswith("["):
+            return match.group(0)  # already masked: masking twice leaves the text as it is
         if "password" not in found:
             found.append("password")
         return match.group("label") + PASSWORD_MASK

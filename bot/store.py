@@ -237,3 +237,25 @@ def first_time_seen(engine: Engine, channel: str, external_id: str, now: float) 
         return True
     except sa.exc.IntegrityError:
         return False
+
+
+def record_visit(engine: Engine, conversation_id: str, channel: str, name: str | None, now: float) -> dict | None:
+    """Count a new session of `conversation_id` in `frontdesk_customers` (insert or update).
+
+    Returns the row as it was before (None for a first-time customer): a
+    returning customer has one, and its `name` when this channel gave none.
+    """
+    c = customers.c
+    with engine.begin() as db:
+        before = db.execute(sa.select(customers).where(c.conversation_id == conversation_id)).mappings().first()
+        if before is None:
+            try:
+                with db.begin_nested():
+                    db.execute(customers.insert().values(conversation_id=conversation_id, channel=channel, name=name,
+                                                         first_seen_at=now, last_seen_at=now, conversations=1))
+            except sa.exc.IntegrityError:  # a concurrent first message of the same sender won
+                pass
+            return None
+        db.execute(customers.update().where(c.conversation_id == conversation_id).values(
+            channel=channel, name=name or before["name"], last_seen_at=now, conversations=c.conversations + 1))
+        return dict(before)

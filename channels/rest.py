@@ -2,7 +2,10 @@
 
 Body: `{"sender": str, "message": str, "metadata": {...}?}`; the reply is the
 JSON list of bot messages. `GET /webhooks/rest/messages?sender=&since=` returns
-what an agent sent the customer meanwhile (the web chat page polls it). Bad input gets a 4xx with a one-line reason and
+what an agent sent the customer meanwhile (the web chat page polls it). `metadata.name` is the customer's first name and
+`metadata.channel` (rest, webchat, telegram, sms, whatsapp) the channel whose
+customer this plays: the turn's input channel, so testers can check e.g. the
+SMS wording over REST. Bad input gets a 4xx with a one-line reason and
 never reaches the assistant; a failure inside the assistant gets a 503 with
 a reason instead of Rasa's silent empty list. Message text is never logged.
 """
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGE_CHARS = 4096
 MAX_SENDER_CHARS = 128
+PLAYABLE_CHANNELS = ("rest", "webchat", "telegram", "sms", "whatsapp")
 
 
 class BadRequest(ValueError):
@@ -43,6 +47,7 @@ class RestMessage:
     sender: str
     text: str
     metadata: dict[str, Any]
+    channel: str = "rest"
 
 
 def parse_body(body: bytes) -> RestMessage:
@@ -68,7 +73,12 @@ def parse_body(body: bytes) -> RestMessage:
         metadata = {}
     if not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object")
-    return RestMessage(sender=sender.strip(), text=text, metadata=metadata)
+    channel = metadata.get("channel", "rest")
+    if channel not in PLAYABLE_CHANNELS:
+        raise BadRequest(f"'metadata.channel' must be one of {', '.join(PLAYABLE_CHANNELS)}")
+    if not isinstance(metadata.get("name", ""), str):
+        raise BadRequest("'metadata.name' must be a string")
+    return RestMessage(sender=sender.strip(), text=text, metadata=metadata, channel=channel)
 
 
 class WholeMessageCollector(CollectingOutputChannel):
@@ -107,8 +117,8 @@ class RestInput(InputChannel):
                 return _error(str(error), error.status)
             collector = WholeMessageCollector()
             try:
-                await hand_to_assistant(on_new_message, message.text, collector, message.sender, self.name(), message.metadata,
-                                        agent=request.app.ctx.agent)
+                await hand_to_assistant(on_new_message, message.text, collector, message.sender, message.channel,
+                                        message.metadata, agent=request.app.ctx.agent)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", message.sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)

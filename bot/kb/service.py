@@ -27,7 +27,7 @@ from pathlib import Path
 from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry, KnowledgeBaseContent, kb_files, load_entries
-from bot.kb.index import KBIndex, build_index
+from bot.kb.index import KBIndex, Scored, build_index
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class Answer:
     decision: Decision
     fingerprint: str
     elapsed_ms: float
+    ranked: tuple[Scored, ...] = ()  # every entry ranked for the question, best first (up to the limit)
 
 
 def folder_signature(root: Path) -> tuple:
@@ -112,7 +113,7 @@ class KnowledgeBase:
         query = self.encoder.encode([text])[0]
         ranked = snapshot.rank(query, limit=max(limit or 0, self.config.max_choices, 2))
         decision = decide(ranked, self.config)
-        return Answer(decision, snapshot.fingerprint, (time.perf_counter() - started) * 1000)
+        return Answer(decision, snapshot.fingerprint, (time.perf_counter() - started) * 1000, tuple(ranked))
 
     def rank(self, text: str, limit: int = 5):
         return self.snapshot.rank(self.encoder.encode([text])[0], limit=limit)

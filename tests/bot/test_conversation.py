@@ -25,3 +25,42 @@ def test_greeting_introduces_the_assistant_and_uses_the_name() -> None:
     assert persona.assistant_name in text and "S-Club's virtual assistant" in text
     assert text.endswith("How can I help you today?")
     assert greeting(persona, None).startswith("Hi there!")
+
+
+def test_a_returning_customer_is_welcomed_back_and_sms_is_short() -> None:
+    persona = Persona.load()
+    assert greeting(persona, "Ana", returning=True).startswith("Welcome back, Ana! I'm Sam")
+    assert greeting(persona, None, returning=True).startswith("Welcome back! I'm Sam")
+    short = greeting(persona, "Ana", short=True)
+    assert short.endswith("How can I help?") and len(short) < len(greeting(persona, "Ana"))
+
+
+def test_name_that_is_not_text_is_ignored() -> None:
+    assert customer_name([user("hi", {"name": ["Ana"]})]) is None
+
+
+def test_only_the_current_session_counts_for_the_first_turn() -> None:
+    from bot.conversation import is_first_turn
+
+    earlier = [user("hi"), {"event": "bot", "text": "Hi there!"}]
+    assert is_first_turn([user("hi")])
+    assert not is_first_turn(earlier + [user("and?")])
+    assert is_first_turn(earlier + [{"event": "session_started"}, user("hello again")])
+
+
+def test_several_sentences_are_a_description_and_a_question_is_not() -> None:
+    from bot.conversation import is_description
+
+    assert is_description("I tried to log in this morning. It keeps saying my account is locked and I don't know why.")
+    assert not is_description("How do I reset my password?")
+    assert not is_description("Hi. Parking?")  # two sentences, but too short to be a story
+    assert not is_description("I booked a class for tonight and now I can't make it because of work, what do I do")
+
+
+def test_wording_choice_varies_by_conversation_and_turn_but_is_reproducible() -> None:
+    from bot.conversation import ACKNOWLEDGEMENTS, pick
+
+    picks = [pick(ACKNOWLEDGEMENTS, "c1", turn) for turn in range(20)]
+    assert len(set(picks)) >= 3
+    assert picks == [pick(ACKNOWLEDGEMENTS, "c1", turn) for turn in range(20)]
+    assert {pick(ACKNOWLEDGEMENTS, f"c{n}", 1) for n in range(20)} != {picks[1]}

@@ -19,6 +19,15 @@ def test_metadata_is_optional() -> None:
     assert parse_body(body(sender="u1", message="hi")).metadata == {}
 
 
+def test_channel_defaults_to_rest() -> None:
+    assert parse_body(body(sender="u1", message="hi", metadata={"name": "Ana"})).channel == "rest"
+
+
+@pytest.mark.parametrize("channel", ["rest", "webchat", "telegram", "sms", "whatsapp"])
+def test_metadata_channel_plays_that_channels_customer(channel: str) -> None:
+    assert parse_body(body(sender="u1", message="hi", metadata={"channel": channel})).channel == channel
+
+
 @pytest.mark.parametrize(
     "raw, status, reason",
     [
@@ -31,6 +40,9 @@ def test_metadata_is_optional() -> None:
         (body(sender="u1"), 400, "'message'"),
         (body(sender="u1", message=["hi"]), 400, "'message'"),
         (body(sender="u1", message="hi", metadata="Ana"), 400, "'metadata'"),
+        (body(sender="u1", message="hi", metadata={"channel": "fax"}), 400, "'metadata.channel' must be one of"),
+        (body(sender="u1", message="hi", metadata={"channel": 3}), 400, "'metadata.channel' must be one of"),
+        (body(sender="u1", message="hi", metadata={"name": ["Ana"]}), 400, "'metadata.name' must be a string"),
         (body(sender="u1", message="x" * (MAX_MESSAGE_CHARS + 1)), 413, "longer than"),
         (b" " * (MAX_BODY_BYTES + 1), 413, "larger than"),
     ],

@@ -1,0 +1,66 @@
+"""action_set_boundary and action_out_of_scope: abuse gets a calm boundary (twice: the chat ends, flagged);
+questions outside S-Club's services are admitted as such."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import ActionAnswerFaq
+from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
+from bot import conversation, dialogue
+from bot.boundaries import (
+    OUT_OF_SCOPE_AGAIN,
+    abusive_message,
+    abusive_messages,
+    boundary_message,
+    knowledge_base_first,
+    out_of_scope_message,
+)
+
+
+class ActionSetBoundary(ActionAnswerFaq):
+    """NLU said `insult`; if neither the lexicon nor a confident NLU agrees, it is just a question."""
+
+    def name(self) -> str:
+        return "action_set_boundary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        latest = tracker.latest_message or {}
+        if not abusive_message(latest.get("text") or "", latest.get("intent")):
+            return await super().run(dispatcher, tracker, domain)
+        count = max(1, abusive_messages(tracker.events))
+        dispatcher.utter_message(text=boundary_message(tracker.sender_id, count))
+        if count < 2:
+            return []
+        # The lead chains action_handoff after this, which reads handoff_reason and pauses the chat.
+        return [SlotSet("abuse_flagged", True), SlotSet("handoff_reason", "abuse")]
+
+
+class ActionOutOfScope(ActionAnswerFaq):
+    """NLU said `out_of_scope`; a question the knowledge base can answer (or narrow down) is answered instead."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        latest = tracker.latest_message or {}
+        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, latest.get("text") or "")
+        if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
+            return await super().run(dispatcher, tracker, domain)
+        now = context(tracker)
+        # A miss like any unanswered question: the second in a row offers a person.
+        turn = dialogue.missed(now, out_of_scope_message(tracker.sender_id, now.turn, PERSONA.contact.phone, now.channel),
+                               OUT_OF_SCOPE_AGAIN)
+        turn.slots.update(kb_decision="fallback", kb_answered=None, kb_offered=None, kb_next=None)
+        if conversation.is_first_turn(tracker.events):  # introduce the assistant first, as for any first reply
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+        return dispatch(dispatcher, turn)

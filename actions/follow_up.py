@@ -1,0 +1,30 @@
+"""action_follow_up: the customer's yes, no or "something else" to the assistant's last question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.runtime import KNOWLEDGE_BASE, context, dispatch
+from bot import dialogue
+
+
+
+class ActionFollowUp(Action):
+    def name(self) -> str:
+        return "action_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        now = context(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "affirm":
+            turn = dialogue.affirm(KNOWLEDGE_BASE, now)
+        elif intent == "deny":
+            turn = dialogue.deny(KNOWLEDGE_BASE, now)
+        else:
+            turn = dialogue.something_else(KNOWLEDGE_BASE, now)
+        return dispatch(dispatcher, turn)

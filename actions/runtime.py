@@ -1,0 +1,37 @@
+"""What every action shares in one action-server process: settings, persona, knowledge base, database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.dialogue import Context, Turn
+from bot.kb.service import open_knowledge_base
+from bot.persona import Persona
+from bot.settings import Settings
+from bot.store import open_database
+
+SETTINGS = Settings.from_env()
+PERSONA = Persona.load(SETTINGS.assistant_file)
+KNOWLEDGE_BASE = open_knowledge_base(SETTINGS, watch=True)  # built when the action server starts
+DATABASE = open_database(SETTINGS.database_url)
+
+
+def context(tracker: Tracker) -> Context:
+    return Context(
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel(),
+        text=tracker.latest_message.get("text") or "",
+        events=tracker.events,
+        slots=tracker.current_slot_values(),
+    )
+
+
+def dispatch(dispatcher: CollectingDispatcher, turn: Turn) -> list[dict[str, Any]]:
+    """Send the turn's messages; return its slot events."""
+    for message in turn.messages:
+        dispatcher.utter_message(**message)
+    return [SlotSet(name, value) for name, value in turn.slots.items()]
