@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
+from actions.handoff import hand_over
 from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
 from bot import conversation, dialogue
 from bot.boundaries import (
@@ -39,8 +40,8 @@ class ActionSetBoundary(ActionAnswerFaq):
         dispatcher.utter_message(text=boundary_message(tracker.sender_id, count))
         if count < 2:
             return []
-        # The lead chains action_handoff after this, which reads handoff_reason and pauses the chat.
-        return [SlotSet("abuse_flagged", True), SlotSet("handoff_reason", "abuse")]
+        # The second time: the automated conversation ends and is flagged for a person.
+        return [SlotSet("abuse_flagged", True)] + await hand_over(dispatcher, tracker, "abuse")
 
 
 class ActionOutOfScope(ActionAnswerFaq):

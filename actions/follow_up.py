@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import hand_over
 from actions.runtime import KNOWLEDGE_BASE, context, dispatch
 from bot import dialogue
-
 
 
 class ActionFollowUp(Action):
@@ -21,6 +22,10 @@ class ActionFollowUp(Action):
     ) -> list[dict[str, Any]]:
         now = context(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "affirm" and now.slots.get("awaiting_reply") == "offer_person":
+            # "Yes, connect me": hand over now, for the reason the offer was made.
+            reason = now.slots.get("handoff_reason") or "failures"
+            return [SlotSet("awaiting_reply", None)] + await hand_over(dispatcher, tracker, reason)
         if intent == "affirm":
             turn = dialogue.affirm(KNOWLEDGE_BASE, now)
         elif intent == "deny":

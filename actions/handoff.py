@@ -36,6 +36,29 @@ def knowledge_base_entries() -> dict[str, dict[str, Any]]:
     return {e.id: {"title": e.title, "paraphrase": e.paraphrase} for e in load_entries(folder).entries}
 
 
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+    """Store the handoff with its summary, tell the customer what happens next, and pause the bot.
+
+    Other actions call this to chain a handover (after "yes, connect me", repeated abuse,
+    or detected frustration) in the same turn.
+    """
+    if reason not in REASONS:
+        reason = "request"
+    if not SETTINGS.handoff.enabled:
+        dispatcher.utter_message(response="utter_human_contact")
+        return [SlotSet("handoff_reason", None)]
+    channel = tracker.get_latest_input_channel() or "rest"
+    name = tracker.get_slot("customer_name") or customer_name(tracker.events)
+    now = time.time()
+    entries = await asyncio.to_thread(knowledge_base_entries)
+    summary = build_summary(tracker.events, conversation_id=tracker.sender_id, channel=channel,
+                            recipient=tracker.sender_id, customer_name=name, reason=reason, handed_over_at=now,
+                            scorer=SCORER, entry_info=entries.get, answer_helped=tracker.get_slot("answer_helped"))
+    handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
+    dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
+    return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
@@ -43,19 +66,4 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reason = tracker.get_slot("handoff_reason") or "request"
-        if reason not in REASONS:
-            reason = "request"
-        if not SETTINGS.handoff.enabled:
-            dispatcher.utter_message(response="utter_human_contact")
-            return [SlotSet("handoff_reason", None)]
-        channel = tracker.get_latest_input_channel() or "rest"
-        name = tracker.get_slot("customer_name") or customer_name(tracker.events)
-        now = time.time()
-        entries = await asyncio.to_thread(knowledge_base_entries)
-        summary = build_summary(tracker.events, conversation_id=tracker.sender_id, channel=channel,
-                                recipient=tracker.sender_id, customer_name=name, reason=reason, handed_over_at=now,
-                                scorer=SCORER, entry_info=entries.get, answer_helped=tracker.get_slot("answer_helped"))
-        handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
-        dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
-        return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]
+        return await hand_over(dispatcher, tracker, tracker.get_slot("handoff_reason") or "request")

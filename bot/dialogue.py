@@ -130,7 +130,8 @@ def missed(context: Context, first_time: dict, sorry: str) -> Turn:
     misses = context.misses + 1
     if misses >= MISSES_BEFORE_PERSON:
         return Turn([replies.offer_person_message(context.channel, sorry)],
-                    {"kb_misses": 0, "awaiting_reply": "offer_person", "kb_pending": None})
+                    {"kb_misses": 0, "awaiting_reply": "offer_person", "kb_pending": None,
+                     "handoff_reason": "failures"})
     return Turn([first_time], {"kb_misses": misses, "awaiting_reply": None, "kb_pending": None})
 
 
@@ -193,10 +194,10 @@ def deny(kb: KnowledgeBase, context: Context) -> Turn:
             })
         else:
             turn = Turn([replies.offer_person_message(context.channel, "I'm sorry that didn't help.")],
-                        {"awaiting_reply": "offer_person", "kb_misses": 0})
+                        {"awaiting_reply": "offer_person", "kb_misses": 0, "handoff_reason": "failures"})
         turn.slots["answer_helped"] = False
         return turn
-    return Turn([{"text": f"No problem. {ANYTHING_ELSE}"}], {"awaiting_reply": None, "kb_misses": 0})
+    return Turn([{"text": f"No problem. {ANYTHING_ELSE}"}], {"awaiting_reply": None, "kb_misses": 0, "handoff_reason": None})
 
 
 def something_else(kb: KnowledgeBase, context: Context) -> Turn:

@@ -15,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -237,3 +237,15 @@ def question(kind: Literal["csat", "nps", "comment"], channel: str | None, retry
     if (channel or "rest") not in BUTTON_CHANNELS:
         return {"text": f"{text} Reply with a number from {low} to {high}, or skip."}
     return {"text": text, "buttons": [{"title": str(n), "payload": str(n)} for n in range(low, high + 1)]}
+
+
+def survey_start_events(first_slot: str = "feedback_csat") -> list[dict[str, Any]]:
+    """Tracker events (Rasa's JSON form) that start `feedback_form` from outside a turn, asking `first_slot`.
+
+    Used after a person resolves a handoff: the question is sent with the
+    notice, and the customer's next message fills the slot as if the form had asked.
+    """
+    fresh = ("feedback_csat", "feedback_nps", "feedback_comment", "feedback_retries", "csat", "nps")
+    return ([{"event": "slot", "name": name, "value": None} for name in fresh]
+            + [{"event": "active_loop", "name": "feedback_form"},
+               {"event": "slot", "name": "requested_slot", "value": first_slot}])

@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.engine import Engine
 
+from bot import feedback
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
@@ -143,11 +144,19 @@ class HandoffDesk:
         return message
 
     async def resolve(self, handoff_id: str) -> Handoff:
+        """Close the handoff, give the conversation back to the bot, and start the feedback survey.
+
+        The survey is the same `feedback_form` the closing flow runs: the CSAT
+        question is sent here and the form is made active in the tracker, so
+        the customer's next message is read as their rating.
+        """
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "resolved")
         who = handoff.agent or "Our team"
+        question = feedback.question("csat", handoff.channel)["text"]
         await self._to_customer(handoff, "system", f"{who} has marked your conversation as resolved. Thank you for your "
-                                f"patience! I'm {self.wording.assistant_name} again, here if you need anything else.",
-                                {"handoff_id": handoff.id, "notice": "resolved"}, resume=True)
+                                f"patience! I'm {self.wording.assistant_name} again. {question}",
+                                {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
+                                then=feedback.survey_start_events("feedback_csat"))
         return handoff
 
     async def release(self, handoff_id: str) -> Handoff:
@@ -171,7 +180,7 @@ class HandoffDesk:
         return len(due)
 
     async def _to_customer(self, handoff: Handoff, author: str, text: str, metadata: dict[str, Any],
-                           resume: bool = False) -> HandoffMessage:
+                           resume: bool = False, then: list[dict[str, Any]] | None = None) -> HandoffMessage:
         """Record the message, send it on the customer's channel, and write it (and a resume) to the tracker."""
         message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"))
         payloads = text_payloads(handoff.channel, message.text)
@@ -182,7 +191,8 @@ class HandoffDesk:
                                              "timestamp": message.created_at}]
             if resume:
                 events += [{"event": "slot", "name": "handoff_id", "value": None},
-                           {"event": "resume"}, {"event": "action", "name": "action_listen"}]
+                           {"event": "resume"}]
+            events += (then or []) + ([{"event": "action", "name": "action_listen"}] if resume else [])
             await self.tracker(handoff.conversation_id, events)
         return message
 

@@ -172,6 +172,8 @@ def running_assistant(settings: Settings, echo=print) -> Iterator[tuple[str, str
             "ACTIONS_PORT": str(actions_port),
             "FRONTDESK_HOST": "127.0.0.1",
             "RASA_API_TOKEN": token,
+            # The agent desk is on, as in a deployment, so conversations can be handed to a person.
+            "AGENT_TOKEN": os.environ.get("AGENT_TOKEN") or secrets.token_urlsafe(24),
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
         })

@@ -149,11 +149,12 @@ def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) 
 
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve").status_code == 200
     wait_until(lambda: any("marked your conversation as resolved" in t for t in texts(telegram, chat)), what="thanks")
+    assert "How would you rate your experience today" in texts(telegram, chat)[-1]  # the survey follows a handoff
     assert assistant.tracker(str(chat))["slots"]["handoff_id"] is None
     before = len(texts(telegram, chat))
-    post(assistant, text_update("hello", chat_id=chat, first_name="Waffle"))
+    post(assistant, text_update("5", chat_id=chat, first_name="Waffle"))  # the bot is back: it reads the rating
     wait_until(lambda: len(texts(telegram, chat)) > before, what="the bot answering again")
-    assert texts(telegram, chat)[-1].startswith("Hi Waffle!")
+    wait_until(lambda: assistant.tracker(str(chat))["slots"]["csat"] == 5, what="the rating stored")
 
 
 def test_rest_customer_polls_agent_messages_and_the_bot_answers_after_release(desk) -> None:
