@@ -75,10 +75,8 @@ def greeting(persona: Persona, name: str | None, returning: bool = False, short:
     """The reply to a hello: introduce the assistant on the first turn, welcome back a returning customer."""
     if not first:
         return f"Hi again{', ' + name if name else ''}! What can I help you with?"
-    if short:
-        hello = f"Welcome back, {name}!" if returning and name else "Welcome back!" if returning else f"Hi {name}!" if name else "Hi!"
-        return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant. How can I help?"
-    return f"{introduction(persona, name, returning)} How can I help you today?"
+    ask = "How can I help?" if short else "How can I help you today?"
+    return f"{introduction(persona, name, returning)} {ask}"
 
 
 def introduction(persona: Persona, name: str | None, returning: bool = False) -> str:
