@@ -2,13 +2,13 @@
 
 Builds a SQLite database with Rasa's `events` table (created by the real
 tracker store) holding `--senders` past conversations of `--events` events
-each, plus `--active` conversations going on now, then times:
+each, then times:
   backfill: the first scan, which queues a note for every past conversation;
-  steady:   scans 40 minutes later (simulated clock), the every-few-seconds case with
-            nothing new to queue, with the event-id checkpoints and without them.
+  steady:   then an hour of traffic on a simulated clock (`--per-hour` new
+            conversations, a scan a minute, then `--rounds` timed scans 5 s apart).
 No HubSpot calls are made; only the scanner runs.
 
-    .venv/bin/python bench/crm_scan.py --senders 2000 --events 50 --active 50 --rounds 7
+    .venv/bin/python bench/crm_scan.py --senders 2000 --events 50 --per-hour 4000 --rounds 12
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rasa.shared.core.domain import Domain
 
-from bot.crm import CHECKPOINTS, CrmConfig, Scanner
+from bot.crm import CrmConfig, Scanner
 from bot.crm_records import EVENTS
 from bot.store import open_database
 from bot.tracker_store import URLTrackerStore
@@ -54,10 +54,10 @@ def event_rows(sender: str, start: float, count: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--senders", type=int, default=2000)
-    parser.add_argument("--events", type=int, default=50)
-    parser.add_argument("--active", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--senders", type=int, default=2000, help="past conversations (a day ago)")
+    parser.add_argument("--events", type=int, default=50, help="events per past conversation")
+    parser.add_argument("--per-hour", type=int, default=4000, help="conversations starting per hour from then on")
+    parser.add_argument("--rounds", type=int, default=12, help="steady scans timed, 5 s apart")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'frontdesk.db'}"
@@ -71,30 +71,25 @@ def main() -> None:
         started = time.perf_counter()
         queued = scanner.scan(now)
         backfill = time.perf_counter() - started
-        # 40 minutes on (simulated clock): conversations going on now, scanned every 5 s
-        later = now + 2400
-        with engine.begin() as db:
-            for i in range(args.active):
-                db.execute(EVENTS.insert(), event_rows(f"live-{i}", later - 60, 12))
-        for step in range(0, 2400, 60):  # the scans in between, leaving their checkpoints
-            scanner.scan(now + step)
-        total = args.senders * args.events + args.active * 12
-        print(f"{total} events, {args.senders} past + {args.active} live conversations; backfill scan "
+        print(f"{args.senders * args.events} events in {args.senders} past conversations: backfill scan "
               f"{backfill * 1000:.0f} ms ({queued} notes queued)")
-        modes = ("with checkpoints", "without (time filter over all events)")
-        steady: dict[str, list[float]] = {mode: [] for mode in modes}
-        for round_ in range(args.rounds):  # alternating, round by round
-            for mode in modes:
-                saved = scanner.state.get(*CHECKPOINTS)
-                if mode.startswith("without"):
-                    scanner.state.put(*CHECKPOINTS, None)
-                started = time.perf_counter()
-                assert scanner.scan(later + round_ * 5) == 0
-                steady[mode].append(time.perf_counter() - started)
-                scanner.state.put(*CHECKPOINTS, saved)  # the same starting point for every round
-        for mode, times in steady.items():
-            print(f"  steady scan {mode}: median {statistics.median(times) * 1000:.1f} ms "
-                  f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}, {args.rounds} rounds)")
+        # then an hour of traffic on a simulated clock: new conversations of 12 events, a scan every 5 s
+        count, steady, notes = 0, [], 0
+        steps = list(range(0, 3600, 60)) + list(range(3600, 3600 + 5 * args.rounds, 5))  # untimed scans a minute apart
+        for step, following in zip(steps, steps[1:] + [steps[-1] + 5]):
+            t = now + step
+            starting = int(following * args.per_hour / 3600) - int(step * args.per_hour / 3600)
+            with engine.begin() as db:
+                for _ in range(starting):
+                    db.execute(EVENTS.insert(), event_rows(f"live-{count}", t - 6, 12))
+                    count += 1
+            started = time.perf_counter()
+            notes += scanner.scan(t)
+            if step >= 3600:  # timed: scans 5 s apart, an hour of conversations behind them
+                steady.append(time.perf_counter() - started)
+        print(f"  then {count} conversations over an hour ({args.per_hour}/h), {notes} notes queued; "
+              f"scan time over the last {args.rounds} scans: median {statistics.median(steady) * 1000:.1f} ms "
+              f"(min {min(steady) * 1000:.1f}, max {max(steady) * 1000:.1f})")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from bot.crm_records import (PHONE_CHANNELS, build_record, handoff_spans, load_events, max_event_id, note_html,
-                             senders_active_since, split, summary_text)
+from bot.crm_records import (PHONE_CHANNELS, build_record, handoff_senders, handoff_spans, load_events, max_event_id,
+                             note_html, sender_activity, split, summary_text)
 from bot.errors import ConfigError
 from bot.hubspot_api import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
 from bot.outbox import Outbox, OutboxWorker, PermanentSendError, RetryableSendError
@@ -41,8 +41,10 @@ CHANNEL = "hubspot"
 # frontdesk_channel_state (channel `hubspot`): when the last scan ran, and [time, largest event id] pairs
 WATERMARK = ("scanner", "scanned_until")
 CHECKPOINTS = ("scanner", "event_id_checkpoints")
+TOP_EVENT = ("scanner", "seen_up_to_event_id")  # the largest event id when the last scan began
 CHECKPOINT_EVERY_S = 30.0
-SCAN_MARGIN_S = 120.0
+SCAN_MARGIN_S = 120.0  # events written late or a clock a little off still get read
+RECHECK_MARGIN_S = 10.0  # deadlines this long before the last scan are checked again
 
 
 @dataclass(frozen=True)
@@ -291,10 +293,12 @@ class Scanner:
     def scan(self, now: float | None = None) -> int:
         """Queue every job not queued before; return how many were queued.
 
-        Only senders with events after the previous scan's reach are read: those
-        whose event id is above a checkpoint (the largest event id at an earlier
-        scan) taken before `last scan - idle timeout - margin`. Event ids are
-        Rasa's primary key, so this is a range read, not a scan of the history.
+        Reads little: the senders with events since `last scan - idle timeout - margin`,
+        found by event id above a checkpoint (the largest event id at an earlier scan;
+        Rasa's primary key, so a range read, not a scan of the history), and of those
+        parses only the ones that can have a conversation ending now: new events since
+        the last scan, a recent message (closing), an idle deadline just passed, or a
+        handoff that changed.
         """
         now = time.time() if now is None else now
         top_id = max_event_id(self.engine)
@@ -302,8 +306,15 @@ class Scanner:
         checkpoints = self.state.get(*CHECKPOINTS) or []
         since = float(mark) - self.config.idle_timeout_s - SCAN_MARGIN_S if mark else 0.0
         after_id = max((cid for at, cid in checkpoints if at <= since), default=0) if mark else 0
+        seen_up_to = int(self.state.get(*TOP_EVENT) or 0) if mark else 0
+        window = float(mark) - RECHECK_MARGIN_S if mark else float("-inf")
+        due = handoff_senders(self.engine, since)
+        for sender, (last_id, last_ts) in sender_activity(self.engine, since, after_id).items():
+            if (last_id > seen_up_to or last_ts + self.config.close_grace_s > window
+                    or window < last_ts + self.config.idle_timeout_s <= now):
+                due.add(sender)
         queued = 0
-        for sender in sorted(senders_active_since(self.engine, since, after_id)):
+        for sender in sorted(due):
             jobs = self.jobs_for(sender, now)
             known = self.ledger.known([job["key"] for job in jobs])
             for job in jobs:
@@ -316,6 +327,7 @@ class Scanner:
         reach = now - self.config.idle_timeout_s - SCAN_MARGIN_S  # the next scan's `since` is at least this
         older = [c for c in checkpoints if c[0] <= reach]
         self.state.put(*CHECKPOINTS, older[-1:] + [c for c in checkpoints if c[0] > reach])
+        self.state.put(*TOP_EVENT, top_id)
         self.state.put(*WATERMARK, now)
         return queued
 

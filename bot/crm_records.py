@@ -93,17 +93,21 @@ def max_event_id(engine: Engine) -> int:
         return 0
 
 
-def senders_active_since(engine: Engine, since: float, after_id: int = 0) -> set[str]:
-    """Senders with tracker events after `since` (looking only at event ids above `after_id`) or handoff changes."""
-    found: set[str] = set()
+def sender_activity(engine: Engine, since: float, after_id: int = 0) -> dict[str, tuple[int, float]]:
+    """sender -> (last event id, last event time) for senders with events after `since`,
+    looking only at event ids above `after_id` (a range read of Rasa's primary key)."""
+    query = (sa.select(EVENTS.c.sender_id, sa.func.max(EVENTS.c.id), sa.func.max(EVENTS.c.timestamp))
+             .where(EVENTS.c.id > after_id, EVENTS.c.timestamp > since).group_by(EVENTS.c.sender_id))
+    try:
+        with engine.connect() as db:
+            return {sender: (int(last_id), float(last_ts or 0.0)) for sender, last_id, last_ts in db.execute(query)}
+    except sa.exc.OperationalError:
+        return {}  # no `events` table yet
+
+
+def handoff_senders(engine: Engine, since: float) -> set[str]:
     with engine.connect() as db:
-        try:
-            found.update(db.execute(sa.select(EVENTS.c.sender_id).where(
-                EVENTS.c.id > after_id, EVENTS.c.timestamp > since).distinct()).scalars())
-        except sa.exc.OperationalError:
-            pass
-        found.update(db.execute(sa.select(handoffs.c.conversation_id).where(handoffs.c.updated_at > since).distinct()).scalars())
-    return found
+        return set(db.execute(sa.select(handoffs.c.conversation_id).where(handoffs.c.updated_at > since).distinct()).scalars())
 
 
 @dataclass(frozen=True)
