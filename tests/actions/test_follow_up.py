@@ -62,10 +62,11 @@ async def test_something_else_after_a_miss_offers_a_person_without_internal_name
     assert slots["awaiting_reply"] == "offer_person" and slots["kb_offered"] is None
 
 
-async def test_typed_yes_to_the_offer_of_a_person_gets_the_person_response() -> None:
+async def test_typed_yes_to_the_offer_of_a_person_hands_over() -> None:
+    # No agent channel is configured here, so the hand-over gives S-Club's contact details instead of pausing.
     messages, slots, events = await run(ActionFollowUp(), tracker("accepts_the_offer_of_a_person"))
     assert [m["response"] for m in messages] == ["utter_human_contact"]
-    assert slots == {"awaiting_reply": None} and all(e["event"] == "slot" for e in events)
+    assert slots == {"awaiting_reply": None, "handoff_reason": None} and all(e["event"] == "slot" for e in events)
 
 
 async def test_a_returning_customer_is_welcomed_back_by_name() -> None:

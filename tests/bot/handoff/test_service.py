@@ -106,8 +106,13 @@ def test_resolving_resumes_the_conversation_and_thanks_the_customer(engine) -> N
     handoff = desk.open("web-1", "rest", "web-1", None, "request", {}, now=MONDAY_NOON)
     asyncio.run(desk.claim(handoff.id, "Bob"))
     asyncio.run(desk.resolve(handoff.id))
-    kinds = [e["event"] for e in recorder.events["web-1"]]
-    assert kinds[-4:] == ["bot", "slot", "resume", "action"]
+    events = recorder.events["web-1"]
+    resolved = max(i for i, e in enumerate(events) if e["event"] == "bot")
+    kinds = [e["event"] for e in events[resolved:]]
+    assert kinds[:3] == ["bot", "slot", "resume"] and kinds[-1] == "action"
+    # ... and the feedback survey starts: the form is active, asking for the CSAT rating.
+    assert "How would you rate your experience today" in events[resolved]["text"]
+    assert {"event": "active_loop", "name": "feedback_form"} in events[resolved:]
     assert outbox_rows(engine) == []  # REST customers poll instead
     assert "resolved" in desk.store.messages_for_customer("web-1")[-1].text
     with pytest.raises(HandoffError):
