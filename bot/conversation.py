@@ -17,10 +17,16 @@ from bot.persona import Persona
 MAX_NAME_CHARS = 40
 
 ACKNOWLEDGEMENTS = ("I see.", "That makes sense.", "I understand.", "Thanks for explaining.", "Thank you for telling me.")
+# The same, mirroring the customer's own key term ("my refund" -> "your refund").
+MIRRORED = ("Thanks for telling me about your {term}.", "I see, this is about your {term}.",
+            "I understand, it's about your {term}.", "Thanks for explaining what happened with your {term}.")
 GLAD = ("Great!", "Glad to hear it.", "Good to hear.", "Wonderful.")
 DESCRIPTION_MIN_WORDS = 12  # a problem described in several sentences, not a one-line question
 
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
+_NOT_A_TERM = {"is", "was", "has", "had", "are", "were", "to", "for", "and", "or", "but", "the", "a", "an", "on", "in",
+               "at", "it", "of", "keeps", "got", "been", "be", "not", "own", "old", "new", "last", "first"}
+_MY_TERM = re.compile(r"\bmy ((?:[a-z]+ )?[a-z]+)", re.IGNORECASE)
 
 
 def customer_name(events: Iterable[dict[str, Any]]) -> str | None:
@@ -70,15 +76,37 @@ def is_description(text: str) -> bool:
     return len(sentences) >= 2 and len(text.split()) >= DESCRIPTION_MIN_WORDS
 
 
+def key_term(text: str, vocabulary: str) -> str | None:
+    """The customer's own words for what it is about ("my spin class" -> "spin class"), when they fit.
+
+    Only a term of one or two words after "my" whose words all occur in `vocabulary`
+    (the matched entries' titles and questions), so the mirror stays on topic.
+    """
+    known = set(re.findall(r"[a-z]+", vocabulary.lower()))
+    for match in _MY_TERM.finditer(text):
+        words = match.group(1).lower().split()
+        while words and (words[-1] not in known or words[-1] in _NOT_A_TERM):
+            words.pop()  # "my account is" -> "account"
+        if words and all(w in known and w not in _NOT_A_TERM for w in words):
+            return " ".join(words)
+    return None
+
+
+def acknowledgement(text: str, vocabulary: str, conversation_id: str, turn: int) -> str:
+    """A varied acknowledgement of a problem the customer described, mirroring their key term where it fits."""
+    term = key_term(text, vocabulary)
+    if term:
+        return pick(MIRRORED, conversation_id, turn).format(term=term)
+    return pick(ACKNOWLEDGEMENTS, conversation_id, turn)
+
+
 def greeting(persona: Persona, name: str | None, returning: bool = False, short: bool = False,
              first: bool = True) -> str:
     """The reply to a hello: introduce the assistant on the first turn, welcome back a returning customer."""
     if not first:
         return f"Hi again{', ' + name if name else ''}! What can I help you with?"
-    if short:
-        hello = f"Welcome back, {name}!" if returning and name else "Welcome back!" if returning else f"Hi {name}!" if name else "Hi!"
-        return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant. How can I help?"
-    return f"{introduction(persona, name, returning)} How can I help you today?"
+    ask = "How can I help?" if short else "How can I help you today?"
+    return f"{introduction(persona, name, returning)} {ask}"
 
 
 def introduction(persona: Persona, name: str | None, returning: bool = False) -> str:

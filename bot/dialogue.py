@@ -139,7 +139,8 @@ def question(kb: KnowledgeBase, context: Context, persona: Persona) -> Turn:
     result = kb.ask(context.text)
     decision = result.decision
     described = conversation.is_description(context.text)
-    lead = context.pick(conversation.ACKNOWLEDGEMENTS) if described else ""
+    topics = " ".join(f"{c.entry.title} {' '.join(c.entry.questions)}" for c in decision.candidates)
+    lead = conversation.acknowledgement(context.text, topics, context.conversation_id, context.turn) if described else ""
     if decision.kind == "answer" or (decision.kind == "clarify" and len(decision.candidates) == 1):
         entry = decision.top.entry
         next_ids = [s.entry.id for s in result.ranked if s.entry.id != entry.id and s.similarity >= NEXT_SIMILARITY]

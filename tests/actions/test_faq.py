@@ -4,6 +4,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
+from bot.conversation import MIRRORED
 from tests.actions.conftest import tracker
 
 pytestmark = pytest.mark.anyio
@@ -69,8 +70,8 @@ async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer() ->
     paraphrase = messages[-1]["text"]
     assert "So what I'm hearing is that you're having trouble logging in" in paraphrase
     assert paraphrase.endswith("Is that right?")
-    assert paraphrase.split(" So what")[0].split("\n")[-1] in {"I see.", "That makes sense.", "I understand.", "Thanks for explaining.",
-                                               "Thank you for telling me."}
+    mirrored = {template.format(term="account") for template in MIRRORED}  # "my account is locked"
+    assert paraphrase.split(" So what")[0].split("\n")[-1] in mirrored
     assert slots["kb_answered"] is None and slots["kb_pending"] == "cant_log_in" and slots["awaiting_reply"] == "paraphrase"
 
 

@@ -64,3 +64,17 @@ def test_wording_choice_varies_by_conversation_and_turn_but_is_reproducible() ->
     assert len(set(picks)) >= 3
     assert picks == [pick(ACKNOWLEDGEMENTS, "c1", turn) for turn in range(20)]
     assert {pick(ACKNOWLEDGEMENTS, f"c{n}", 1) for n in range(20)} != {picks[1]}
+
+
+def test_the_customers_key_term_is_mirrored_only_when_it_is_on_topic() -> None:
+    from bot.conversation import ACKNOWLEDGEMENTS, acknowledgement, key_term
+
+    login = "Can't log in or account locked. my account is locked. I can't sign in"
+    assert key_term("It keeps saying my account is locked.", login) == "account"
+    assert key_term("I booked my spin class for tonight.", "Cancel a class or court booking spin class") == "spin class"
+    assert key_term("My son wants to learn to swim.", "Swimming lessons for children") is None
+    assert key_term("no possessive here", login) is None
+    text = "I tried to log in. It keeps saying my account is locked and I don't know why at all."
+    assert "your account." in acknowledgement(text, login, "c1", 1)
+    assert acknowledgement("My son wants to swim. He is seven years old, do you do lessons?", "Swimming lessons",
+                           "c1", 1) in ACKNOWLEDGEMENTS
