@@ -8,6 +8,7 @@ input never traps the customer in the survey; "skip" skips, "bye" ends it.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from typing import Any
 
@@ -86,8 +87,13 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_comment": COMMENTED}
 
 
-class _AskFeedback(Action):
-    slot = ""
+class _AskFeedback(Action, abc.ABC):
+    """Asks the form's requested question (abstract, so the action server registers only the three below)."""
+
+    @property
+    @abc.abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for."""
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
