@@ -8,6 +8,7 @@ input never traps the customer in the survey; "skip" skips, "bye" ends it.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from typing import Any
 
@@ -16,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.faq import ActionAnswerFaq
 from actions.runtime import DATABASE, SETTINGS
 from bot import feedback
 
@@ -49,15 +51,16 @@ class ValidateFeedbackForm(FormValidationAction):
     async def _rating(self, kind: str, reading: feedback.Reading, dispatcher: CollectingDispatcher,
                       tracker: Tracker) -> dict[str, Any]:
         slot = f"feedback_{kind}"
-        if reading.outcome == "unclear" and not tracker.get_slot("feedback_retries"):
+        asks_something = reading.outcome == "unclear" and feedback.is_new_question(tracker.latest_message)
+        if reading.outcome == "unclear" and not asks_something and not tracker.get_slot("feedback_retries"):
             return {slot: None, "feedback_retries": 1}  # action_ask_<slot> asks again, saying why
         score = reading.score if reading.outcome == "score" else None
         await asyncio.to_thread(feedback.record_answer, DATABASE, tracker.sender_id,
                                 tracker.get_latest_input_channel(), kind, score, tracker.get_slot("handoff_id"))
         values: dict[str, Any] = {slot: RATED if score is not None else SKIPPED, kind: score, "feedback_retries": None}
-        if reading.outcome == "unclear":
+        if reading.outcome == "unclear" and not asks_something:
             dispatcher.utter_message(text=feedback.MOVE_ON)
-        if reading.outcome == "stop":  # the customer is leaving: ask nothing more
+        if reading.outcome == "stop" or asks_something:  # leaving, or asking something new: ask nothing more
             values.update({s: SKIPPED for s in QUESTIONS if tracker.get_slot(s) is None and s != slot})
         return values
 
@@ -84,8 +87,13 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_comment": COMMENTED}
 
 
-class _AskFeedback(Action):
-    slot = ""
+class _AskFeedback(Action, abc.ABC):
+    """Asks the form's requested question (abstract, so the action server registers only the three below)."""
+
+    @property
+    @abc.abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for."""
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
@@ -110,8 +118,11 @@ class ActionAskFeedbackComment(_AskFeedback):
     slot = "feedback_comment"
 
 
-class ActionFeedbackDone(Action):
-    """Thank the customer once the survey is over (silent if it was already done this session)."""
+class ActionFeedbackDone(ActionAnswerFaq):
+    """Thank the customer once the survey is over (silent if it was already done this session).
+
+    A customer who asked a new question instead of answering gets it answered.
+    """
 
     def name(self) -> str:
         return "action_feedback_done"
@@ -124,6 +135,8 @@ class ActionFeedbackDone(Action):
                        and e.get("name") == "feedback_form"), default=-1)
         if not any(e.get("event") == "user" for e in events[started + 1:]):
             return []
+        if feedback.is_new_question(tracker.latest_message) and tracker.get_slot("feedback_comment") == SKIPPED:
+            return await super().run(dispatcher, tracker, domain)
         answered = (tracker.get_slot("csat") is not None or tracker.get_slot("nps") is not None
                     or tracker.get_slot("feedback_comment") == COMMENTED)
         dispatcher.utter_message(text=feedback.THANKS_RATED if answered else feedback.THANKS_SKIPPED)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
 from actions.runtime import KNOWLEDGE_BASE, context, dispatch
 from bot import dialogue
+from bot.closing import asked_anything_else
 
 
 class ActionFollowUp(Action):
@@ -29,6 +30,10 @@ class ActionFollowUp(Action):
         if intent == "affirm":
             turn = dialogue.affirm(KNOWLEDGE_BASE, now)
         elif intent == "deny":
+            # "No" to "Is there anything else I can help with?" closes the conversation
+            # (data/rules/closing.yml runs the survey after action_close_conversation).
+            if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events):
+                return [FollowupAction("action_close_conversation")]
             turn = dialogue.deny(KNOWLEDGE_BASE, now)
         else:
             turn = dialogue.something_else(KNOWLEDGE_BASE, now)

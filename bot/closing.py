@@ -47,6 +47,14 @@ def _since_last_close(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events[start:]
 
 
+def asked_anything_else(events: Iterable[dict[str, Any]]) -> bool:
+    """Whether the assistant's latest message asked if there is anything else (so "no" means the customer is done)."""
+    for event in reversed(list(events)):
+        if event.get("event") == "bot":
+            return bool(re.search(r"\banything else\b", event.get("text") or "", re.IGNORECASE))
+    return False
+
+
 def covered(events: Iterable[dict[str, Any]]) -> Covered:
     """Read the knowledge-base slots (`kb_answered`, `kb_decision`, `answer_helped`, `handoff_id`)."""
     result = Covered()

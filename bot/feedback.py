@@ -163,6 +163,15 @@ def parse_comment(text: str) -> Reading:
     return _skip_or_stop(normalised) or Reading("score")
 
 
+NEW_QUESTION_CONFIDENCE = 0.8  # NLU this sure a survey reply is an FAQ question: answer it instead
+
+
+def is_new_question(message: dict | None) -> bool:
+    """Whether a reply to a rating question is really a new question ("how do I freeze my membership?")."""
+    intent = (message or {}).get("intent") or {}
+    return intent.get("name") == "faq" and float(intent.get("confidence") or 0.0) >= NEW_QUESTION_CONFIDENCE
+
+
 def record_answer(
     engine: Engine,
     conversation_id: str,

@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_BODY_BYTES = 256 * 1024
 TEXT_ONLY_REPLY = (
-    "Thanks! I can only read text messages, so I can't open photos, voice notes, stickers or files. "
-    "Could you type your question? If you'd like a person to look at it, just say so."
+    "Thanks for sending that! I can only read text messages, so please type your question and I'll help "
+    "right away. If you'd like a person to look at what you sent, just say so."
 )
 CHOOSE_PREFIX = "/choose_entry"
 # Message kinds a customer sends that carry no text we can read: they get TEXT_ONLY_REPLY.

@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 TEXT_ONLY_REPLY = (
-    "Thanks! I can only read text, so I can't open photos, voice notes, files or locations. "
-    "Could you type your question? I've kept what you sent in case a person needs to look at it."
+    "Thanks for sending that! I can only read text, so please type your question and I'll help right away. "
+    "I've kept what you sent in case a person needs to look at it."
 )
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}

@@ -115,3 +115,12 @@ async def test_first_abusive_message_gets_a_calm_boundary() -> None:
     del t.events[3:]
     messages, slots = await run(ActionSetBoundary(), t)
     assert "keep our conversation respectful" in messages[0]["text"] and slots == {}
+
+
+async def test_a_new_question_instead_of_a_rating_ends_the_survey() -> None:
+    t = tracker("rates_four_in_the_survey", sender_id="asks-instead")
+    t.slots["feedback_csat"] = t.events[-1]["value"] = t.latest_message["text"] = "how do I freeze my membership?"
+    t.latest_message["intent"] = {"name": "faq", "confidence": 0.97}
+    messages, slots = await run(ValidateFeedbackForm(), t, DOMAIN)
+    assert slots["feedback_csat"] == slots["feedback_comment"] == "skipped" and messages == []
+    assert survey_rows("asks-instead") == [("whatsapp", "csat", None)]

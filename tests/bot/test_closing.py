@@ -87,3 +87,11 @@ def test_a_handoff_is_mentioned_and_sms_gets_the_short_contact_line() -> None:
 
 def test_entries_removed_since_they_were_answered_are_left_out() -> None:
     assert recap(covered([slot("kb_answered", "deleted_entry")]), ENTRIES) is None
+
+
+def test_no_means_done_only_after_anything_else_was_asked() -> None:
+    from bot.closing import asked_anything_else
+
+    assert asked_anything_else([user(), {"event": "bot", "text": "Great! Is there anything else I can help with?"}, user("no")])
+    assert not asked_anything_else([user(), {"event": "bot", "text": "Did that answer your question?"}, user("no")])
+    assert not asked_anything_else([user("no")])

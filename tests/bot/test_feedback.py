@@ -127,3 +127,10 @@ def test_questions_show_buttons_where_the_channel_has_them() -> None:
     assert feedback.question("csat", "rest")["text"] == feedback.CSAT_QUESTION
     assert feedback.question("csat", "rest", retry=True)["text"].startswith("Sorry, I didn't catch a rating")
     assert "skip" in feedback.question("comment", "whatsapp")["text"]
+
+
+def test_only_a_confident_faq_reply_counts_as_a_new_question() -> None:
+    assert feedback.is_new_question({"intent": {"name": "faq", "confidence": 0.95}})
+    assert not feedback.is_new_question({"intent": {"name": "faq", "confidence": 0.5}})
+    assert not feedback.is_new_question({"intent": {"name": "choose_entry", "confidence": 0.99}})
+    assert not feedback.is_new_question(None)

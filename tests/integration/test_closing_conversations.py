@@ -77,9 +77,13 @@ def test_abuse_gets_a_boundary_then_the_chat_is_ended_and_flagged(assistant) -> 
 
 
 def test_questions_outside_s_clubs_services_are_admitted_and_a_bot_offers_a_person(assistant) -> None:
-    for question in ("what's the weather like in Leeds tomorrow?", "tell me a joke", "who won the match last night?"):
-        said = texts(assistant.say("scope-1", question))
+    for number, question in enumerate(("what's the weather like in Leeds tomorrow?", "tell me a joke",
+                                       "who won the match last night?")):
+        said = texts(assistant.say(f"scope-{number}", question))
         assert "outside what I can help with" in said and "memberships" in said, question
+    # a second question outside S-Club in a row is a second miss: a person is offered
+    again = assistant.say("scope-0", "can you order me a pizza")
+    assert "outside what I can help with too" in texts(again) and buttons(again) == ["Yes", "No"]
     honest = assistant.say("scope-1", "am I talking to a real person?")
     assert "virtual assistant" in texts(honest) and buttons(honest) == ["Talk to a person"]
 
