@@ -26,11 +26,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.crm import status as crm_status
 from bot.handoff.service import HandoffDesk, open_desk
 from bot.handoff.store import OPEN, Handoff, HandoffError
 from bot.handoff.tracker import rasa_tracker_writer
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
 from bot.outbox import OutboxWorker
+from bot.report import latest_report
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -252,5 +254,22 @@ class AgentDeskInput(InputChannel):
         async def release(request: Request, handoff_id: str) -> HTTPResponse:
             await asyncio.to_thread(self.desk.store.get, handoff_id)
             return response.json(handoff_json(await self._desk(request).release(handoff_id)))
+
+        @hook.route("/report", methods=["GET"])
+        async def report(request: Request) -> HTTPResponse:
+            """The newest service report (`frontdesk report` writes it), read-only."""
+            path = latest_report(self.settings.state_dir)
+            if path is None:
+                return _error("no report yet: run `frontdesk report`", 404)
+            return await response.file(path, mime_type="text/html", headers=SECURITY_HEADERS)
+
+        @hook.route("/api/status", methods=["GET"])
+        @api
+        async def status(request: Request) -> HTTPResponse:
+            """What the team needs to see besides the queue: the CRM sync's failures, the newest report."""
+            crm = await asyncio.to_thread(crm_status, self.desk.store.engine) if self.settings.env.get(
+                "HUBSPOT_ACCESS_TOKEN") else None
+            found = latest_report(self.settings.state_dir)
+            return response.json({"crm": crm, "report": "/agent/report" if found else None})
 
         return hook

@@ -4,8 +4,10 @@ fake helpdesk webhook on loopback, and the agent desk API (and page, in headless
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
-
 import uuid
 from urllib.parse import urlencode
 
@@ -307,6 +309,24 @@ def test_the_desk_and_api_refuse_requests_without_the_token(desk, token) -> None
     assert api(assistant, "POST", "/handoffs/x/claim", token=token, json={"agent": "Eve"}).status_code == 401
     page = httpx.get(f"{assistant.url}/agent", params={"token": token} if token else None, timeout=30)
     assert page.status_code == 401 and "Agent token" in page.text and "id=\"queue\"" not in page.text
+
+
+def test_the_desk_links_to_the_newest_service_report_behind_the_token(desk) -> None:
+    assistant, telegram, hook = desk
+    page = f"{assistant.url}/agent/report"
+    assert httpx.get(page, timeout=30).status_code == 401
+    bearer = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    status = api(assistant, "GET", "/status").json()
+    if status["report"] is None:
+        assert httpx.get(page, headers=bearer, timeout=30).status_code == 404
+    assistant.say("report-reader", "hi")
+    env = dict(os.environ, FRONTDESK_STATE_DIR=str(assistant.state_dir), HF_HUB_OFFLINE="1")
+    made = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--since", "1d"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert api(assistant, "GET", "/status").json() == {"crm": None, "report": "/agent/report"}
+    shown = httpx.get(page, headers=bearer, timeout=30)
+    assert shown.status_code == 200 and "data:image/png;base64," in shown.text
 
 
 def test_the_login_form_sets_a_cookie_that_opens_the_desk_and_its_api(desk) -> None:
