@@ -1,6 +1,6 @@
 """Calibrate detection.request_confidence and request_similarity (when a request hands over).
 
-    python bench/calibrate_requests.py [--max-flagged 0.002]
+    python bench/calibrate_requests.py [--max-flagged 0.003]
 
 Negatives: calm messages never used for evaluation, parsed with the trained
 Rasa model (`frontdesk train`): the GoEmotions train tune part
@@ -24,7 +24,7 @@ import numpy as np
 
 from bench.make_detect_data import SHARED, goemotions_rows
 from bench.train_frustration import tune_part
-from bot.detect.requests import INTENT, RequestMatcher, request_examples
+from bot.detect.requests import INTENT, RequestMatcher
 from bot.kb.encoder import Encoder
 from bot.settings import Settings
 from bot.training import ensure_trained
@@ -35,7 +35,7 @@ SIMILARITIES = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-flagged", type=float, default=0.002)
+    parser.add_argument("--max-flagged", type=float, default=0.003)
     args = parser.parse_args()
     settings = Settings.from_env()
     clinc = json.loads((SHARED / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
@@ -43,11 +43,9 @@ def main() -> None:
     encoder = Encoder(settings.embedding_model)
     matcher = RequestMatcher.load(encoder)
     similarity = matcher.similarity(encoder.encode(texts, batch_size=128))  # before Rasa imports TensorFlow
-    examples = matcher.similarity(encoder.encode(request_examples()))  # warm the examples' vectors
-    pairwise = matcher._vectors @ matcher._vectors.T
+    pairwise = matcher.example_vectors() @ matcher.example_vectors().T
     np.fill_diagonal(pairwise, -1.0)
     leave_one_out = pairwise.max(axis=1)
-    del examples
 
     model = ensure_trained(settings)
     cache = Path("bench/out") / f"request_nlu_{model.name.split('.')[0]}.json"

@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--balanced", action="store_true", help="class-weighted fit")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--alpha", type=float, default=1e-3)
+    parser.add_argument("--drop-other-negative", action="store_true",
+                        help="fit without the rows left out of the dev file (sad, afraid ... but not frustrated)")
     parser.add_argument("--no-cues", action="store_true", help="calibrate and report the classifier alone")
     parser.add_argument("--min-precision", type=float, default=0.78)
     parser.add_argument("--high-precision", type=float, default=0.9)
@@ -129,6 +131,8 @@ def main() -> None:
     x = embeddings("train", [t for t, _, _ in rows], encoder)
     tune = np.array([tune_part(cid) for _, _, cid in rows])
     fit_index = np.flatnonzero(~tune)
+    if args.drop_other_negative:
+        fit_index = np.array([i for i in fit_index if goemotions_label(rows[i][1])])
     head = fit_head(args.head, x[fit_index], [rows[i][1] for i in fit_index], names, args, encoder.model_name)
 
     def evaluate(part_rows, vectors) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -52,12 +52,16 @@ class RequestMatcher:
     def load(cls, encoder: Encoder, path: Path = DEFAULT_REQUESTS) -> RequestMatcher:
         return cls(encoder, request_examples(path))
 
-    def similarity(self, vectors: np.ndarray) -> np.ndarray:
-        """Highest cosine of each row of `vectors` (unit length) to a request example."""
+    def example_vectors(self) -> np.ndarray:
+        """The examples' embeddings (computed on first use)."""
         with self._lock:
             if self._vectors is None:
                 self._vectors = self.encoder.encode(self.examples)
-        return (np.asarray(vectors, dtype=np.float32) @ self._vectors.T).max(axis=1)
+            return self._vectors
+
+    def similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """Highest cosine of each row of `vectors` (unit length) to a request example."""
+        return (np.asarray(vectors, dtype=np.float32) @ self.example_vectors().T).max(axis=1)
 
 
 def is_request(intent: str, confidence: float, similarity: float, min_confidence: float, min_similarity: float) -> bool:
