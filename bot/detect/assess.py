@@ -7,8 +7,8 @@ decides, in this order:
 
   handover      the latest message asks for a person: intent request_human with
                 NLU confidence >= request_confidence and wording at least
-                request_similarity close to a request_human example (or the
-                customer pressed a /request_human button)
+                request_similarity close to a request_human example or naming
+                a person (or the customer pressed a /request_human button)
   offer_person  `max_failures` failed attempts in a row (the knowledge base fell
                 back, none of the offered entries fitted, an answer didn't help);
                 or the latest message's frustration >= `high`; or rising
@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 from bot.detect.lexicon import Cue
-from bot.detect.requests import INTENT, is_request
+from bot.detect.requests import INTENT, is_request, top_intent
 from bot.detect.scorer import FrustrationScorer, MessageScore, combine
 from bot.errors import ConfigError
 
@@ -140,12 +140,13 @@ def _turns(events: list[dict]) -> tuple[list[_Turn], int]:
         if kind == "user":
             if answer_pending:
                 in_a_row, answer_pending = 0, False
-            intent = (event.get("parse_data") or {}).get("intent") or {}
-            turns.append(_Turn(event.get("text") or "", intent.get("name") or "", float(intent.get("confidence") or 0.0),
-                               event.get("timestamp"), []))
-            if intent.get("name") == "something_else":
+            parse_data = event.get("parse_data") or {}
+            name, confidence = top_intent(parse_data)  # the best real intent, for the request check
+            turns.append(_Turn(event.get("text") or "", name, confidence, event.get("timestamp"), []))
+            name = (parse_data.get("intent") or {}).get("name")
+            if name == "something_else":
                 fail("something_else")
-            elif intent.get("name") == "choose_entry":
+            elif name == "choose_entry":
                 in_a_row = 0
         elif kind == "slot" and event.get("name") == "kb_decision":
             if event.get("value") == "fallback":
@@ -208,7 +209,8 @@ def assess(events: list[dict], scorer: FrustrationScorer, config: DetectionConfi
         return Assessment(action, round(level, 3), tuple(reasons), tuple(triggers), trend, failures)
 
     if latest.text.strip().startswith(f"/{INTENT}") or (latest_score is not None and is_request(
-            latest.intent, latest.confidence, latest_score.request_similarity, config.request_confidence, config.request_similarity)):
+            latest.intent, latest.confidence, latest_score.request_similarity, config.request_confidence, config.request_similarity,
+            latest.text)):
         why = f"{INTENT} (NLU {latest.confidence:.2f}, similarity {latest_score.request_similarity:.2f})" if latest_score else "pressed the button"
         return result("handover", ["asked for a person"], [trigger(latest, [why])])
     if failures >= config.max_failures:

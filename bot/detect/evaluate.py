@@ -6,6 +6,7 @@ ignored); label is escalate, frustrated or calm. Each message is predicted:
   escalate    the trained Rasa NLU model says request_human with confidence
               >= detection.request_confidence, and the message's embedding is
               >= detection.request_similarity close to a request_human example
+              or the message names a person to talk to (bot/detect/requests.py)
   frustrated  otherwise, if its frustration score (classifier + wording cues)
               >= detection.frustrated
   calm        otherwise
@@ -24,10 +25,11 @@ import csv
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 from bot.detect.assess import DetectionConfig
-from bot.detect.requests import is_request
+from bot.detect.requests import is_request, top_intent
 from bot.detect.scorer import FrustrationScorer, MessageScore
 from bot.errors import FrontdeskError
 
@@ -57,23 +59,23 @@ def read_messages(path: Path) -> list[tuple[str, str]]:
 def request_intents(model_path: Path, texts: list[str]) -> list[tuple[str, float]]:
     """(intent, confidence) for each text from the trained Rasa model's NLU."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.getLogger("rasa").setLevel(logging.ERROR)
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)  # Rasa's debug log would print every message's text
+    warnings.filterwarnings("ignore", module="rasa")
 
     async def parse_all() -> list[tuple[str, float]]:
         agent = Agent.load(str(model_path))
         results = []
-        for text in texts:
-            intent = (await agent.parse_message(text)).get("intent") or {}
-            results.append((intent.get("name") or "", float(intent.get("confidence") or 0.0)))
-        return results
+        return [top_intent(await agent.parse_message(text)) for text in texts]
 
     return asyncio.run(parse_all())
 
 
-def predict(intent: tuple[str, float], score: MessageScore, config: DetectionConfig) -> str:
+def predict(text: str, intent: tuple[str, float], score: MessageScore, config: DetectionConfig) -> str:
     name, confidence = intent
-    if is_request(name, confidence, score.request_similarity, config.request_confidence, config.request_similarity):
+    if is_request(name, confidence, score.request_similarity, config.request_confidence, config.request_similarity, text):
         return "escalate"
     return "frustrated" if score.score >= config.frustrated else "calm"
 
@@ -106,7 +108,7 @@ def evaluate(rows: list[tuple[str, str]], scorer: FrustrationScorer, config: Det
     started = time.monotonic()
     intents = request_intents(model_path, texts)
     nlu_s = time.monotonic() - started
-    predicted = [predict(i, s, config) for i, s in zip(intents, scores)]
+    predicted = [predict(t, i, s, config) for t, i, s in zip(texts, intents, scores)]
     if details:
         with details.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)

@@ -47,6 +47,7 @@ def test_eval_prints_per_label_metrics_as_json_on_its_last_line(tmp_path: Path) 
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
     assert metrics["messages"] == len(MESSAGES)
+    assert "yoga class" not in result.stdout + result.stderr  # message texts are not logged
     for label, support in (("escalate", 3), ("frustrated", 2), ("calm", 3)):
         assert set(metrics[label]) == {"precision", "recall", "f1", "support"}
         assert metrics[label]["support"] == support
