@@ -11,8 +11,8 @@ are split into --folds folds; for each fold an NLU-only Rasa model is trained
 without that fold's examples (same config.yml and other intents), the fold is
 parsed with it, and its similarity is measured to the other folds' examples
 only. So both numbers are those of phrasings the detector has not seen.
-A message passes the wording check when it is similar enough or names a
-person (bot/detect/requests.py).
+A message passes the wording check when it is similar enough or (with
+request_person_words) names a person (bot/detect/requests.py); both settings are tried.
 For each (confidence, similarity) pair the script prints the share of
 negatives handed over and of held-out requests caught, and picks the pair
 catching the most requests with negatives under --max-flagged. Held-apart
@@ -74,7 +74,10 @@ def main() -> None:
     random.Random(6).shuffle(order)
     folds = [order[k::args.folds] for k in range(args.folds)]
     # Embeddings first: MiniLM is much slower once Rasa has imported TensorFlow.
-    similarity = RequestMatcher(encoder, examples).similarity(encoder.encode(texts, batch_size=128))
+    similarity_cache = OUT / f"request_similarity_{len(texts)}_{len(examples)}.npy"
+    if not similarity_cache.exists():
+        np.save(similarity_cache, RequestMatcher(encoder, examples).similarity(encoder.encode(texts, batch_size=128)))
+    similarity = np.load(similarity_cache)
     vectors = encoder.encode(examples)
     held_similarity = np.zeros(len(examples))
     for held in folds:
@@ -102,21 +105,23 @@ def main() -> None:
     held_mention = np.array([mentions_person(e) for e in examples])
 
     table, best = [], None
-    for c in CONFIDENCES:
-        for s in SIMILARITIES:
-            flagged = float(np.mean((confidence >= c) & ((similarity >= s) | mention)))
-            caught = float(np.mean((held_confidence >= c) & ((held_similarity >= s) | held_mention)))
-            table.append({"request_confidence": c, "request_similarity": s, "calm_flagged": round(flagged, 5),
-                          "held_out_requests_caught": round(caught, 4)})
-            if flagged <= args.max_flagged and (best is None or caught > best["held_out_requests_caught"]):
-                best = table[-1]
+    for words in (False, True):
+        for c in CONFIDENCES:
+            for s in SIMILARITIES:
+                flagged = float(np.mean((confidence >= c) & ((similarity >= s) | (mention & words))))
+                caught = float(np.mean((held_confidence >= c) & ((held_similarity >= s) | (held_mention & words))))
+                table.append({"request_person_words": words, "request_confidence": c, "request_similarity": s,
+                              "calm_flagged": round(flagged, 5), "held_out_requests_caught": round(caught, 4)})
+                if flagged <= args.max_flagged and (best is None or caught > best["held_out_requests_caught"]):
+                    best = table[-1]
     for row in table:
         print(json.dumps(row))
     chosen = best or table[-1]
-    missed = (held_confidence < chosen["request_confidence"]) | ((held_similarity < chosen["request_similarity"]) & ~held_mention)
+    words = chosen["request_person_words"]
+    missed = (held_confidence < chosen["request_confidence"]) | ((held_similarity < chosen["request_similarity"]) & ~(held_mention & words))
     for i in np.flatnonzero(missed):
         print(f"  missed: {held_confidence[i]:.2f} {held_similarity[i]:.2f}  {examples[i]}")
-    mask = (confidence >= chosen["request_confidence"]) & ((similarity >= chosen["request_similarity"]) | mention)
+    mask = (confidence >= chosen["request_confidence"]) & ((similarity >= chosen["request_similarity"]) | (mention & words))
     for i in np.flatnonzero(mask)[:15]:
         print(f"  flagged: {confidence[i]:.2f} {similarity[i]:.2f}  {texts[i][:100]}")
     print(json.dumps({"messages": len(texts), "requests": len(examples), "chosen": chosen}))

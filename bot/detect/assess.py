@@ -7,8 +7,9 @@ decides, in this order:
 
   handover      the latest message asks for a person: intent request_human with
                 NLU confidence >= request_confidence and wording at least
-                request_similarity close to a request_human example or naming
-                a person (or the customer pressed a /request_human button)
+                request_similarity close to a request_human example (or, with
+                request_person_words, naming a person); or the customer pressed
+                a /request_human button
   offer_person  `max_failures` failed attempts in a row (the knowledge base fell
                 back, none of the offered entries fitted, an answer didn't help);
                 or the latest message's frustration >= `high`; or rising
@@ -50,8 +51,9 @@ FAILURE_REASONS = {
 
 @dataclass(frozen=True)
 class DetectionConfig:
-    request_confidence: float = 0.5  # NLU confidence of request_human that hands over
-    request_similarity: float = 0.5  # ... and cosine to the nearest request_human example
+    request_confidence: float = 0.3  # NLU confidence of request_human that hands over
+    request_similarity: float = 0.55  # ... and cosine to the nearest request_human example
+    request_person_words: bool = False  # ... or naming a person (agent, manager ...) instead
     frustrated: float = 0.5  # a message at or above this is frustrated: empathise
     high: float = 0.8  # a message at or above this: offer a person
     rising_delta: float = 0.3  # three climbing scores rising this much: offer a person
@@ -71,7 +73,8 @@ class DetectionConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown detection settings: {', '.join(sorted(unknown))}")
         try:
-            values = {k: int(v) if k in ("max_failures", "window") else float(v) for k, v in section.items()}
+            values = {k: bool(v) if k == "request_person_words" else int(v) if k in ("max_failures", "window") else float(v)
+                      for k, v in section.items()}
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{path}: a detection setting is not a number ({error})") from None
         config = cls(**values)
@@ -210,7 +213,7 @@ def assess(events: list[dict], scorer: FrustrationScorer, config: DetectionConfi
 
     if latest.text.strip().startswith(f"/{INTENT}") or (latest_score is not None and is_request(
             latest.intent, latest.confidence, latest_score.request_similarity, config.request_confidence, config.request_similarity,
-            latest.text)):
+            latest.text, config.request_person_words)):
         why = f"{INTENT} (NLU {latest.confidence:.2f}, similarity {latest_score.request_similarity:.2f})" if latest_score else "pressed the button"
         return result("handover", ["asked for a person"], [trigger(latest, [why])])
     if failures >= config.max_failures:

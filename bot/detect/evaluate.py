@@ -75,7 +75,8 @@ def request_intents(model_path: Path, texts: list[str]) -> list[tuple[str, float
 
 def predict(text: str, intent: tuple[str, float], score: MessageScore, config: DetectionConfig) -> str:
     name, confidence = intent
-    if is_request(name, confidence, score.request_similarity, config.request_confidence, config.request_similarity, text):
+    if is_request(name, confidence, score.request_similarity, config.request_confidence, config.request_similarity, text,
+                  config.request_person_words):
         return "escalate"
     return "frustrated" if score.score >= config.frustrated else "calm"
 

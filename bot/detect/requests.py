@@ -67,12 +67,13 @@ class RequestMatcher:
 
 
 PERSON_WORDS = (
-    "human", "humans", "person", "people", "ppl", "agent", "agents", "manager", "supervisor", "staff", "someone",
-    "somebody", "anyone", "anybody", "rep", "representative", "operator", "colleague", "employee", "advisor",
-    "adviser", "consultant", "boss", "reception", "receptionist", "team", "member", "helpdesk", "callback",
+    "human", "humans", "agent", "agents", "manager", "supervisor", "staff", "rep", "representative", "operator",
+    "colleague", "employee", "advisor", "adviser", "consultant", "receptionist", "reception", "helpdesk", "callback",
 )
 PERSON_PHRASES = re.compile(
-    r"\b(customer (service|services|support|care)|front desk|in charge|(call|ring|phone) (me|back)|call from)\b", re.IGNORECASE)
+    r"\b(customer (service|services|support|care)|front desk|in charge|(call|ring|phone) (me|back)"
+    r"|(real|actual|live|a) (person|people|one|ppl)|(talk|speak|chat) (to|with) (someone|somebody|anyone|a person)"
+    r"|someone real|somebody real)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[a-z]+")
 
 
@@ -109,7 +110,9 @@ def top_intent(parse_data: dict) -> tuple[str, float]:
 
 
 def is_request(intent: str, confidence: float, similarity: float, min_confidence: float, min_similarity: float,
-               text: str = "") -> bool:
+               text: str = "", person_words: bool = True) -> bool:
     """A request for a person: the NLU says so confidently, and the wording is close to a known
-    request or names a person to talk to."""
-    return intent == INTENT and confidence >= min_confidence and (similarity >= min_similarity or mentions_person(text))
+    request (or, with `person_words`, names a person to talk to)."""
+    if intent != INTENT or confidence < min_confidence:
+        return False
+    return similarity >= min_similarity or (person_words and mentions_person(text))

@@ -10,13 +10,14 @@ from bot.detect.requests import is_request, mentions_person, request_examples, t
 from bot.errors import ConfigError
 
 
-@pytest.mark.parametrize("text", ["humna agent", "cna i talk to smeone", "I wnat a real preson", "get me a manger now",
+@pytest.mark.parametrize("text", ["humna agent", "supervizor please", "I want a real person", "get me a manger now",
                                   "Customer services now!", "can someone ring me back", "put me through to the front desk"])
 def test_requests_name_a_person_even_misspelt(text: str) -> None:
     assert mentions_person(text)
 
 
-@pytest.mark.parametrize("text", ["do you sell gift cards", "what time does the pool open", "how are you", "my card was declined"])
+@pytest.mark.parametrize("text", ["do you sell gift cards", "what time does the pool open", "how are you", "my card was declined",
+                                  "someone posted this already", "people like her are great"])
 def test_questions_name_no_person(text: str) -> None:
     assert not mentions_person(text)
 
