@@ -101,6 +101,27 @@ def _cmd_test_conversations(args: argparse.Namespace) -> int:
     return run_command(paths, args.url, args.token, settings)
 
 
+def _cmd_detect_eval(args: argparse.Namespace) -> int:
+    from bot.detect.assess import DetectionConfig
+    from bot.detect.evaluate import evaluate, read_messages
+    from bot.detect.scorer import FrustrationScorer
+    from bot.kb.encoder import Encoder
+    from bot.settings import Settings
+    from bot.training import ensure_trained
+
+    settings = Settings.from_env()
+    rows = read_messages(Path(args.messages))
+    config = DetectionConfig.from_file(settings.assistant_file)
+    scorer = FrustrationScorer.load(Encoder(settings.embedding_model, threads=settings.torch_threads))
+    model = ensure_trained(settings, echo=lambda *a: print(*a, file=sys.stderr))
+    metrics = evaluate(
+        rows, scorer, config, model,
+        details=Path(args.details) if args.details else None,
+    )
+    print(json.dumps(metrics))
+    return 0
+
+
 def _cmd_telegram(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -207,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     conversations.add_argument("--url", help="a running assistant (default: start one for the run and stop it after)")
     conversations.add_argument("--token", help="its Rasa API token, to read slots (default: $RASA_API_TOKEN)")
     conversations.set_defaults(func=_cmd_test_conversations)
+    detect = sub.add_parser("detect", help="frustration and escalation detection tools").add_subparsers(
+        dest="detect_command", required=True)
+    detect_eval = detect.add_parser("eval", help="per-label precision/recall/F1 on labelled messages (text,label CSV)")
+    detect_eval.add_argument("--messages", required=True, help="CSV with header text,label (escalate, frustrated, calm)")
+    detect_eval.add_argument("--details", help="write one CSV row per message here")
+    detect_eval.set_defaults(func=_cmd_detect_eval)
 
     telegram = sub.add_parser("telegram", help="register the Telegram webhook (the server itself never does)")
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)

@@ -1,0 +1,164 @@
+"""Train the frustration head on GoEmotions and calibrate its thresholds on a tune split.
+
+    TORCH_THREADS=1 python bench/train_frustration.py [--head logreg|mlp|emotions] [--save] [--report-dev]
+
+GoEmotions train (Apache-2.0, ../shared/data/goemotions) is split by comment id
+into fit (85%) and tune (15%). Rows are mapped as in bench/make_detect_data.py:
+frustrated = any of anger, annoyance, disappointment, disgust. Every row is
+embedded once with the assistant's encoder and cached under bench/out/.
+
+Heads:
+  logreg    logistic regression, frustrated vs every other row
+  mlp       one hidden ReLU layer (sklearn MLPClassifier), same target
+  emotions  28 one-vs-rest logistic regressions (fine-grained), P(frustrated) =
+            noisy-OR of the four frustration emotions
+
+The head is fitted on the fit part; on the tune part (other-negative rows left
+out, as in the dev file) the script picks `frustrated` = the score threshold
+with the best F1 among those with precision >= --min-precision, and `high` =
+the lowest threshold with precision >= --high-precision, on the combined score
+(classifier + wording cues, exactly what the assistant computes). It prints
+them as the YAML for `detection:` in assistant.yml. --report-dev also prints
+the same metrics on GoEmotions dev at those thresholds (reported, never used
+to choose anything). --save writes bot/detect/frustration_head.npz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.make_detect_data import FRUSTRATION, emotion_names, goemotions_label, goemotions_rows
+from bot.detect.scorer import DEFAULT_HEAD, FrustrationHead, score_from
+from bot.kb.encoder import Encoder
+from bot.settings import Settings
+
+CACHE = Path("bench/out")
+
+
+def tune_part(comment_id: str, percent: int = 15) -> bool:
+    return int(hashlib.md5(comment_id.encode()).hexdigest(), 16) % 100 < percent
+
+
+def embeddings(split: str, texts: list[str], encoder: Encoder) -> np.ndarray:
+    """Embeddings of a split's texts, from bench/out/ when the same texts were embedded before."""
+    digest = hashlib.sha256("\n".join(texts).encode() + encoder.model_name.encode()).hexdigest()[:16]
+    path = CACHE / f"goemotions_{split}_{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    started = time.monotonic()
+    vectors = encoder.encode(texts, batch_size=128)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    print(f"embedded {len(texts)} {split} texts in {time.monotonic() - started:.0f} s -> {path}")
+    return vectors
+
+
+def fit_head(kind: str, x: np.ndarray, emotions: list[set[str]], names: list[str], args, model_name: str) -> FrustrationHead:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    y = np.array([bool(e & FRUSTRATION) for e in emotions])
+    if kind == "logreg":
+        clf = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced" if args.balanced else None).fit(x, y)
+        return FrustrationHead([(clf.coef_.T.copy(), clf.intercept_.copy())], np.array([0]), model_name)
+    if kind == "mlp":
+        clf = MLPClassifier(hidden_layer_sizes=(args.hidden,), alpha=args.alpha, early_stopping=True,
+                            max_iter=200, random_state=6).fit(x, y)
+        return FrustrationHead([(w.copy(), b.copy()) for w, b in zip(clf.coefs_, clf.intercepts_)], np.array([0]), model_name)
+    if kind == "emotions":
+        weights, biases = [], []
+        for name in names:
+            target = np.array([name in e for e in emotions])
+            clf = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced" if args.balanced else None).fit(x, target)
+            weights.append(clf.coef_[0])
+            biases.append(clf.intercept_[0])
+        outputs = np.array([names.index(n) for n in sorted(FRUSTRATION)])
+        return FrustrationHead([(np.stack(weights, axis=1), np.array(biases))], outputs, model_name)
+    raise SystemExit(f"unknown head {kind}")
+
+
+def metrics(scores: np.ndarray, truth: np.ndarray, threshold: float) -> dict:
+    predicted = scores >= threshold
+    tp = int(np.sum(predicted & truth))
+    precision = tp / max(1, int(predicted.sum()))
+    recall = tp / max(1, int(truth.sum()))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "threshold": round(threshold, 3)}
+
+
+def calibrate(scores: np.ndarray, truth: np.ndarray, min_precision: float, high_precision: float) -> tuple[float, float]:
+    grid = np.round(np.arange(0.05, 0.99, 0.01), 3)
+    rows = [metrics(scores, truth, t) for t in grid]
+    eligible = [r for r in rows if r["precision"] >= min_precision] or rows
+    frustrated = max(eligible, key=lambda r: r["f1"])["threshold"]
+    high = next((r["threshold"] for r in rows if r["threshold"] > frustrated and r["precision"] >= high_precision), 0.95)
+    return frustrated, high
+
+
+def combined_scores(texts: list[str], probabilities: np.ndarray, use_cues: bool) -> np.ndarray:
+    if not use_cues:
+        return probabilities
+    return np.array([score_from(t, float(p)).score for t, p in zip(texts, probabilities)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--head", default="logreg", choices=["logreg", "mlp", "emotions"])
+    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--balanced", action="store_true", help="class-weighted fit")
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--alpha", type=float, default=1e-3)
+    parser.add_argument("--drop-other-negative", action="store_true",
+                        help="fit without the rows left out of the dev file (sad, afraid ... but not frustrated)")
+    parser.add_argument("--no-cues", action="store_true", help="calibrate and report the classifier alone")
+    parser.add_argument("--min-precision", type=float, default=0.78)
+    parser.add_argument("--high-precision", type=float, default=0.9)
+    parser.add_argument("--report-dev", action="store_true")
+    parser.add_argument("--save", action="store_true", help=f"write {DEFAULT_HEAD}")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    encoder = Encoder(settings.embedding_model, threads=int(os.environ.get("TORCH_THREADS", "1")))
+    names = emotion_names()
+
+    rows = goemotions_rows("train")
+    x = embeddings("train", [t for t, _, _ in rows], encoder)
+    tune = np.array([tune_part(cid) for _, _, cid in rows])
+    fit_index = np.flatnonzero(~tune)
+    if args.drop_other_negative:
+        fit_index = np.array([i for i in fit_index if goemotions_label(rows[i][1])])
+    head = fit_head(args.head, x[fit_index], [rows[i][1] for i in fit_index], names, args, encoder.model_name)
+
+    def evaluate(part_rows, vectors) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        keep = [i for i, (_, e, _) in enumerate(part_rows) if goemotions_label(e)]
+        texts = [part_rows[i][0] for i in keep]
+        truth = np.array([goemotions_label(part_rows[i][1]) == "frustrated" for i in keep])
+        return combined_scores(texts, head.probability(vectors[keep]), not args.no_cues), truth, texts
+
+    tune_rows = [rows[i] for i in np.flatnonzero(tune)]
+    tune_scores, tune_truth, _ = evaluate(tune_rows, x[tune])
+    frustrated, high = calibrate(tune_scores, tune_truth, args.min_precision, args.high_precision)
+    report = {"head": args.head, "cues": not args.no_cues, "fit_rows": len(fit_index),
+              "tune": metrics(tune_scores, tune_truth, frustrated), "tune_high": metrics(tune_scores, tune_truth, high)}
+    if args.report_dev:
+        dev_rows = goemotions_rows("dev")
+        dev_scores, dev_truth, _ = evaluate(dev_rows, embeddings("dev", [t for t, _, _ in dev_rows], encoder))
+        report["dev"] = metrics(dev_scores, dev_truth, frustrated)
+        strict_truth = np.array([bool(e & FRUSTRATION) for _, e, _ in dev_rows])
+        strict_p = head.probability(embeddings("dev", [t for t, _, _ in dev_rows], encoder))
+        report["dev_strict"] = metrics(combined_scores([t for t, _, _ in dev_rows], strict_p, not args.no_cues), strict_truth, frustrated)
+    if args.save:
+        head.save(DEFAULT_HEAD)
+        report["saved"] = f"{DEFAULT_HEAD} ({DEFAULT_HEAD.stat().st_size // 1024} KB)"
+    print(f"detection:\n  frustrated: {frustrated}\n  high: {high}")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Per-message frustration score: a small trained head over MiniLM embeddings, plus wording cues.
+
+The head (bot/detect/frustration_head.npz, made by bench/train_frustration.py
+on GoEmotions) maps a sentence embedding to the probability that the message
+is frustrated (anger, annoyance, disappointment or disgust). It is a plain
+numpy forward pass: dense layers with ReLU between them and a sigmoid at the
+end, so the action server needs nothing beyond the encoder it already loads
+for the knowledge base. The score combines that probability with the wording
+cues of bot/detect/lexicon.py as a noisy-OR:
+
+    score = 1 - (1 - p_classifier) * prod(1 - cue weight)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.detect.lexicon import Cue, cues
+from bot.detect.requests import DEFAULT_REQUESTS, RequestMatcher
+from bot.errors import ConfigError
+from bot.kb.encoder import Encoder
+
+DEFAULT_HEAD = Path(__file__).resolve().parent / "frustration_head.npz"
+CLASSIFIER_REASON_FLOOR = 0.5  # below this the classifier is not named as a reason
+
+
+@dataclass(frozen=True)
+class MessageScore:
+    score: float  # combined, in [0, 1]
+    reasons: tuple[str, ...]  # why, for the agent and the logs ("" when calm)
+    classifier: float = 0.0  # the head's probability alone
+    cues: tuple[Cue, ...] = ()
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the message's embedding
+    request_similarity: float = 0.0  # highest cosine to a request_human training example
+
+
+def combine(probability: float, found: list[Cue] | tuple[Cue, ...]) -> float:
+    """Noisy-OR of the classifier's probability and the cues' weights."""
+    calm = 1.0 - probability
+    for cue in found:
+        calm *= 1.0 - cue.weight
+    return float(min(1.0, max(0.0, 1.0 - calm)))
+
+
+class FrustrationHead:
+    """Dense layers (W0, b0, W1, b1, ...) with ReLU between and a sigmoid on the output.
+
+    With several outputs (a fine-grained emotion head), `frustration_outputs`
+    lists the columns that stand for frustration and the probability is their
+    noisy-OR.
+    """
+
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], frustration_outputs: np.ndarray, model_name: str) -> None:
+        self.layers = layers
+        self.frustration_outputs = frustration_outputs
+        self.model_name = model_name
+
+    @property
+    def input_dimension(self) -> int:
+        return int(self.layers[0][0].shape[0])
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_HEAD) -> FrustrationHead:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                count = int(data["layers"])
+                layers = [(data[f"W{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32)) for i in range(count)]
+                outputs = data["frustration_outputs"].astype(np.int64)
+                model_name = str(data["model_name"])
+        except (OSError, KeyError, ValueError) as error:
+            raise ConfigError(f"{path}: cannot load the frustration head ({error}); rerun bench/train_frustration.py") from None
+        return cls(layers, outputs, model_name)
+
+    def save(self, path: Path) -> None:
+        arrays = {"layers": np.array(len(self.layers)), "frustration_outputs": self.frustration_outputs,
+                  "model_name": np.array(self.model_name)}
+        for i, (weights, bias) in enumerate(self.layers):
+            arrays[f"W{i}"], arrays[f"b{i}"] = weights.astype(np.float32), bias.astype(np.float32)
+        np.savez_compressed(path, **arrays)
+
+    def probability(self, vectors: np.ndarray) -> np.ndarray:
+        """P(frustrated) for each row of `vectors` (n, dimension)."""
+        hidden = np.asarray(vectors, dtype=np.float32)
+        for i, (weights, bias) in enumerate(self.layers):
+            hidden = hidden @ weights + bias
+            if i < len(self.layers) - 1:
+                hidden = np.maximum(hidden, 0.0)
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(hidden[:, self.frustration_outputs], -30, 30)))
+        return 1.0 - np.prod(1.0 - probabilities, axis=1)
+
+
+class FrustrationScorer:
+    """Scores messages; shares the knowledge base's Encoder so the model loads once.
+
+    With a RequestMatcher it also measures how close each message is to the
+    request_human examples (one matrix product on the same embedding).
+    """
+
+    def __init__(self, encoder: Encoder, head: FrustrationHead, requests: RequestMatcher | None = None) -> None:
+        if head.model_name != encoder.model_name:
+            raise ConfigError(
+                f"the frustration head was trained on {head.model_name!r} embeddings but EMBEDDING_MODEL is "
+                f"{encoder.model_name!r}; retrain it with bench/train_frustration.py"
+            )
+        self.encoder = encoder
+        self.head = head
+        self.requests = requests
+
+    @classmethod
+    def load(cls, encoder: Encoder, path: Path = DEFAULT_HEAD, requests: Path = DEFAULT_REQUESTS) -> FrustrationScorer:
+        return cls(encoder, FrustrationHead.load(path), RequestMatcher.load(encoder, requests))
+
+    def score(self, text: str) -> MessageScore:
+        return self.score_many([text])[0]
+
+    def score_many(self, texts: list[str]) -> list[MessageScore]:
+        """One encoder call for all `texts`; each score keeps its embedding (for repeat detection)."""
+        if not texts:
+            return []
+        vectors = self.encoder.encode(list(texts))
+        probabilities = self.head.probability(vectors)
+        similarities = self.requests.similarity(vectors) if self.requests else np.zeros(len(texts))
+        return [score_from(text, float(p), vector, float(r))
+                for text, p, vector, r in zip(texts, probabilities, vectors, similarities)]
+
+
+def score_from(text: str, probability: float, vector: np.ndarray | None = None, request_similarity: float = 0.0) -> MessageScore:
+    """The combined score and reasons for one message, given the classifier's probability."""
+    found = tuple(cues(text))
+    reasons = []
+    if probability >= CLASSIFIER_REASON_FLOOR:
+        reasons.append(f"frustrated wording (classifier {probability:.2f})")
+    reasons += [cue.detail for cue in found]
+    return MessageScore(combine(probability, found), tuple(reasons), probability, found, vector, request_similarity)
