@@ -1,4 +1,8 @@
-"""action_answer_faq: answer from the knowledge base, paraphrase first, offer choices, or admit not knowing."""
+"""action_answer_faq: answer from the knowledge base, paraphrase first, offer choices, or admit not knowing.
+
+Every question is first read for the customer's mood (bot/detect): a request for a person
+hands over, high or rising frustration offers a person, mild frustration gets empathy first.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
+from actions.handoff import hand_over
+from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
 from bot import conversation, dialogue
+from bot.detect import assess
 from bot.kb import replies
 
 
@@ -21,11 +27,18 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         now = context(tracker)
+        mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
+        if mood.action == "handover":  # "this is useless, get me a person": worded as a question, meant as a request
+            return await hand_over(dispatcher, tracker, "request")
         chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
-        if chosen is not None:
+        if mood.action == "offer_person" and mood.failures < DETECTION.max_failures:
+            turn = dialogue.frustrated_offer(now)  # high or rising frustration: a person, before anything else
+        elif chosen is not None:
             turn = dialogue.chosen(chosen, now)
         else:
             turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now, PERSONA)
+        if mood.action == "empathise":
+            turn = dialogue.with_empathy(turn, now)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
             turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
         return dispatch(dispatcher, turn)

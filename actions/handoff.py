@@ -20,14 +20,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.conversation import customer_name
 from bot.handoff.service import open_desk
 from bot.handoff.store import REASONS
-from bot.handoff.summary import Scorer, build_summary
+from bot.handoff.summary import build_summary
 from bot.kb.decide import DecisionConfig
 from bot.kb.entries import load_entries
 from bot.settings import Settings
 
 SETTINGS = Settings.from_env()
 DESK = open_desk(SETTINGS)
-SCORER: Scorer | None = None  # per-message frustration score (text -> 0..1); None uses the summary's lexicon
+
+def SCORER(text: str) -> float:  # noqa: N802 - the summary's per-message frustration score (text -> 0..1)
+    from actions.runtime import SCORER as scorer  # the shared model, loaded once per action server
+
+    return scorer.score(text).score
 
 
 def knowledge_base_entries() -> dict[str, dict[str, Any]]:

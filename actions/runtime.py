@@ -1,4 +1,4 @@
-"""What every action shares in one action-server process: settings, persona, knowledge base, database."""
+"""What every action shares in one action-server process: settings, persona, knowledge base, database, frustration scorer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.detect import DetectionConfig, FrustrationScorer
 from bot.dialogue import Context, Turn
 from bot.kb.service import open_knowledge_base
 from bot.persona import Persona
@@ -18,6 +19,8 @@ SETTINGS = Settings.from_env()
 PERSONA = Persona.load(SETTINGS.assistant_file)
 KNOWLEDGE_BASE = open_knowledge_base(SETTINGS, watch=True)  # built when the action server starts
 DATABASE = open_database(SETTINGS.database_url)
+SCORER = FrustrationScorer.load(KNOWLEDGE_BASE.encoder)  # shares the knowledge base's sentence model
+DETECTION = DetectionConfig.from_file(SETTINGS.assistant_file)
 
 
 def context(tracker: Tracker) -> Context:

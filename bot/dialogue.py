@@ -163,6 +163,34 @@ def chosen(entry: Entry, context: Context) -> Turn:
     return answered(entry, context, others)
 
 
+# -- the customer's mood (bot/detect decides; these word it) -------------------
+
+EMPATHY = (
+    "I'm sorry for the trouble, let's sort this out.",
+    "I'm sorry this has been frustrating. I'll do my best to help.",
+    "I understand, and I'm sorry about this. Let's get it fixed.",
+)
+OFFER_LEAD = (
+    "I'm really sorry this has been so frustrating.",
+    "I'm sorry, I can tell this has been a real hassle.",
+)
+
+
+def with_empathy(turn: Turn, context: Context) -> Turn:
+    """Mild frustration: acknowledge it before the answer (in the turn's first text message)."""
+    for message in turn.messages:
+        if message.get("text"):
+            message["text"] = f"{context.pick(EMPATHY)} {message['text']}"
+            break
+    return turn
+
+
+def frustrated_offer(context: Context) -> Turn:
+    """High or rising frustration: apologise and offer a person (yes hands over, for reason `frustration`)."""
+    return Turn([replies.offer_person_message(context.channel, context.pick(OFFER_LEAD))],
+                {"awaiting_reply": "offer_person", "handoff_reason": "frustration", "kb_misses": 0, "kb_pending": None})
+
+
 # -- replies to our questions --------------------------------------------------
 
 

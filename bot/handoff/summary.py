@@ -105,13 +105,18 @@ def _trend(scores: list[float]) -> str:
     return "frustrated throughout" if late >= 0.5 else "steady"
 
 
+# A message counts as a trigger of a frustration handoff from this score on (detection's
+# `frustrated` threshold in assistant.yml; the lexicon scorer gives 0 to calm messages).
+TRIGGER_SCORE = 0.35
+
+
 def _triggers(reason: str, customer: list[dict[str, Any]], understood: list[dict[str, Any]],
               scores: list[float]) -> list[str]:
     if not customer:
         return []
     if reason == "frustration" and scores:
         ranked = sorted(range(len(customer)), key=lambda i: scores[i], reverse=True)[:MAX_TRIGGERS]
-        return [customer[i]["text"] for i in sorted(ranked) if scores[i] > 0]
+        return [customer[i]["text"] for i in sorted(ranked) if scores[i] >= TRIGGER_SCORE]
     if reason == "failures":
         failed = [u["question"] for u in understood if u["decision"] in ("fallback", "clarify") or u["helped"] is False]
         return [q for q in failed if q][-MAX_TRIGGERS:]

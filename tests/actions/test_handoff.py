@@ -62,7 +62,9 @@ async def test_the_reason_set_by_another_feature_is_recorded(desk) -> None:
     _, events = await run(t)
     stored = real.store.get(events[0]["value"])
     assert stored.reason == "frustration"
-    assert stored.summary["trigger_messages"] == ["this is ridiculous, I want to talk to a human"]
+    # the frustrated messages, scored by the real frustration model; the greeting is not one of them
+    assert "this is ridiculous, I want to talk to a human" in stored.summary["trigger_messages"]
+    assert "hi" not in stored.summary["trigger_messages"]
 
 
 async def test_asking_twice_keeps_one_open_handoff(desk) -> None:

@@ -69,7 +69,7 @@ def test_triggers_follow_the_reason() -> None:
     assert summary("failures")["trigger_messages"] == ["my password is [password removed] and I can't log in",
                                                        "I cancelled but was charged again",
                                                        "THIS IS RIDICULOUS, STILL CHARGED!!!"]
-    frustrated = summary("frustration", scorer=lambda text: 0.9 if text.isupper() else 0.2 if "again" in text else 0.0)
+    frustrated = summary("frustration", scorer=lambda text: 0.9 if text.isupper() else 0.4 if "again" in text else 0.2)
     assert frustrated["trigger_messages"] == ["I cancelled but was charged again", "THIS IS RIDICULOUS, STILL CHARGED!!!"]
 
 
