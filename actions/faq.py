@@ -16,6 +16,7 @@ from actions.handoff import hand_over
 from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
 from bot import conversation, dialogue
 from bot.detect import assess
+from bot.detect.requests import mentions_person
 from bot.kb import replies
 
 
@@ -28,7 +29,10 @@ class ActionAnswerFaq(Action):
     ) -> list[dict[str, Any]]:
         now = context(tracker)
         mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
-        if mood.action == "handover":  # "this is useless, get me a person": worded as a question, meant as a request
+        # "this is useless, get me a person": NLU routed it here as a question, but it names a person to talk
+        # to. (Close wording alone is not enough here: "I want to cancel" is near "I want to talk to someone
+        # about cancelling".)
+        if mood.action == "handover" and mentions_person(now.text):
             return await hand_over(dispatcher, tracker, "request")
         chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
         if mood.action == "offer_person" and mood.failures < DETECTION.max_failures:
