@@ -11,7 +11,9 @@ server's loop; at most FRONTDESK_TURN_CONCURRENCY turns run at once.
 Settings (environment, for measuring; the defaults are the measured best,
 bench/README.md): FRONTDESK_TURN_THREAD=0 runs turns on the server's loop
 instead; FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_ACK_WRITE=thread
-writes the inbox row in a worker thread instead of on the loop.
+writes the inbox row in a worker thread instead of on the loop;
+FRONTDESK_SWITCH_INTERVAL_MS, the interpreter's thread switch interval while
+turns run in the background thread.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import inspect
 import logging
 import os
+import sys
 import threading
 import time
 from typing import Any, Awaitable, Callable
@@ -75,6 +78,9 @@ class BackgroundLoop:
                 self.loop = asyncio.get_running_loop()
                 return
             self.loop = asyncio.new_event_loop()
+            # The server's thread needs the GIL back after every socket or SQLite call; while a turn runs
+            # Python code it waits up to this interval each time (Python's default: 5 ms).
+            sys.setswitchinterval(float(_setting("FRONTDESK_SWITCH_INTERVAL_MS", "5")) / 1000)
             threading.Thread(target=self.loop.run_forever, name="frontdesk-turns", daemon=True).start()
 
     def call(self, callback: Callable[[], Any]) -> None:
