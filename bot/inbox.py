@@ -174,10 +174,12 @@ class InboxWorker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._renewed_at = 0.0
+        self._stopping = False
 
     def start(self) -> None:
         """Start on the running loop; the first pass resumes what a previous process left."""
         if self._task is None or self._task.done():
+            self._stopping = False
             self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-worker")
 
@@ -188,6 +190,8 @@ class InboxWorker:
 
     async def stop(self) -> None:
         """Stop claiming, cancel running turns and give their messages back for the next start."""
+        self._stopping = True  # Python 3.10's wait_for can swallow a cancellation; the loop checks this too
+        self.wake()
         if self._task is not None:
             self._task.cancel()
         keys, running = list(self._running), list(self._running.values())
@@ -198,7 +202,12 @@ class InboxWorker:
 
     async def drain_once(self) -> list[asyncio.Task]:
         """Claim what is due and fits in the free slots; start those turns and return their tasks."""
-        claimed = await asyncio.to_thread(self.box.claim_due, self.channels, self.concurrency - len(self._running))
+        claiming = asyncio.ensure_future(asyncio.to_thread(self.box.claim_due, self.channels, self.concurrency - len(self._running)))
+        try:
+            claimed = await asyncio.shield(claiming)
+        except asyncio.CancelledError:  # stopping while claiming: give back what was claimed
+            await asyncio.to_thread(self.box.release, [message.key for message in await claiming])
+            raise
         tasks = []
         for message in claimed:
             task = asyncio.get_running_loop().create_task(self._turn(message))
@@ -229,7 +238,7 @@ class InboxWorker:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             try:
                 await self.drain_once()
                 if self._running and time.time() - self._renewed_at > LEASE_S / 3:
