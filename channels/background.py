@@ -1,19 +1,20 @@
-"""Accepting webhook messages into the inbox and running their turns away from the acknowledging loop.
+"""Accepting webhook messages into the inbox and running their turns after the acknowledgement.
 
 Providers want a fast answer (Twilio times out at 15 s, Telegram retries).
 A webhook only verifies, parses and writes the message to the persistent
-inbox (bot/inbox.py, one insert that is also the de-duplication), then
-answers. The turns (NLU, tracker store, action calls) and the outbox's sends
-run on a second event loop in a background thread, shared by all
-connectors, so an acknowledgement never queues behind Rasa's work on the
-server's loop; at most FRONTDESK_TURN_CONCURRENCY turns run at once.
+inbox (bot/inbox.py: one insert, which is also the de-duplication), then
+answers; nothing on that path awaits a turn. The inbox worker runs the turns
+(NLU, tracker store, action calls), at most FRONTDESK_TURN_CONCURRENCY at
+once, so queued turns wait without using CPU and the loop stays free for
+acknowledgements between them. Rasa is warmed up once before the first turn.
 
-Settings (environment, for measuring; the defaults are the measured best,
-bench/README.md): FRONTDESK_TURN_THREAD=0 runs turns on the server's loop
-instead; FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_ACK_WRITE=thread
-writes the inbox row in a worker thread instead of on the loop;
-FRONTDESK_SWITCH_INTERVAL_MS, the interpreter's thread switch interval while
-turns run in the background thread.
+Settings (environment; the defaults are the measured best, bench/README.md):
+FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_TURN_THREAD=1 runs turns
+and sends on a second event loop in a background thread (measured slower on
+the shared 2 cores: the server's thread then waits for the GIL on every
+socket and SQLite call); FRONTDESK_ACK_WRITE=thread writes the inbox row in
+a worker thread instead of on the loop (measured slower: the hop costs more
+than the ~0.4 ms insert).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import asyncio
 import inspect
 import logging
 import os
-import sys
 import threading
 import time
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -52,8 +55,8 @@ class AssistantNotReady(FrontdeskError):
 
 
 class BackgroundLoop:
-    """The event loop where turns and sends run: a daemon thread's own loop, or the server's loop
-    when FRONTDESK_TURN_THREAD=0. One per process, shared by every connector."""
+    """The event loop where turns and sends run: the server's loop, or with FRONTDESK_TURN_THREAD=1
+    a daemon thread's own loop. One per process, shared by every connector."""
 
     _shared: BackgroundLoop | None = None
     _lock = threading.Lock()
@@ -61,12 +64,13 @@ class BackgroundLoop:
     def __init__(self, threaded: bool) -> None:
         self.threaded = threaded
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._warm_up: asyncio.Task | None = None
 
     @classmethod
     def shared(cls) -> BackgroundLoop:
         with cls._lock:
             if cls._shared is None:
-                cls._shared = cls(threaded=_setting("FRONTDESK_TURN_THREAD", "1") not in {"0", "false", "no"})
+                cls._shared = cls(threaded=_setting("FRONTDESK_TURN_THREAD", "0") in {"1", "true", "yes"})
             return cls._shared
 
     def start(self) -> None:
@@ -78,15 +82,18 @@ class BackgroundLoop:
                 self.loop = asyncio.get_running_loop()
                 return
             self.loop = asyncio.new_event_loop()
-            # The server's thread needs the GIL back after every socket or SQLite call; while a turn runs
-            # Python code it waits up to this interval each time (Python's default: 5 ms).
-            sys.setswitchinterval(float(_setting("FRONTDESK_SWITCH_INTERVAL_MS", "5")) / 1000)
             threading.Thread(target=self.loop.run_forever, name="frontdesk-turns", daemon=True).start()
 
     def call(self, callback: Callable[[], Any]) -> None:
         """Run `callback` on the background loop soon; safe from any thread."""
         assert self.loop is not None, "BackgroundLoop.start() first"
         self.loop.call_soon_threadsafe(callback)
+
+    async def warm_up(self, app: Any) -> None:
+        """Once per process (on the background loop): `warm_up` Rasa before the first turn."""
+        if self._warm_up is None:
+            self._warm_up = asyncio.get_running_loop().create_task(warm_up(app))
+        await asyncio.shield(self._warm_up)
 
     async def run(self, coroutine: Awaitable[Any]) -> Any:
         """Await `coroutine` on the background loop from the server's loop."""
@@ -118,8 +125,12 @@ class Inbound:
             return
         self._started = True
         self.background.start()
-        self.background.call(self.turns.start)
         self.background.call(self.outbox.start)
+        self.background.call(lambda: asyncio.get_running_loop().create_task(self._start_turns()))
+
+    async def _start_turns(self) -> None:
+        await self.background.warm_up(self.app)
+        self.turns.start()
 
     async def stop(self) -> None:
         """Give running turns back to the inbox for the next start, and stop sending."""
@@ -147,6 +158,27 @@ class Inbound:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         if self.app is not None and (agent is None or not agent.is_ready()):
             raise AssistantNotReady("the Rasa server has no model loaded")
+
+
+async def warm_up(app: Any) -> None:
+    """Run Rasa's NLU and dialogue policies once on a throwaway tracker (nothing is stored).
+
+    A model's first prediction builds TensorFlow's graphs, hundreds of ms of work that
+    otherwise lands on the first customers after a start, in the middle of their burst.
+    """
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is None or not agent.is_ready():
+        return
+    started = time.perf_counter()
+    try:
+        parsed = await agent.parse_message("hello")
+        events = [ActionExecuted(ACTION_LISTEN_NAME),
+                  UserUttered("hello", parsed.get("intent"), parsed.get("entities"), parse_data=parsed)]
+        agent.predict_next_with_tracker(DialogueStateTracker.from_events("frontdesk-warm-up", events, slots=agent.domain.slots))
+    except Exception:  # a warm-up is an optimisation: never keep the turns from starting
+        logger.warning("channels: warming up the assistant failed", exc_info=True)
+        return
+    logger.info("channels: assistant warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
 
 
 def masked_text(text: str) -> dict[str, Any]:
