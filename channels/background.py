@@ -6,7 +6,7 @@ inbox (bot/inbox.py: one insert, which is also the de-duplication), then
 answers; nothing on that path awaits a turn. The inbox worker runs the turns
 (NLU, tracker store, action calls), at most FRONTDESK_TURN_CONCURRENCY at
 once, so queued turns wait without using CPU and the loop stays free for
-acknowledgements between them. Rasa is warmed up once before the first turn.
+acknowledgements between them.
 
 Settings (environment; the defaults are the measured best, bench/README.md):
 FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_TURN_THREAD=1 runs turns
@@ -28,9 +28,6 @@ import time
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -64,7 +61,6 @@ class BackgroundLoop:
     def __init__(self, threaded: bool) -> None:
         self.threaded = threaded
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._warm_up: asyncio.Task | None = None
 
     @classmethod
     def shared(cls) -> BackgroundLoop:
@@ -88,12 +84,6 @@ class BackgroundLoop:
         """Run `callback` on the background loop soon; safe from any thread."""
         assert self.loop is not None, "BackgroundLoop.start() first"
         self.loop.call_soon_threadsafe(callback)
-
-    async def warm_up(self, app: Any) -> None:
-        """Once per process (on the background loop): `warm_up` Rasa before the first turn."""
-        if self._warm_up is None:
-            self._warm_up = asyncio.get_running_loop().create_task(warm_up(app))
-        await asyncio.shield(self._warm_up)
 
     async def run(self, coroutine: Awaitable[Any]) -> Any:
         """Await `coroutine` on the background loop from the server's loop."""
@@ -125,12 +115,8 @@ class Inbound:
             return
         self._started = True
         self.background.start()
+        self.background.call(self.turns.start)
         self.background.call(self.outbox.start)
-        self.background.call(lambda: asyncio.get_running_loop().create_task(self._start_turns()))
-
-    async def _start_turns(self) -> None:
-        await self.background.warm_up(self.app)
-        self.turns.start()
 
     async def stop(self) -> None:
         """Give running turns back to the inbox for the next start, and stop sending."""
@@ -158,27 +144,6 @@ class Inbound:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         if self.app is not None and (agent is None or not agent.is_ready()):
             raise AssistantNotReady("the Rasa server has no model loaded")
-
-
-async def warm_up(app: Any) -> None:
-    """Run Rasa's NLU and dialogue policies once on a throwaway tracker (nothing is stored).
-
-    A model's first prediction builds TensorFlow's graphs, hundreds of ms of work that
-    otherwise lands on the first customers after a start, in the middle of their burst.
-    """
-    agent = getattr(getattr(app, "ctx", None), "agent", None)
-    if agent is None or not agent.is_ready():
-        return
-    started = time.perf_counter()
-    try:
-        parsed = await agent.parse_message("hello")
-        events = [ActionExecuted(ACTION_LISTEN_NAME),
-                  UserUttered("hello", parsed.get("intent"), parsed.get("entities"), parse_data=parsed)]
-        agent.predict_next_with_tracker(DialogueStateTracker.from_events("frontdesk-warm-up", events, slots=agent.domain.slots))
-    except Exception:  # a warm-up is an optimisation: never keep the turns from starting
-        logger.warning("channels: warming up the assistant failed", exc_info=True)
-        return
-    logger.info("channels: assistant warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
 
 
 def masked_text(text: str) -> dict[str, Any]:
