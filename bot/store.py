@@ -1,4 +1,4 @@
-"""Frontdesk's own tables (outbox, inbound de-duplication, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
+"""Frontdesk's own tables (inbox, outbox, inbound de-duplication, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -41,6 +41,22 @@ inbound = sa.Table(
     sa.Column("received_at", sa.Float, nullable=False),
 )
 
+inbox = sa.Table(
+    "frontdesk_inbox",
+    metadata,
+    # One row per accepted inbound message, written before the webhook is acknowledged.
+    # The primary key is also the de-duplication: a provider's retry finds its row.
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("external_id", sa.String(128), primary_key=True),  # MessageSid, update_id
+    sa.Column("sender", sa.String(255), nullable=False, index=True),  # Rasa's sender id (conversation id)
+    sa.Column("payload", sa.JSON, nullable=False),  # the parsed message, secrets already masked
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, working, done, failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float, nullable=False, index=True),  # due time, or lease end while working
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+)
 
 delivery = sa.Table(
     "frontdesk_delivery",

@@ -1,9 +1,9 @@
 """Telegram connector: `POST /webhooks/telegram/webhook`, built on python-telegram-bot.
 
 In order: verify (X-Telegram-Bot-Api-Secret-Token, content type, size), parse
-(`Update.de_json`) into our `TelegramTurn`, drop retries (update_id seen
-before), acknowledge with 200 at once, and hand the turn to Rasa in the
-background. Replies go to the persistent outbox and are sent by its worker
+(`Update.de_json`) into our `TelegramTurn`, write it to the persistent inbox
+(a retry, update_id seen before, is dropped there), acknowledge with 200 at
+once; the inbox worker runs the turn in the background (channels/background.py). Replies go to the persistent outbox and are sent by its worker
 (bot/outbox.py) with retries, so a slow or failing Bot API never blocks the
 webhook and never loses a reply. Start-up makes no network call.
 
@@ -20,8 +20,7 @@ import asyncio
 import hmac
 import json
 import logging
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -34,11 +33,12 @@ from bot.errors import ConfigError
 from bot.handoff.service import HandoffDesk, open_desk
 from bot.handoff.store import HandoffError
 from bot.handoff.tracker import rasa_tracker_writer
+from bot.inbox import InboxMessage
 from bot.outbox import Outbox, OutboxWorker
 from bot.settings import Settings
-from bot.store import first_time_seen, open_database
+from bot.store import open_database
 from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
-from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
+from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,17 @@ class TelegramTurn:
     first_name: str | None
     callback_query_id: str | None = None
     reply_to_message_id: int | None = None  # the message this one answers (agents reply to a handoff post)
+    masked: tuple[str, ...] = ()  # what was masked out of `text` ("card number", "password")
+
+    def stored(self) -> dict[str, Any]:
+        """The inbox payload: secrets masked before anything is written."""
+        return dict(asdict(self), **(masked_text(self.text) if self.text is not None else {}))
+
+    @classmethod
+    def from_stored(cls, payload: dict[str, Any]) -> TelegramTurn:
+        return cls(payload["update_id"], payload["chat_id"], payload.get("text"), payload.get("first_name"),
+                   payload.get("callback_query_id"), payload.get("reply_to_message_id"),
+                   masked=tuple(payload.get("masked") or ()))
 
 
 def parse_update(data: Any, bot) -> TelegramTurn | None:
@@ -103,11 +114,11 @@ def parse_update(data: Any, bot) -> TelegramTurn | None:
 
 
 class TelegramOutput(OutputChannel):
-    """Writes replies to the outbox (never calls Telegram itself)."""
+    """Writes replies to the outbox (never calls Telegram itself); `wake` tells the outbox worker (from any thread)."""
 
-    def __init__(self, box: Outbox, worker: OutboxWorker, conversation_id: str) -> None:
+    def __init__(self, box: Outbox, wake: Callable[[], None], conversation_id: str) -> None:
         self.box = box
-        self.worker = worker
+        self.wake = wake
         self.conversation_id = conversation_id
 
     @classmethod
@@ -116,7 +127,7 @@ class TelegramOutput(OutputChannel):
 
     async def _enqueue(self, recipient_id: str, payloads: list[dict[str, Any]]) -> None:
         await asyncio.to_thread(self.box.enqueue, CHANNEL, recipient_id, self.conversation_id, payloads)
-        self.worker.wake()
+        self.wake()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._enqueue(recipient_id, [{"method": "sendMessage", "text": part} for part in split_text(text)])
@@ -142,11 +153,13 @@ class TelegramInput(InputChannel):
                  agent_chat_id: int | None = None, desk: HandoffDesk | None = None) -> None:
         self.secret = secret
         self.bot = make_bot(token, api_base)
-        self.box = Outbox(open_database(database_url))
+        engine = open_database(database_url)
+        self.box = Outbox(engine)
         self.worker = OutboxWorker(self.box, {CHANNEL: TelegramSender(self.bot)})
-        self.turns = BackgroundTurns()
         self.agent_chat_id = agent_chat_id  # TELEGRAM_AGENT_CHAT_ID: the agents' group, not a customer
         self.desk = desk
+        self.inbound = Inbound(engine, CHANNEL, self._run_turn, self._apologise, self.worker)
+        self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -166,15 +179,18 @@ class TelegramInput(InputChannel):
         return response.json({"ok": False, "error": reason}, status=status)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self.on_new_message = on_new_message
         hook = webhook_blueprint(self, self._refuse)
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            watch = Stopwatch()
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
             if not hmac.compare_digest(given.encode(), self.secret.encode()):
                 return self._refuse(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
             if not (request.headers.get("content-type") or "").startswith("application/json"):
                 return self._refuse(415, "Content-Type must be application/json")
+            watch.lap("verify")
             body = request.body or b""
             if len(body) > MAX_BODY_BYTES:
                 return self._refuse(413, f"body is larger than {MAX_BODY_BYTES} bytes")
@@ -187,15 +203,10 @@ class TelegramInput(InputChannel):
                 return self._refuse(400, f"body is not a Telegram Update ({type(error).__name__})")
             if turn is None:
                 return response.json({"ok": True, "ignored": True})
-            seen_first = await asyncio.to_thread(first_time_seen, self.box.engine, CHANNEL, str(turn.update_id), time.time())
-            if not seen_first:
-                return response.json({"ok": True, "duplicate": True})
-            self.worker.start()
-            if self.agent_chat_id is not None and turn.chat_id == self.agent_chat_id:
-                self.turns.start(self._from_agents(turn, request.app.ctx.agent))
-            else:
-                self.turns.start(self._handle(turn, on_new_message, request.app.ctx.agent))
-            return response.json({"ok": True})
+            watch.lap("parse")
+            new = await self.inbound.accept(str(turn.update_id), str(turn.chat_id), turn.stored())
+            watch.lap("store")
+            return response.json({"ok": True} if new else {"ok": True, "duplicate": True}, headers=watch.header())
 
         return hook
 
@@ -207,7 +218,7 @@ class TelegramInput(InputChannel):
         handoff_id = await asyncio.to_thread(self.desk.handoff_for_group_post, turn.chat_id, turn.reply_to_message_id)
         if handoff_id is None:
             return
-        group = TelegramOutput(self.box, self.worker, conversation_id=str(turn.chat_id))
+        group = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=str(turn.chat_id))
         self.desk.tracker = rasa_tracker_writer(agent)
         command = turn.text.strip().split("@")[0].lower()
         try:
@@ -220,20 +231,26 @@ class TelegramInput(InputChannel):
         except HandoffError as error:
             await group.send_text_message(str(turn.chat_id), f"Not sent to the customer: {error}.")
 
-    async def _handle(self, turn: TelegramTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any = None) -> None:
+    async def _run_turn(self, message: InboxMessage) -> None:
+        """The inbox worker's turn for one accepted update (raises to have it retried)."""
+        turn = TelegramTurn.from_stored(message.payload)
+        if self.agent_chat_id is not None and turn.chat_id == self.agent_chat_id:
+            return await self._from_agents(turn, self.inbound.agent)
         sender_id = str(turn.chat_id)
-        output = TelegramOutput(self.box, self.worker, conversation_id=sender_id)
-        if turn.callback_query_id:
+        output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=sender_id)
+        if turn.callback_query_id and message.attempts == 0:
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
             await note_for_agent(sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
             await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
             return
+        self.inbound.check_ready()
         metadata = {"name": turn.first_name} if turn.first_name else {}
-        try:
-            await hand_to_assistant(on_new_message, turn.text, output, sender_id, CHANNEL, metadata, agent=agent)
-        except Exception:
-            logger.exception("telegram: the assistant failed on update %s (conversation %s)", turn.update_id, sender_id)
-            await output.send_text_message(
-                sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment."
-            )
+        assert self.on_new_message is not None, "blueprint() was not called"
+        await give_turn(self.on_new_message, turn.text, turn.masked, output, sender_id, CHANNEL, metadata,
+                        message_id=f"telegram-{turn.update_id}", agent=self.inbound.agent)
+
+    async def _apologise(self, message: InboxMessage) -> None:
+        """The turn failed for good (logged by the inbox): tell the customer."""
+        output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=message.sender)
+        await output.send_text_message(message.sender, APOLOGY)

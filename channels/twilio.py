@@ -2,10 +2,11 @@
 
 In order: verify X-Twilio-Signature over PUBLIC_BASE_URL + path (403 if
 missing or wrong, nothing reaches the assistant), parse the form into our
-`TwilioTurn`, record status callbacks, drop retries (MessageSid seen before),
-answer empty TwiML at once, and hand the turn to Rasa in the background.
-Replies go to the persistent outbox; its worker sends them with
-`messages.create_async` and retries (bot/twilio_api.py).
+`TwilioTurn`, record status callbacks, write the message to the persistent
+inbox (a retry, MessageSid seen before, is dropped there) and answer empty
+TwiML at once; the inbox worker runs the turn in the background
+(channels/background.py). Replies go to the persistent outbox; its worker
+sends them with `messages.create_async` and retries (bot/twilio_api.py).
 
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
@@ -18,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -29,13 +29,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
-from bot.outbox import Outbox, OutboxWorker
+from bot.inbox import InboxMessage
+from bot.outbox import Outbox, OutboxWorker, PermanentSendError
 from bot.persona import Persona
 from bot.settings import Settings
-from bot.store import channel_state, first_time_seen, open_database
+from bot.store import channel_state, open_database
 from bot.telegram_api import split_text
 from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
-from channels.background import BackgroundTurns, hand_to_assistant, note_for_agent, webhook_blueprint
+from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,16 @@ class TwilioTurn:
     profile_name: str | None
     media: tuple[dict[str, str], ...]  # [{"url", "content_type"}] and/or a location
     status: str | None = None  # set on status callbacks
+    masked: tuple[str, ...] = ()  # what was masked out of `text` ("card number", "password")
+
+    def stored(self) -> dict[str, Any]:
+        """The inbox payload: secrets masked before anything is written."""
+        return dict(asdict(self), media=list(self.media), **masked_text(self.text))
+
+    @classmethod
+    def from_stored(cls, payload: dict[str, Any]) -> TwilioTurn:
+        return cls(payload["message_sid"], payload["sender"], payload["text"], payload.get("profile_name"),
+                   tuple(payload.get("media") or ()), masked=tuple(payload.get("masked") or ()))
 
 
 def parse_form(body: bytes) -> dict[str, list[str]]:
@@ -148,8 +159,9 @@ class TwilioInput(InputChannel):
         sender = TwilioSender(env["TWILIO_ACCOUNT_SID"], self.auth_token, self.address_prefix + from_number,
                               api_base=env.get("TWILIO_API_BASE") or None, status_callback=self.public_url)
         self.worker = OutboxWorker(self.box, {self.channel: OptOutAware(sender, self.state)})
+        self.inbound = Inbound(engine, self.channel, self._run_turn, self._apologise, self.worker)
         self.persona = Persona.load(settings.assistant_file)
-        self.turns = BackgroundTurns()
+        self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -174,17 +186,19 @@ class TwilioInput(InputChannel):
                 payload["encoding"], payload["segments"] = segments(part)
             payloads.append(payload)
         await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, payloads)
-        self.worker.wake()
+        self.inbound.wake_outbox()
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
         logger.info("%s webhook refused (%s): %s", self.channel, status, reason)
         return response.text(reason + "\n", status=status)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self.on_new_message = on_new_message
         hook = webhook_blueprint(self, self._refuse)
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            watch = Stopwatch()
             if not (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
                 return self._refuse(415, "Content-Type must be application/x-www-form-urlencoded")
             try:
@@ -193,9 +207,11 @@ class TwilioInput(InputChannel):
                 return self._refuse(413, str(error))
             except ValueError as error:
                 return self._refuse(400, f"body is not a form ({error})")
+            watch.lap("parse")
             url = self.public_url + (f"?{request.query_string}" if request.query_string else "")
             if not signature_is_valid(self.auth_token, url, fields, request.headers.get("X-Twilio-Signature", "")):
                 return self._refuse(403, "missing or wrong X-Twilio-Signature")
+            watch.lap("verify")
             try:
                 turn = to_turn(fields)
             except ValueError as error:
@@ -203,11 +219,9 @@ class TwilioInput(InputChannel):
             if turn.status is not None:
                 await asyncio.to_thread(self.box.record_status, turn.message_sid, turn.status)
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            if not await asyncio.to_thread(first_time_seen, self.box.engine, self.channel, turn.message_sid, time.time()):
-                return response.text(EMPTY_TWIML, content_type="text/xml")
-            self.worker.start()
-            self.turns.start(self._handle(turn, on_new_message, request.app.ctx.agent))
-            return response.text(EMPTY_TWIML, content_type="text/xml")
+            await self.inbound.accept(turn.message_sid, turn.sender, turn.stored())  # False: a retry, already accepted
+            watch.lap("store")
+            return response.text(EMPTY_TWIML, content_type="text/xml", headers=watch.header())
 
         return hook
 
@@ -229,32 +243,37 @@ class TwilioInput(InputChannel):
             return True
         return False
 
-    async def _handle(self, turn: TwilioTurn, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any = None) -> None:
+    async def _run_turn(self, message: InboxMessage) -> None:
+        """The inbox worker's turn for one accepted message (raises to have it retried)."""
+        turn = TwilioTurn.from_stored(message.payload)
         sender_id = turn.sender
         output = TwilioOutput(self, conversation_id=sender_id)
-        try:
-            if self.channel == "sms" and await self._keyword(turn):
-                return
-            if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
-                return
-            if turn.media and not turn.text.strip():
-                await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
-                described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
-                await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
-                await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
-                return
-            text = turn.text
-            options = await asyncio.to_thread(self.state.get, sender_id, "options")
-            if options:
-                text = choice_payload(text, options) or text
-                await asyncio.to_thread(self.state.put, sender_id, "options", None)
-            metadata = {"name": turn.profile_name} if turn.profile_name else {}
-            if turn.media:
-                metadata["media"] = list(turn.media)
-            await hand_to_assistant(on_new_message, text, output, sender_id, self.channel, metadata, agent=agent)
-        except Exception:
-            logger.exception("%s: the assistant failed on %s (conversation %s)", self.channel, turn.message_sid, sender_id)
-            await output.send_text_message(sender_id, "I'm sorry, something went wrong on my side. Please send your message again in a moment.")
+        if self.channel == "sms" and await self._keyword(turn):
+            return
+        if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
+            return
+        if turn.media and not turn.text.strip():
+            await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
+            described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
+            await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
+            await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
+            return
+        self.inbound.check_ready()
+        text = turn.text
+        options = await asyncio.to_thread(self.state.get, sender_id, "options")
+        if options:
+            text = choice_payload(text, options) or text
+            await asyncio.to_thread(self.state.put, sender_id, "options", None)
+        metadata = {"name": turn.profile_name} if turn.profile_name else {}
+        if turn.media:
+            metadata["media"] = list(turn.media)
+        assert self.on_new_message is not None, "blueprint() was not called"
+        await give_turn(self.on_new_message, text, turn.masked, output, sender_id, self.channel, metadata,
+                        message_id=turn.message_sid, agent=self.inbound.agent)
+
+    async def _apologise(self, message: InboxMessage) -> None:
+        """The turn failed for good (logged by the inbox): tell the customer."""
+        await self.enqueue(message.sender, message.sender, APOLOGY)
 
 
 class OptOutAware:
@@ -265,8 +284,6 @@ class OptOutAware:
         self.state = state
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.outbox import PermanentSendError
-
         if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
             raise PermanentSendError("the customer opted out (STOP)")
         return await self.sender.send(recipient, payload)

@@ -13,6 +13,9 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
+from bot.inbox import Inbox
+from bot.store import inbox, open_database
+from channels.twilio import TwilioTurn
 from tests.conftest import SHARED_DIR
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.conftest import start_assistant
@@ -198,3 +201,32 @@ def test_signed_but_incomplete_form_is_a_400_and_wrong_method_a_405(twilio) -> N
     assert post(assistant, "sms", {"Body": "hi", "From": "+15550000014"}).status_code == 400
     assert httpx.get(f"{assistant.url}/webhooks/sms/webhook", timeout=10).status_code == 405
     assert post(assistant, "sms", sms("hello", "+15550000015")).status_code == 200
+
+
+def test_a_message_left_in_the_inbox_by_a_crash_is_answered_after_a_restart(tmp_path) -> None:
+    customer = "+15550000020"
+    (tmp_path / "state").mkdir()
+    box = Inbox(open_database(f"sqlite:///{tmp_path / 'state' / 'frontdesk.db'}"))
+    turn = TwilioTurn("SM" + uuid.uuid4().hex, customer, "hello", None, ())
+    assert box.accept("sms", turn.message_sid, customer, turn.stored())
+    assert box.claim_due(["sms"], limit=1)  # a process took it, then died before answering
+    with box.engine.begin() as db:  # ... and its lease ran out
+        db.execute(inbox.update().values(next_attempt_at=time.time() - 1))
+    box.engine.dispose()
+    with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as api:
+        running = start_assistant(tmp_path, {
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": SMS_NUMBER,
+            "PUBLIC_BASE_URL": PUBLIC, "TWILIO_API_BASE": api.url,
+        })
+        try:
+            [message] = wait_for(api, customer, 1, timeout=60)
+            assert message["Body"].startswith("Hi there!")
+            deadline = time.monotonic() + 10
+            while box.status("sms", turn.message_sid) != "done":
+                assert time.monotonic() < deadline, box.status("sms", turn.message_sid)
+                time.sleep(0.1)
+            assert post(running, "sms", dict(sms("hello", customer), MessageSid=turn.message_sid)).status_code == 200
+            time.sleep(1.5)  # Twilio retrying the old webhook now gets no second answer
+            assert len(api.sent_to(customer)) == 1
+        finally:
+            running.stop()

@@ -1,0 +1,77 @@
+"""The SMS connector's inbox path against a fake Twilio API: a turn that keeps failing is retried,
+then failed visibly with an apology to the customer; secrets are masked before the inbox row is written."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import inbox as inbox_module
+from bot.inbox import MAX_TURN_ATTEMPTS
+from channels.background import APOLOGY
+from channels.twilio import SmsInput, TwilioTurn
+from tests.fakes.twilio_api import FakeTwilioAPI
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "inbox-test-token"
+
+
+@pytest.fixture
+def api():
+    with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def connector(tmp_path: Path, monkeypatch, api) -> SmsInput:
+    for name, value in {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": "+15005550006",
+                        "PUBLIC_BASE_URL": "https://bot.example", "TWILIO_API_BASE": api.url,
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'frontdesk.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    return SmsInput.from_credentials(None)
+
+
+class FailingAssistant:
+    """Stands in for Rasa's `on_new_message`: raises like a tracker store that is down."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def __call__(self, message) -> None:
+        self.calls.append(message.text)
+        raise RuntimeError("the tracker store is down")
+
+
+def test_a_turn_that_keeps_failing_is_retried_then_failed_and_the_customer_gets_an_apology(
+        connector: SmsInput, api: FakeTwilioAPI, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
+    assistant = FailingAssistant()
+    connector.blueprint(assistant)
+    turn = TwilioTurn("SM-fails", "+15550001111", "hello", None, ())
+
+    async def scenario() -> None:
+        connector.inbound.start(app=None)
+        assert await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored()) is True
+        assert await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored()) is False  # Twilio's retry
+        deadline = time.monotonic() + 20
+        while not api.sent_to(turn.sender):
+            assert time.monotonic() < deadline, "no apology reached the fake Twilio API"
+            await asyncio.sleep(0.05)
+        await connector.inbound.stop()
+
+    asyncio.run(scenario())
+    assert assistant.calls == ["hello"] * MAX_TURN_ATTEMPTS
+    assert connector.inbound.inbox.status("sms", "SM-fails") == "failed"
+    assert [m["Body"] for m in api.sent_to(turn.sender)] == [APOLOGY]
+    assert "+15550001111" in caplog.text and "failed after" in caplog.text
+
+
+def test_card_numbers_are_masked_before_the_message_is_stored(connector: SmsInput) -> None:
+    turn = TwilioTurn("SM-card", "+15550002222", "my card is 4111 1111 1111 1111", None, ())
+    assert connector.inbound.inbox.accept("sms", turn.message_sid, turn.sender, turn.stored())
+    [stored] = connector.inbound.inbox.claim_due(["sms"], limit=1)
+    assert "4111" not in stored.payload["text"] and stored.payload["masked"] == ["card number"]
+    assert TwilioTurn.from_stored(stored.payload).masked == ("card number",)
