@@ -163,8 +163,13 @@ class InboxWorker:
     """Runs the turns of due inbox messages for some channels, at most `concurrency` at once, until stopped."""
 
     def __init__(self, box: Inbox, channels: list[str], run_turn: Turn, give_up: Turn,
-                 concurrency: int = 2, poll_s: float = 0.5) -> None:
+                 concurrency: int = 2, poll_s: float = 0.5, settle_s: float = 0.0) -> None:
         self.box = box
+        # Acknowledgements first: a turn starts only once no message was accepted for `settle_s`
+        # (waiting at most that long per pass), so a burst of webhooks is answered before the
+        # turns' CPU work takes the event loop. `last_accept` is set by whoever accepts (monotonic s).
+        self.settle_s = settle_s
+        self.last_accept = 0.0
         self.channels = channels
         self.run_turn = run_turn
         self.give_up = give_up
@@ -239,6 +244,9 @@ class InboxWorker:
     async def _run(self) -> None:
         assert self._wake is not None
         while not self._stopping:
+            quiet_for = time.monotonic() - self.last_accept
+            if quiet_for < self.settle_s:
+                await asyncio.sleep(self.settle_s - quiet_for)
             try:
                 await self.drain_once()
                 if self._running and time.time() - self._renewed_at > LEASE_S / 3:

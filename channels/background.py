@@ -107,7 +107,8 @@ class Inbound:
         self.inbox = Inbox(engine)
         self.outbox = outbox
         self.turns = InboxWorker(self.inbox, [channel], run_turn, apologise,
-                                 concurrency=max(1, int(_setting("FRONTDESK_TURN_CONCURRENCY", "2"))))
+                                 concurrency=max(1, int(_setting("FRONTDESK_TURN_CONCURRENCY", "2"))),
+                                 settle_s=max(0.0, float(_setting("FRONTDESK_TURN_SETTLE_MS", "100"))) / 1000)
         self.write_on_loop = _setting("FRONTDESK_ACK_WRITE", "loop") != "thread"
         self.background = BackgroundLoop.shared()
         self.app: Any = None
@@ -136,6 +137,7 @@ class Inbound:
         else:
             new = await asyncio.to_thread(self.inbox.accept, self.channel, external_id, sender, payload)
         if new:
+            self.turns.last_accept = time.monotonic()
             self.background.call(self.turns.wake)
         return new
 
