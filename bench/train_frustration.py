@@ -15,8 +15,9 @@ Heads:
 
 The head is fitted on the fit part; on the tune part (other-negative rows left
 out, as in the dev file) the script picks `frustrated` = the score threshold
-with the best F1 among those with precision >= --min-precision, and `high` =
-the lowest threshold with precision >= --high-precision, on the combined score
+with the best F1 among those with precision >= --min-precision (default 0: the
+best F1), and `high` = the lowest threshold above it with precision >=
+--high-precision (default 0.75), on the combined score
 (classifier + wording cues, exactly what the assistant computes). It prints
 them as the YAML for `detection:` in assistant.yml. --report-dev also prints
 the same metrics on GoEmotions dev at those thresholds (reported, never used
@@ -118,8 +119,8 @@ def main() -> None:
     parser.add_argument("--drop-other-negative", action="store_true",
                         help="fit without the rows left out of the dev file (sad, afraid ... but not frustrated)")
     parser.add_argument("--no-cues", action="store_true", help="calibrate and report the classifier alone")
-    parser.add_argument("--min-precision", type=float, default=0.78)
-    parser.add_argument("--high-precision", type=float, default=0.9)
+    parser.add_argument("--min-precision", type=float, default=0.0)
+    parser.add_argument("--high-precision", type=float, default=0.75)
     parser.add_argument("--report-dev", action="store_true")
     parser.add_argument("--save", action="store_true", help=f"write {DEFAULT_HEAD}")
     args = parser.parse_args()
