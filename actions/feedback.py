@@ -13,13 +13,14 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.boundaries import ActionSetBoundary
 from actions.faq import ActionAnswerFaq
 from actions.runtime import DATABASE, SETTINGS
 from bot import feedback
+from bot.boundaries import abusive_message
 
 CONFIG = feedback.FeedbackConfig.from_file(SETTINGS.assistant_file)
 QUESTIONS = {"feedback_csat": "csat", "feedback_nps": "nps", "feedback_comment": "comment"}
@@ -51,16 +52,17 @@ class ValidateFeedbackForm(FormValidationAction):
     async def _rating(self, kind: str, reading: feedback.Reading, dispatcher: CollectingDispatcher,
                       tracker: Tracker) -> dict[str, Any]:
         slot = f"feedback_{kind}"
-        asks_something = reading.outcome == "unclear" and feedback.is_new_question(tracker.latest_message)
-        if reading.outcome == "unclear" and not asks_something and not tracker.get_slot("feedback_retries"):
+        if feedback.interrupts_survey(tracker.latest_message):  # a new question or abuse, not an answer:
+            reading = feedback.Reading("stop")  # end the survey here (action_feedback_done replies to it)
+        if reading.outcome == "unclear" and not tracker.get_slot("feedback_retries"):
             return {slot: None, "feedback_retries": 1}  # action_ask_<slot> asks again, saying why
         score = reading.score if reading.outcome == "score" else None
         await asyncio.to_thread(feedback.record_answer, DATABASE, tracker.sender_id,
                                 tracker.get_latest_input_channel(), kind, score, tracker.get_slot("handoff_id"))
         values: dict[str, Any] = {slot: RATED if score is not None else SKIPPED, kind: score, "feedback_retries": None}
-        if reading.outcome == "unclear" and not asks_something:
+        if reading.outcome == "unclear":
             dispatcher.utter_message(text=feedback.MOVE_ON)
-        if reading.outcome == "stop" or asks_something:  # leaving, or asking something new: ask nothing more
+        if reading.outcome == "stop":  # leaving, asking something new, or abuse: ask nothing more
             values.update({s: SKIPPED for s in QUESTIONS if tracker.get_slot(s) is None and s != slot})
         return values
 
@@ -81,7 +83,8 @@ class ValidateFeedbackForm(FormValidationAction):
         if _already_handled(value, tracker):
             return {}
         reading = feedback.parse_comment(str(value))
-        if reading.outcome != "score":
+        latest = tracker.latest_message or {}
+        if reading.outcome != "score" or abusive_message(latest.get("text") or "", latest.get("intent")):
             return {"feedback_comment": SKIPPED}
         await asyncio.to_thread(feedback.record_comment, DATABASE, tracker.sender_id, str(value))
         return {"feedback_comment": COMMENTED}
@@ -121,7 +124,7 @@ class ActionAskFeedbackComment(_AskFeedback):
 class ActionFeedbackDone(ActionAnswerFaq):
     """Thank the customer once the survey is over (silent if it was already done this session).
 
-    A customer who asked a new question instead of answering gets it answered.
+    A customer who asked a new question instead of answering gets it answered; abuse gets the boundary.
     """
 
     def name(self) -> str:
@@ -135,8 +138,10 @@ class ActionFeedbackDone(ActionAnswerFaq):
                        and e.get("name") == "feedback_form"), default=-1)
         if not any(e.get("event") == "user" for e in events[started + 1:]):
             return []
-        if feedback.is_new_question(tracker.latest_message) and tracker.get_slot("feedback_comment") == SKIPPED:
-            return await super().run(dispatcher, tracker, domain)
+        if feedback.interrupts_survey(tracker.latest_message) and tracker.get_slot("feedback_comment") == SKIPPED:
+            if feedback.is_new_question(tracker.latest_message):
+                return await super().run(dispatcher, tracker, domain)
+            return await ActionSetBoundary().run(dispatcher, tracker, domain)
         answered = (tracker.get_slot("csat") is not None or tracker.get_slot("nps") is not None
                     or tracker.get_slot("feedback_comment") == COMMENTED)
         dispatcher.utter_message(text=feedback.THANKS_RATED if answered else feedback.THANKS_SKIPPED)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
+from bot.boundaries import abusive_message
 from bot.errors import ConfigError
 from bot.privacy import mask_secrets
 from bot.store import surveys
@@ -170,6 +171,12 @@ def is_new_question(message: dict | None) -> bool:
     """Whether a reply to a rating question is really a new question ("how do I freeze my membership?")."""
     intent = (message or {}).get("intent") or {}
     return intent.get("name") == "faq" and float(intent.get("confidence") or 0.0) >= NEW_QUESTION_CONFIDENCE
+
+
+def interrupts_survey(message: dict | None) -> bool:
+    """A reply that ends the survey at once: a new question, or abuse (which gets the usual boundary)."""
+    message = message or {}
+    return is_new_question(message) or abusive_message(message.get("text") or "", message.get("intent"))
 
 
 def record_answer(

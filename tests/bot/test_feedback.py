@@ -134,3 +134,9 @@ def test_only_a_confident_faq_reply_counts_as_a_new_question() -> None:
     assert not feedback.is_new_question({"intent": {"name": "faq", "confidence": 0.5}})
     assert not feedback.is_new_question({"intent": {"name": "choose_entry", "confidence": 0.99}})
     assert not feedback.is_new_question(None)
+
+
+def test_abuse_or_a_new_question_interrupts_the_survey_but_a_rating_does_not() -> None:
+    assert feedback.interrupts_survey({"text": "you stupid bot", "intent": {"name": "nlu_fallback", "confidence": 0.4}})
+    assert feedback.interrupts_survey({"text": "how do I freeze?", "intent": {"name": "faq", "confidence": 0.9}})
+    assert not feedback.interrupts_survey({"text": "4", "intent": {"name": "choose_entry", "confidence": 0.9}})
