@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
 from actions.handoff import hand_over
-from actions.runtime import DATABASE, KNOWLEDGE_BASE, PERSONA, context, dispatch
+from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
 from bot import conversation, dialogue
 from bot.boundaries import (
     OUT_OF_SCOPE_AGAIN,
@@ -22,6 +22,7 @@ from bot.boundaries import (
     knowledge_base_first,
     out_of_scope_message,
 )
+from bot.detect import assess
 
 
 class ActionSetBoundary(ActionAnswerFaq):
@@ -54,6 +55,9 @@ class ActionOutOfScope(ActionAnswerFaq):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         latest = tracker.latest_message or {}
+        mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
+        if mood.action in ("handover", "offer_person"):  # a request or strong frustration, not small talk
+            return await super().run(dispatcher, tracker, domain)
         result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, latest.get("text") or "")
         if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
             return await super().run(dispatcher, tracker, domain)
