@@ -57,7 +57,7 @@ class ActionOutOfScope(ActionAnswerFaq):
         latest = tracker.latest_message or {}
         mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
         if mood.action in ("handover", "offer_person"):  # a request or strong frustration, not small talk
-            return await super().run(dispatcher, tracker, domain)
+            return await self.respond(dispatcher, tracker, mood)
         result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, latest.get("text") or "")
         if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
             return await super().run(dispatcher, tracker, domain)

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import hand_over
 from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
 from bot import conversation, dialogue
-from bot.detect import assess
+from bot.detect import Assessment, assess
 from bot.detect.requests import mentions_person
 from bot.kb import replies
 
@@ -27,8 +27,11 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        return await self.respond(dispatcher, tracker, await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION))
+
+    async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, mood: Assessment) -> list[dict[str, Any]]:
+        """Answer the latest question, given the customer's mood (already assessed by the caller)."""
         now = context(tracker)
-        mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
         # "this is useless, get me a person": NLU routed it here as a question, but it names a person to talk
         # to. (Close wording alone is not enough here: "I want to cancel" is near "I want to talk to someone
         # about cancelling".)

@@ -17,27 +17,26 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.runtime import KNOWLEDGE_BASE, SCORER
 from bot.conversation import customer_name
 from bot.handoff.service import open_desk
 from bot.handoff.store import REASONS
 from bot.handoff.summary import build_summary
-from bot.kb.decide import DecisionConfig
-from bot.kb.entries import load_entries
 from bot.settings import Settings
 
 SETTINGS = Settings.from_env()
 DESK = open_desk(SETTINGS)
 
-def SCORER(text: str) -> float:  # noqa: N802 - the summary's per-message frustration score (text -> 0..1)
-    from actions.runtime import SCORER as scorer  # the shared model, loaded once per action server
 
-    return scorer.score(text).score
+def frustration(text: str) -> float:
+    """The summary's per-message mood score (0..1), from the action server's shared frustration model."""
+    return SCORER.score(text).score
 
 
-def knowledge_base_entries() -> dict[str, dict[str, Any]]:
-    """Entry id -> title and paraphrase (what the assistant understood), read from the markdown files."""
-    folder = SETTINGS.project_dir / DecisionConfig.from_file(SETTINGS.assistant_file).folder
-    return {e.id: {"title": e.title, "paraphrase": e.paraphrase} for e in load_entries(folder).entries}
+def entry_info(entry_id: str) -> dict[str, Any] | None:
+    """Title and paraphrase of an entry (what the assistant understood), from the live knowledge base."""
+    entry = KNOWLEDGE_BASE.snapshot.by_id.get(entry_id)
+    return {"title": entry.title, "paraphrase": entry.paraphrase} if entry else None
 
 
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
@@ -54,10 +53,9 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     channel = tracker.get_latest_input_channel() or "rest"
     name = tracker.get_slot("customer_name") or customer_name(tracker.events)
     now = time.time()
-    entries = await asyncio.to_thread(knowledge_base_entries)
     summary = build_summary(tracker.events, conversation_id=tracker.sender_id, channel=channel,
                             recipient=tracker.sender_id, customer_name=name, reason=reason, handed_over_at=now,
-                            scorer=SCORER, entry_info=entries.get, answer_helped=tracker.get_slot("answer_helped"))
+                            scorer=frustration, entry_info=entry_info, answer_helped=tracker.get_slot("answer_helped"))
     handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
     dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
     return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]

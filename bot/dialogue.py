@@ -26,10 +26,6 @@ from bot.kb.service import KnowledgeBase
 from bot.persona import Persona
 from bot.store import record_visit
 
-# What a typed "yes, connect me" gets: the same response as asking for a person. Sent from
-# action_follow_up itself (a FollowupAction would leave the rules with no prediction, and
-# Rasa's core fallback would then revert the turn). The handoff feature replaces it.
-HUMAN_RESPONSE = "utter_human_contact"
 MISSES_BEFORE_PERSON = 2
 # An entry worth offering when an answer did not help: its closest question has at least this
 # cosine with the customer's. Picked by hand on a few starter-KB questions (not calibrated).
@@ -202,8 +198,7 @@ def affirm(kb: KnowledgeBase, context: Context) -> Turn:
     if awaiting == "helped":
         return Turn([{"text": f"{context.pick(conversation.GLAD)} {ANYTHING_ELSE}"}],
                     {"answer_helped": True, "awaiting_reply": None})
-    if awaiting == "offer_person":
-        return Turn([{"response": HUMAN_RESPONSE}], {"awaiting_reply": None})
+    # ("yes" to the offer of a person never reaches here: action_follow_up hands over.)
     return Turn([{"text": "Okay. What can I help you with?"}], {"awaiting_reply": None})
 
 

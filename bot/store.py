@@ -1,4 +1,4 @@
-"""Frontdesk's own tables (inbox, outbox, inbound de-duplication, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
+"""Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -31,14 +31,6 @@ outbox = sa.Table(
     sa.Column("provider_id", sa.String(128)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("sent_at", sa.Float),
-)
-
-inbound = sa.Table(
-    "frontdesk_inbound",
-    metadata,
-    sa.Column("channel", sa.String(32), primary_key=True),
-    sa.Column("external_id", sa.String(128), primary_key=True),  # update_id, MessageSid
-    sa.Column("received_at", sa.Float, nullable=False),
 )
 
 inbox = sa.Table(
@@ -243,16 +235,6 @@ def add_missing_columns(engine: Engine) -> None:
                 kind = column.type.compile(dialect=engine.dialect)
                 with engine.begin() as db:
                     db.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-
-
-def first_time_seen(engine: Engine, channel: str, external_id: str, now: float) -> bool:
-    """Record an inbound message id; False if it was recorded before (a provider retry)."""
-    try:
-        with engine.begin() as db:
-            db.execute(inbound.insert().values(channel=channel, external_id=external_id, received_at=now))
-        return True
-    except sa.exc.IntegrityError:
-        return False
 
 
 def record_visit(engine: Engine, conversation_id: str, channel: str, name: str | None, now: float) -> dict | None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot import outbox as outbox_module
 from bot.outbox import MAX_ATTEMPTS, Outbox, OutboxWorker, PermanentSendError, RetryableSendError
-from bot.store import first_time_seen, open_database, outbox
+from bot.store import open_database, outbox
 from bot.telegram_api import split_text
 
 
@@ -97,12 +97,6 @@ def test_a_claim_left_by_a_crashed_process_is_resumed_after_its_lease(box: Outbo
     api = ScriptedAPI()
     run_until_idle(OutboxWorker(Outbox(box.engine), {"chat": api}))  # a new process
     assert api.delivered == [("r1", "survives")]
-
-
-def test_inbound_ids_are_recorded_once(box: Outbox) -> None:
-    assert first_time_seen(box.engine, "telegram", "42", time.time()) is True
-    assert first_time_seen(box.engine, "telegram", "42", time.time()) is False
-    assert first_time_seen(box.engine, "sms", "42", time.time()) is True
 
 
 def test_long_text_is_split_at_boundaries_within_the_limit() -> None:
