@@ -1,6 +1,7 @@
 """Signed Twilio SMS webhooks from many concurrent conversations: acknowledgement latency and delivery.
 
-    python bench/twilio_load.py                               # this tree, one run
+    python bench/twilio_load.py                               # this tree, one run (aiohttp load generator)
+    python bench/twilio_load.py --client httpx --client aiohttp --rounds 2   # the load generator's own cost
     python bench/twilio_load.py --before f446ac7 --rounds 2   # A B A B: the code at a commit vs this tree
     python bench/twilio_load.py --variant thread --variant loop:FRONTDESK_TURN_THREAD=0 --rounds 2
 
@@ -32,6 +33,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 from twilio.request_validator import RequestValidator
 
@@ -86,7 +88,7 @@ class Replies:
             await asyncio.wait_for(self.changed.wait_for(lambda: self.counts.get(customer, 0) > than), timeout)
 
 
-async def conversation(client: httpx.AsyncClient, base: str, replies_seen: Replies, index: int, turns: int,
+async def conversation(client: "Client", base: str, replies_seen: Replies, index: int, turns: int,
                        acks: list[float], handlers: list[float], replies: list[float], later_acks: list[float]) -> None:
     customer = f"+1555{index:07d}"
     path = "/webhooks/sms/webhook"
@@ -96,17 +98,49 @@ async def conversation(client: httpx.AsyncClient, base: str, replies_seen: Repli
         signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, fields)
         before = replies_seen.counts.get(customer, 0)
         started = time.perf_counter()
-        response = await client.post(base + path, content=urlencode(fields).encode(), headers={
+        status, timing = await client.post(base + path, urlencode(fields).encode(), {
             "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
         acks.append((time.perf_counter() - started) * 1000)
         if turn > 0:  # the first turns arrive as one burst of 50 new connections at a cold server
             later_acks.append(acks[-1])
-        response.raise_for_status()
-        spent = handler_ms(response.headers.get("Server-Timing", ""))
+        if status != 200:
+            raise RuntimeError(f"webhook answered {status}")
+        spent = handler_ms(timing)
         if spent is not None:
             handlers.append(spent)
         await replies_seen.wait_for_more(customer, before)
         replies.append((time.perf_counter() - started) * 1000)
+
+
+class Client:
+    """POSTs a body and returns (status, Server-Timing header), with httpx or aiohttp.
+
+    The load generator shares the 2 cores with the server, so its own cost per request is part of every
+    acknowledgement it measures: httpx spends a few ms of CPU per request, aiohttp (what Rasa's own
+    server stack uses) less; `--client` compares them."""
+
+    def __init__(self, kind: str, connections: int) -> None:
+        self.kind = kind
+        self.connections = connections
+
+    async def __aenter__(self) -> "Client":
+        if self.kind == "httpx":
+            self.session = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=self.connections))
+        else:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60),
+                                                 connector=aiohttp.TCPConnector(limit=self.connections))
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await (self.session.aclose() if self.kind == "httpx" else self.session.close())
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        if self.kind == "httpx":
+            response = await self.session.post(url, content=body, headers=headers)
+            return response.status_code, response.headers.get("Server-Timing", "")
+        async with self.session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status, response.headers.get("Server-Timing", "")
 
 
 def checkout(ref: str, into: Path) -> Path:
@@ -119,7 +153,7 @@ def checkout(ref: str, into: Path) -> Path:
     return into
 
 
-async def one_run(tree: Path, env: dict[str, str], conversations: int, turns: int) -> dict:
+async def one_run(tree: Path, env: dict[str, str], conversations: int, turns: int, client_kind: str) -> dict:
     assistant_runner.PROJECT_DIR = tree  # start_assistant runs `python -m bot.cli run` in this tree
     with FakeTwilioAPI(SID, TOKEN) as api, tempfile.TemporaryDirectory() as tmp:
         assistant = assistant_runner.start_assistant(Path(tmp), {
@@ -133,7 +167,7 @@ async def one_run(tree: Path, env: dict[str, str], conversations: int, turns: in
             load = os.getloadavg()[0]
             replies_seen = Replies(api)
             watcher = asyncio.create_task(replies_seen.watch())
-            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=conversations + 5)) as client:
+            async with Client(client_kind, conversations + 5) as client:
                 started = time.perf_counter()
                 await asyncio.gather(*(conversation(client, assistant.url, replies_seen, i, turns, acks, handlers, replies, later_acks)
                                        for i in range(conversations)))
@@ -142,7 +176,7 @@ async def one_run(tree: Path, env: dict[str, str], conversations: int, turns: in
             await asyncio.sleep(2)  # anything sent twice would show up now
             expected = conversations * turns
             return {
-                "conversations": conversations, "webhooks": len(acks),
+                "client": client_kind, "conversations": conversations, "webhooks": len(acks),
                 "ack_p50_ms": percentile(acks, 0.5), "ack_p99_ms": percentile(acks, 0.99),
                 "later_turns_ack_p50_ms": percentile(later_acks, 0.5), "later_turns_ack_p99_ms": percentile(later_acks, 0.99),
                 "handler_p50_ms": percentile(handlers, 0.5), "handler_p99_ms": percentile(handlers, 0.99),
@@ -169,19 +203,27 @@ async def main() -> None:
     parser.add_argument("--before", metavar="REF", help="also run the code at this git commit, as variant 'before', first")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME[:VAR=VALUE,...]",
                         help="this tree with these environment variables (repeatable; default: 'after')")
+    parser.add_argument("--client", action="append", choices=("aiohttp", "httpx"),
+                        help="HTTP client of the load generator (repeatable: each variant runs with each; default aiohttp)")
     args = parser.parse_args()
+    clients = args.client or ["aiohttp"]
     with tempfile.TemporaryDirectory() as tmp:
         variants = [(name, env, PROJECT_DIR) for name, env in map(parse_variant, args.variant or ["after"])]
         if args.before:
             variants.insert(0, ("before", {}, checkout(args.before, Path(tmp))))
+        if len(clients) > 1:
+            variants = [(f"{name}/{kind}", {**env, "_client": kind}, tree) for name, env, tree in variants for kind in clients]
+        else:
+            variants = [(name, {**env, "_client": clients[0]}, tree) for name, env, tree in variants]
         runs: dict[str, list[dict]] = {name: [] for name, _, _ in variants}
         for round_number in range(args.rounds):
             for name, env, tree in variants:
+                server_env = {key: value for key, value in env.items() if key != "_client"}
                 try:
-                    result = await one_run(tree, env, args.conversations, args.turns)
-                except (httpx.HTTPError, RuntimeError, asyncio.TimeoutError) as error:  # e.g. another process took the port
+                    result = await one_run(tree, server_env, args.conversations, args.turns, env["_client"])
+                except (httpx.HTTPError, aiohttp.ClientError, RuntimeError, asyncio.TimeoutError) as error:  # e.g. another process took the port
                     print(json.dumps({"round": round_number + 1, "variant": name, "error": repr(error)[:300]}), flush=True)
-                    result = await one_run(tree, env, args.conversations, args.turns)
+                    result = await one_run(tree, server_env, args.conversations, args.turns, env["_client"])
                 runs[name].append(result)
                 print(json.dumps({"round": round_number + 1, "variant": name, **result}), flush=True)
     keys = ("ack_p50_ms", "ack_p99_ms", "later_turns_ack_p50_ms", "later_turns_ack_p99_ms", "handler_p50_ms", "handler_p99_ms", "reply_p50_ms", "reply_p99_ms", "elapsed_s", "load_1min")

@@ -33,6 +33,7 @@ MAX_TURN_ATTEMPTS = 3
 RETRY_DELAY_S = 1.0  # then 2 s
 LEASE_S = 30.0  # a crashed process's turns are taken again this long after its last renewal
 UNFINISHED = ("pending", "working")
+INSERT = inbox.insert()  # built once: `.values(...)` per call cost 0.25 ms against 0.09 ms (bench/README.md)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class Inbox:
         now = time.time()
         try:
             with self.engine.begin() as db:
-                db.execute(inbox.insert().values(channel=channel, external_id=external_id, sender=sender, payload=payload,
-                                                 status="pending", attempts=0, next_attempt_at=now, received_at=now))
+                db.execute(INSERT, {"channel": channel, "external_id": external_id, "sender": sender, "payload": payload,
+                                    "status": "pending", "attempts": 0, "next_attempt_at": now, "received_at": now})
         except sa.exc.IntegrityError:
             return False
         return True
