@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.make_detect_data import FRUSTRATION, emotion_names, goemotions_label, goemotions_rows
+from bot.detect.features import LayerEncoder
 from bot.detect.scorer import DEFAULT_HEAD, FrustrationHead, score_from
 from bot.kb.encoder import Encoder
 from bot.settings import Settings
@@ -61,27 +62,51 @@ def embeddings(split: str, texts: list[str], encoder: Encoder) -> np.ndarray:
     return vectors
 
 
-def fit_head(kind: str, x: np.ndarray, emotions: list[set[str]], names: list[str], args, model_name: str) -> FrustrationHead:
+def layer_embeddings(split: str, texts: list[str], encoder: Encoder) -> np.ndarray:
+    """Mean-pooled hidden states of every MiniLM layer (n, layers + 1, dimension), cached as float16."""
+    digest = hashlib.sha256("\n".join(texts).encode() + encoder.model_name.encode()).hexdigest()[:16]
+    path = CACHE / f"goemotions_{split}_{digest}_layers.npy"
+    if path.exists():
+        return np.load(path).astype(np.float32)
+    started = time.monotonic()
+    layers = LayerEncoder(encoder).encode(texts, batch_size=128).layers
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, layers.astype(np.float16))
+    print(f"embedded {len(texts)} {split} texts (all layers) in {time.monotonic() - started:.0f} s -> {path}")
+    return layers
+
+
+def fit_head(kind: str, x: np.ndarray, emotions: list[set[str]], names: list[str], args, model_name: str,
+             feature_layers: tuple[int, ...] = ()) -> FrustrationHead:
+    """Fit on standardised features; the scaling is folded into the first layer, so the head takes raw features."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+
+    def head(layers: list[tuple[np.ndarray, np.ndarray]], outputs: np.ndarray) -> FrustrationHead:
+        (w, b), rest = layers[0], layers[1:]
+        folded = (w / scale[:, None], b - (mean / scale) @ w)
+        return FrustrationHead([folded] + rest, outputs, model_name, feature_layers)
+
     y = np.array([bool(e & FRUSTRATION) for e in emotions])
     if kind == "logreg":
-        clf = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced" if args.balanced else None).fit(x, y)
-        return FrustrationHead([(clf.coef_.T.copy(), clf.intercept_.copy())], np.array([0]), model_name)
+        clf = LogisticRegression(C=args.C, max_iter=3000, class_weight="balanced" if args.balanced else None).fit(z, y)
+        return head([(clf.coef_.T.copy(), clf.intercept_.copy())], np.array([0]))
     if kind == "mlp":
         clf = MLPClassifier(hidden_layer_sizes=(args.hidden,), alpha=args.alpha, early_stopping=True,
-                            max_iter=200, random_state=6).fit(x, y)
-        return FrustrationHead([(w.copy(), b.copy()) for w, b in zip(clf.coefs_, clf.intercepts_)], np.array([0]), model_name)
+                            max_iter=200, random_state=6).fit(z, y)
+        return head([(w.copy(), b.copy()) for w, b in zip(clf.coefs_, clf.intercepts_)], np.array([0]))
     if kind == "emotions":
         weights, biases = [], []
         for name in names:
             target = np.array([name in e for e in emotions])
-            clf = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced" if args.balanced else None).fit(x, target)
+            clf = LogisticRegression(C=args.C, max_iter=3000, class_weight="balanced" if args.balanced else None).fit(z, target)
             weights.append(clf.coef_[0])
             biases.append(clf.intercept_[0])
         outputs = np.array([names.index(n) for n in sorted(FRUSTRATION)])
-        return FrustrationHead([(np.stack(weights, axis=1), np.array(biases))], outputs, model_name)
+        return head([(np.stack(weights, axis=1), np.array(biases))], outputs)
     raise SystemExit(f"unknown head {kind}")
 
 
@@ -112,6 +137,9 @@ def combined_scores(texts: list[str], probabilities: np.ndarray, use_cues: bool)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--head", default="logreg", choices=["logreg", "mlp", "emotions"])
+    parser.add_argument("--layers", default="",
+                        help="comma-separated MiniLM layers (0 = embeddings ... 6) whose mean-pooled hidden states are the "
+                             "features; empty: the sentence embedding")
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--balanced", action="store_true", help="class-weighted fit")
     parser.add_argument("--hidden", type=int, default=64)
@@ -128,13 +156,20 @@ def main() -> None:
     encoder = Encoder(settings.embedding_model, threads=int(os.environ.get("TORCH_THREADS", "1")))
     names = emotion_names()
 
+    feature_layers = tuple(int(i) for i in args.layers.split(",") if i.strip())
+
+    def features(split: str, texts: list[str]) -> np.ndarray:
+        if not feature_layers:
+            return embeddings(split, texts, encoder)
+        return layer_embeddings(split, texts, encoder)[:, list(feature_layers)].reshape(len(texts), -1)
+
     rows = goemotions_rows("train")
-    x = embeddings("train", [t for t, _, _ in rows], encoder)
+    x = features("train", [t for t, _, _ in rows])
     tune = np.array([tune_part(cid) for _, _, cid in rows])
     fit_index = np.flatnonzero(~tune)
     if args.drop_other_negative:
         fit_index = np.array([i for i in fit_index if goemotions_label(rows[i][1])])
-    head = fit_head(args.head, x[fit_index], [rows[i][1] for i in fit_index], names, args, encoder.model_name)
+    head = fit_head(args.head, x[fit_index], [rows[i][1] for i in fit_index], names, args, encoder.model_name, feature_layers)
 
     def evaluate(part_rows, vectors) -> tuple[np.ndarray, np.ndarray, list[str]]:
         keep = [i for i, (_, e, _) in enumerate(part_rows) if goemotions_label(e)]
@@ -145,14 +180,15 @@ def main() -> None:
     tune_rows = [rows[i] for i in np.flatnonzero(tune)]
     tune_scores, tune_truth, _ = evaluate(tune_rows, x[tune])
     frustrated, high = calibrate(tune_scores, tune_truth, args.min_precision, args.high_precision)
-    report = {"head": args.head, "cues": not args.no_cues, "fit_rows": len(fit_index),
+    report = {"head": args.head, "layers": list(feature_layers) or "sentence", "cues": not args.no_cues, "fit_rows": len(fit_index),
               "tune": metrics(tune_scores, tune_truth, frustrated), "tune_high": metrics(tune_scores, tune_truth, high)}
     if args.report_dev:
         dev_rows = goemotions_rows("dev")
-        dev_scores, dev_truth, _ = evaluate(dev_rows, embeddings("dev", [t for t, _, _ in dev_rows], encoder))
+        dev_x = features("dev", [t for t, _, _ in dev_rows])
+        dev_scores, dev_truth, _ = evaluate(dev_rows, dev_x)
         report["dev"] = metrics(dev_scores, dev_truth, frustrated)
         strict_truth = np.array([bool(e & FRUSTRATION) for _, e, _ in dev_rows])
-        strict_p = head.probability(embeddings("dev", [t for t, _, _ in dev_rows], encoder))
+        strict_p = head.probability(dev_x)
         report["dev_strict"] = metrics(combined_scores([t for t, _, _ in dev_rows], strict_p, not args.no_cues), strict_truth, frustrated)
     if args.save:
         head.save(DEFAULT_HEAD)
