@@ -119,11 +119,15 @@ def metrics(scores: np.ndarray, truth: np.ndarray, threshold: float) -> dict:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "threshold": round(threshold, 3)}
 
 
-def calibrate(scores: np.ndarray, truth: np.ndarray, min_precision: float, high_precision: float) -> tuple[float, float]:
+def calibrate(scores: np.ndarray, truth: np.ndarray, min_precision: float, high_precision: float,
+              tolerance: float = 0.0) -> tuple[float, float]:
+    """`frustrated`: the lowest threshold within `tolerance` of the best F1 (the F1 curve is flat near its top, so
+    among equals the one that catches more); `high`: the lowest above it with precision >= high_precision."""
     grid = np.round(np.arange(0.05, 0.99, 0.01), 3)
     rows = [metrics(scores, truth, t) for t in grid]
     eligible = [r for r in rows if r["precision"] >= min_precision] or rows
-    frustrated = max(eligible, key=lambda r: r["f1"])["threshold"]
+    best = max(r["f1"] for r in eligible)
+    frustrated = min(r["threshold"] for r in eligible if r["f1"] >= best - tolerance)
     high = next((r["threshold"] for r in rows if r["threshold"] > frustrated and r["precision"] >= high_precision), 0.95)
     return frustrated, high
 
@@ -149,6 +153,8 @@ def main() -> None:
     parser.add_argument("--no-cues", action="store_true", help="calibrate and report the classifier alone")
     parser.add_argument("--min-precision", type=float, default=0.0)
     parser.add_argument("--high-precision", type=float, default=0.75)
+    parser.add_argument("--f1-tolerance", type=float, default=0.005,
+                        help="frustrated = the lowest threshold within this of the best tune F1")
     parser.add_argument("--report-dev", action="store_true")
     parser.add_argument("--save", action="store_true", help=f"write {DEFAULT_HEAD}")
     args = parser.parse_args()
@@ -179,7 +185,7 @@ def main() -> None:
 
     tune_rows = [rows[i] for i in np.flatnonzero(tune)]
     tune_scores, tune_truth, _ = evaluate(tune_rows, x[tune])
-    frustrated, high = calibrate(tune_scores, tune_truth, args.min_precision, args.high_precision)
+    frustrated, high = calibrate(tune_scores, tune_truth, args.min_precision, args.high_precision, args.f1_tolerance)
     report = {"head": args.head, "layers": list(feature_layers) or "sentence", "cues": not args.no_cues, "fit_rows": len(fit_index),
               "tune": metrics(tune_scores, tune_truth, frustrated), "tune_high": metrics(tune_scores, tune_truth, high)}
     if args.report_dev:
@@ -187,6 +193,7 @@ def main() -> None:
         dev_x = features("dev", [t for t, _, _ in dev_rows])
         dev_scores, dev_truth, _ = evaluate(dev_rows, dev_x)
         report["dev"] = metrics(dev_scores, dev_truth, frustrated)
+        report["dev_high"] = metrics(dev_scores, dev_truth, high)
         strict_truth = np.array([bool(e & FRUSTRATION) for _, e, _ in dev_rows])
         strict_p = head.probability(dev_x)
         report["dev_strict"] = metrics(combined_scores([t for t, _, _ in dev_rows], strict_p, not args.no_cues), strict_truth, frustrated)

@@ -137,7 +137,7 @@ class FrustrationScorer:
         else:
             vectors = self.encoder.encode(list(texts))
             probabilities = self.head.probability(vectors)
-        similarities = self.requests.similarity(vectors) if self.requests else np.zeros(len(texts))
+        similarities = self.requests.similarity_of(list(texts), vectors) if self.requests else np.zeros(len(texts))
         return [score_from(text, float(p), vector, float(r))
                 for text, p, vector, r in zip(texts, probabilities, vectors, similarities)]
 
