@@ -57,9 +57,9 @@ def operating_points(scores: np.ndarray, truth: np.ndarray) -> dict:
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-9)
     best = int(f1.argmax())
     ok = np.flatnonzero((precision >= 0.75) & (k > 20))
-    strict = int(ok[f1[ok].argmax()]) if len(ok) else best
     point = lambda i: [round(float(precision[i]), 3), round(float(recall[i]), 3), round(float(f1[i]), 3)]
-    return {"best_f1": point(best), "best_f1_at_precision_0.75": point(strict)}
+    strict = point(int(ok[f1[ok].argmax()])) if len(ok) else None  # None: precision never reaches 0.75
+    return {"best_f1": point(best), "best_f1_at_precision_0.75": strict}
 
 
 def main() -> None:

@@ -52,8 +52,8 @@ def test_the_examples_are_read_from_the_nlu_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("talk to a humaan", "talk to a human"),          # an extra letter
-    ("cna i talk to smeone", "cna i talk to someone"),  # a missing letter; words under 4 letters stay
+    ("speak to a humann", "speak to a human"),          # an extra letter
+    ("cn i talk to somone", "cn i talk to someone"),    # a missing letter; words under 4 letters stay
     ("real peson PLEASE", "real person please"),
     ("agnet pleaes", "agent please"),                  # swapped neighbours
 ])
