@@ -17,8 +17,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import KNOWLEDGE_BASE, SCORER
+from actions.runtime import DETECTION, KNOWLEDGE_BASE, SCORER
 from bot.conversation import customer_name
+from bot.detect import assess
 from bot.handoff.service import open_desk
 from bot.handoff.store import REASONS
 from bot.handoff.summary import build_summary
@@ -68,4 +69,15 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return await hand_over(dispatcher, tracker, tracker.get_slot("handoff_reason") or "request")
+        reason = tracker.get_slot("handoff_reason") or "request"
+        text = (tracker.latest_message or {}).get("text") or ""
+        if reason == "request" and not text.lstrip().startswith("/"):
+            # The rule sends every confident request_human here; the NLU alone also says so for messages
+            # unlike any request ("Can I mail in a check to top up?"), so the wording is checked as for any
+            # message (bot/detect), and what is not a request is answered as a question.
+            mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
+            if mood.action != "handover":
+                from actions.faq import ActionAnswerFaq  # actions.faq imports this module
+
+                return await ActionAnswerFaq().respond(dispatcher, tracker, mood)
+        return await hand_over(dispatcher, tracker, reason)

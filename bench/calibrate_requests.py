@@ -22,6 +22,7 @@ requests and GoEmotions dev are never read here. NLU results are cached in bench
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -74,15 +75,17 @@ def main() -> None:
     random.Random(6).shuffle(order)
     folds = [order[k::args.folds] for k in range(args.folds)]
     # Embeddings first: MiniLM is much slower once Rasa has imported TensorFlow.
-    similarity_cache = OUT / f"request_similarity_{len(texts)}_{len(examples)}.npy"
+    # Similarity as the assistant measures it (with the spelling-corrected copy, bot/detect/requests.py).
+    digest = hashlib.sha256("\n".join(examples).encode()).hexdigest()[:12]
+    similarity_cache = OUT / f"request_similarity_{len(texts)}_{digest}_spelling.npy"
     if not similarity_cache.exists():
-        np.save(similarity_cache, RequestMatcher(encoder, examples).similarity(encoder.encode(texts, batch_size=128)))
+        np.save(similarity_cache, RequestMatcher(encoder, examples).similarity_of(texts, encoder.encode(texts, batch_size=128)))
     similarity = np.load(similarity_cache)
     vectors = encoder.encode(examples)
     held_similarity = np.zeros(len(examples))
     for held in folds:
-        rest = [i for i in order if i not in set(held)]
-        held_similarity[held] = (vectors[held] @ vectors[rest].T).max(axis=1)
+        rest = RequestMatcher(encoder, [examples[i] for i in order if i not in set(held)])
+        held_similarity[held] = rest.similarity_of([examples[i] for i in held], vectors[held])
 
     from bot.detect.evaluate import request_intents
 

@@ -16,6 +16,12 @@ TensorFlow) is imported: MiniLM is ~15x slower in a process that loaded
 TensorFlow. Metrics: per label precision, recall, F1 and support, the
 confusion counts, and `calm_flagged_escalate` (calm rows predicted escalate /
 calm rows).
+
+`nlu_rule`: the same shares for the NLU alone at Rasa's FallbackClassifier
+threshold (config.yml): a message whose intent is request_human at that
+confidence or more matches the rule `request_human -> action_handoff` in
+data/rules/conversation.yml before any wording check, so these are the
+figures of that path.
 """
 
 from __future__ import annotations
@@ -28,10 +34,13 @@ import time
 import warnings
 from pathlib import Path
 
+import yaml
+
 from bot.detect.assess import DetectionConfig
-from bot.detect.requests import is_request, top_intent
+from bot.detect.requests import INTENT, is_request, top_intent
 from bot.detect.scorer import FrustrationScorer, MessageScore
 from bot.errors import FrontdeskError
+from bot.settings import PROJECT_DIR
 
 LABELS = ("escalate", "frustrated", "calm")
 
@@ -81,6 +90,23 @@ def predict(text: str, intent: tuple[str, float], score: MessageScore, config: D
     return "frustrated" if score.score >= config.frustrated else "calm"
 
 
+def fallback_threshold(config_file: Path) -> float:
+    """The FallbackClassifier's threshold in a Rasa config (below it the intent is nlu_fallback)."""
+    try:
+        pipeline = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("pipeline") or []
+    except (OSError, yaml.YAMLError) as error:
+        raise FrontdeskError(f"{config_file}: cannot read the NLU pipeline ({error})") from None
+    return next((float(c.get("threshold", 0.3)) for c in pipeline if c.get("name") == "FallbackClassifier"), 0.0)
+
+
+def nlu_rule(truth: list[str], intents: list[tuple[str, float]], threshold: float) -> dict:
+    """Shares of escalate and calm rows whose NLU intent is request_human at >= threshold."""
+    def share(label: str) -> float:
+        rows = [i for t, i in zip(truth, intents) if t == label]
+        return round(sum(1 for name, c in rows if name == INTENT and c >= threshold) / len(rows), 4) if rows else 0.0
+    return {"threshold": threshold, "escalate_recall": share("escalate"), "calm_flagged": share("calm")}
+
+
 def metrics(truth: list[str], predicted: list[str]) -> dict:
     result: dict = {}
     for label in LABELS:
@@ -98,7 +124,7 @@ def metrics(truth: list[str], predicted: list[str]) -> dict:
 
 
 def evaluate(rows: list[tuple[str, str]], scorer: FrustrationScorer, config: DetectionConfig, model_path: Path,
-             details: Path | None = None) -> dict:
+             details: Path | None = None, config_file: Path = PROJECT_DIR / "config.yml") -> dict:
     """Metrics (module docstring) for (text, label) rows from `read_messages`."""
     texts = [t for t, _ in rows]
     started = time.monotonic()
@@ -118,6 +144,7 @@ def evaluate(rows: list[tuple[str, str]], scorer: FrustrationScorer, config: Det
                 writer.writerow([text, label, p, f"{s.score:.3f}", f"{s.classifier:.3f}", name, f"{conf:.3f}",
                                  f"{s.request_similarity:.3f}", "; ".join(s.reasons)])
     result = metrics([label for _, label in rows], predicted)
+    result["nlu_rule"] = nlu_rule([label for _, label in rows], intents, fallback_threshold(config_file))
     result.update(messages=len(rows), model=model_path.name, score_ms_per_message=round(1000 * scored_s / len(rows), 2),
                   nlu_ms_per_message=round(1000 * nlu_s / len(rows), 2))
     return result

@@ -39,7 +39,7 @@ _PHRASES = re.compile(r"(?<![a-z])(" + "|".join(map(re.escape, PHRASES)) + r")(?
 _EXCLAIM = re.compile(r"!{3,}|[!?]{4,}")
 _DOUBLE_EXCLAIM = re.compile(r"!!|\?!|!\?")
 
-WEIGHTS = {"caps": 0.3, "exclaim": 0.3, "double_exclaim": 0.15, "profanity": 0.45, "phrase": 0.45}
+WEIGHTS = {"caps": 0.4, "exclaim": 0.3, "double_exclaim": 0.15, "profanity": 0.45, "phrase": 0.45}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ the intent's own training examples (`similarity`, the highest cosine to
 them), or the message to name a person to talk to (`mentions_person`: human,
 agent, manager, staff, someone ..., one-letter typos forgiven). The examples are read from the NLU data, so they are always the ones
 the model was trained on, and embedded once on first use (~2 s).
+
+MiniLM does not see through typos ("talk to a humaan" is far from "talk to a
+human"), so `similarity_of` also measures a spelling-corrected copy of a
+message whose words are not in the model's vocabulary but one edit away
+from a word of the examples ("humaan" -> "human", "smeone" -> "someone"),
+and keeps the higher similarity. Only such messages cost a second encoding.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class RequestMatcher:
         self.encoder = encoder
         self.examples = examples
         self._vectors: np.ndarray | None = None
+        self._words: tuple[frozenset[str], frozenset[str]] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -65,6 +72,51 @@ class RequestMatcher:
         """Highest cosine of each row of `vectors` (unit length) to a request example."""
         return (np.asarray(vectors, dtype=np.float32) @ self.example_vectors().T).max(axis=1)
 
+    def similarity_of(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """`similarity`, or that of the spelling-corrected text when it is higher (module docstring)."""
+        result = self.similarity(vectors)
+        targets, dictionary = self.words()
+        corrected = [correct_spelling(t, targets, dictionary) for t in texts]
+        changed = [i for i, (t, c) in enumerate(zip(texts, corrected)) if c != t]
+        if changed:
+            again = self.similarity(self.encoder.encode([corrected[i] for i in changed]))
+            result[changed] = np.maximum(result[changed], again)
+        return result
+
+    def words(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(correction targets, dictionary): the dictionary is the model tokenizer's whole words, the targets
+        the examples' words of 4+ letters found in it."""
+        with self._lock:
+            if self._words is None:
+                dictionary = frozenset(w for w in self.encoder._model.tokenizer.get_vocab() if w.isalpha())
+                targets = frozenset(w for e in self.examples for w in _WORDS.findall(e.lower()) if len(w) >= 4 and w in dictionary)
+                self._words = targets, dictionary
+            return self._words
+
+
+def correct_spelling(text: str, targets: frozenset[str], dictionary: frozenset[str]) -> str:
+    """`text` with each word of 4+ letters that is not in `dictionary` replaced by a target one edit away."""
+    def fix(match: re.Match) -> str:
+        word = match.group(0).lower()
+        if len(word) < 4 or word in dictionary:
+            return match.group(0)
+        return next((t for t in sorted(targets) if one_edit(word, t)), match.group(0))
+
+    fixed = _WORDS.sub(fix, text.lower())
+    return fixed if fixed != text.lower() else text
+
+
+def one_edit(word: str, target: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart (not equal)."""
+    if word == target or abs(len(word) - len(target)) > 1:
+        return False
+    if len(word) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(word, target)) if a != b]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]])
+    short, long_ = sorted((word, target), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
 
 PERSON_WORDS = (
     "human", "humans", "agent", "agents", "manager", "supervisor", "staff", "rep", "representative", "operator",
@@ -79,16 +131,7 @@ _WORDS = re.compile(r"[a-z]+")
 
 def _near(word: str, target: str) -> bool:
     """Equal, or for words of 5+ letters one edit apart (a swap of neighbours counts as one)."""
-    if word == target:
-        return True
-    if min(len(word), len(target)) < 5 or abs(len(word) - len(target)) > 1:
-        return False
-    if len(word) == len(target):
-        diff = [i for i, (a, b) in enumerate(zip(word, target)) if a != b]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]])
-    short, long_ = sorted((word, target), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return word == target or (min(len(word), len(target)) >= 5 and one_edit(word, target))
 
 
 def mentions_person(text: str) -> bool:

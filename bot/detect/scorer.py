@@ -1,11 +1,14 @@
-"""Per-message frustration score: a small trained head over MiniLM embeddings, plus wording cues.
+"""Per-message frustration score: a small trained head over MiniLM features, plus wording cues.
 
 The head (bot/detect/frustration_head.npz, made by bench/train_frustration.py
-on GoEmotions) maps a sentence embedding to the probability that the message
-is frustrated (anger, annoyance, disappointment or disgust). It is a plain
-numpy forward pass: dense layers with ReLU between them and a sigmoid at the
-end, so the action server needs nothing beyond the encoder it already loads
-for the knowledge base. The score combines that probability with the wording
+on GoEmotions) maps a message's features to the probability that it is
+frustrated (anger, annoyance, disappointment or disgust). The features are
+either the sentence embedding or, for a head saved with `feature_layers`, the
+mean-pooled hidden states of those MiniLM layers, from the same single pass
+that gives the sentence embedding (bot/detect/features.py). The head is a
+plain numpy forward pass: dense layers with ReLU between them and a sigmoid at
+the end, so the action server needs nothing beyond the encoder it already
+loads for the knowledge base. The score combines that probability with the wording
 cues of bot/detect/lexicon.py as a noisy-OR:
 
     score = 1 - (1 - p_classifier) * prod(1 - cue weight)
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.detect.features import LayerEncoder
 from bot.detect.lexicon import Cue, cues
 from bot.detect.requests import DEFAULT_REQUESTS, RequestMatcher
 from bot.errors import ConfigError
@@ -50,13 +54,17 @@ class FrustrationHead:
 
     With several outputs (a fine-grained emotion head), `frustration_outputs`
     lists the columns that stand for frustration and the probability is their
-    noisy-OR.
+    noisy-OR. `feature_layers` names the encoder layers whose mean-pooled
+    hidden states, concatenated, are the input (0 = the embedding layer);
+    empty: the sentence embedding is.
     """
 
-    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], frustration_outputs: np.ndarray, model_name: str) -> None:
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], frustration_outputs: np.ndarray, model_name: str,
+                 feature_layers: tuple[int, ...] = ()) -> None:
         self.layers = layers
         self.frustration_outputs = frustration_outputs
         self.model_name = model_name
+        self.feature_layers = tuple(int(i) for i in feature_layers)
 
     @property
     def input_dimension(self) -> int:
@@ -70,13 +78,14 @@ class FrustrationHead:
                 layers = [(data[f"W{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32)) for i in range(count)]
                 outputs = data["frustration_outputs"].astype(np.int64)
                 model_name = str(data["model_name"])
+                feature_layers = tuple(data["feature_layers"].tolist()) if "feature_layers" in data else ()
         except (OSError, KeyError, ValueError) as error:
             raise ConfigError(f"{path}: cannot load the frustration head ({error}); rerun bench/train_frustration.py") from None
-        return cls(layers, outputs, model_name)
+        return cls(layers, outputs, model_name, feature_layers)
 
     def save(self, path: Path) -> None:
         arrays = {"layers": np.array(len(self.layers)), "frustration_outputs": self.frustration_outputs,
-                  "model_name": np.array(self.model_name)}
+                  "model_name": np.array(self.model_name), "feature_layers": np.array(self.feature_layers, dtype=np.int64)}
         for i, (weights, bias) in enumerate(self.layers):
             arrays[f"W{i}"], arrays[f"b{i}"] = weights.astype(np.float32), bias.astype(np.float32)
         np.savez_compressed(path, **arrays)
@@ -108,6 +117,7 @@ class FrustrationScorer:
         self.encoder = encoder
         self.head = head
         self.requests = requests
+        self.layer_encoder = LayerEncoder(encoder)
 
     @classmethod
     def load(cls, encoder: Encoder, path: Path = DEFAULT_HEAD, requests: Path = DEFAULT_REQUESTS) -> FrustrationScorer:
@@ -120,9 +130,14 @@ class FrustrationScorer:
         """One encoder call for all `texts`; each score keeps its embedding (for repeat detection)."""
         if not texts:
             return []
-        vectors = self.encoder.encode(list(texts))
-        probabilities = self.head.probability(vectors)
-        similarities = self.requests.similarity(vectors) if self.requests else np.zeros(len(texts))
+        if self.head.feature_layers:
+            encoded = self.layer_encoder.encode(list(texts))
+            vectors = encoded.sentence
+            probabilities = self.head.probability(encoded.layers[:, list(self.head.feature_layers)].reshape(len(texts), -1))
+        else:
+            vectors = self.encoder.encode(list(texts))
+            probabilities = self.head.probability(vectors)
+        similarities = self.requests.similarity_of(list(texts), vectors) if self.requests else np.zeros(len(texts))
         return [score_from(text, float(p), vector, float(r))
                 for text, p, vector, r in zip(texts, probabilities, vectors, similarities)]
 

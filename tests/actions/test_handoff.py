@@ -79,3 +79,24 @@ async def test_without_anyone_to_take_over_the_customer_gets_contact_details_and
     messages, events = await run(tracker("asks_for_a_person_after_an_answer"))
     assert messages[0]["response"] == "utter_human_contact"
     assert all(e["event"] != "pause" for e in events) and real.store.listing() == []
+
+
+def nlu_says_request_human(text: str) -> dict:
+    """The handoff tracker with its latest message replaced: NLU request_human at 0.9 for `text`."""
+    state = json.loads((PROJECT_DIR / "tests" / "actions" / "trackers" / "asks_for_a_person_after_an_answer.json").read_text())
+    parse = {"intent": {"name": "request_human", "confidence": 0.9}, "entities": []}
+    state["latest_message"] = {"text": text, **parse, "message_id": "m3"}
+    state["events"][-1] = {**state["events"][-1], "text": text, "parse_data": parse}
+    return state
+
+
+async def test_a_message_the_nlu_takes_for_a_request_but_worded_like_none_is_answered_not_handed_over(desk) -> None:
+    from rasa_sdk import Tracker
+
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    messages, events = await run(Tracker.from_dict(nlu_says_request_human("what time does the pool open on sunday")))
+    assert real.store.listing() == [] and "pause" not in [e["event"] for e in events]
+    assert messages and "person on the S-Club team" not in messages[0].get("text", "")
+    # Worded as a request, the same NLU result hands over.
+    _, events = await run(Tracker.from_dict(nlu_says_request_human("could I speak with someone from your team please")))
+    assert events[-1]["event"] == "pause" and len(real.store.listing()) == 1

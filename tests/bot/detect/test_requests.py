@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.detect.requests import is_request, mentions_person, request_examples, top_intent
+from bot.detect.requests import RequestMatcher, correct_spelling, is_request, mentions_person, one_edit, request_examples, top_intent
 from bot.errors import ConfigError
+from bot.kb.encoder import Encoder
+
+TARGETS = frozenset({"human", "someone", "person", "agent", "speak", "talk", "please", "cancel"})
+DICTIONARY = TARGETS | {"can", "i", "to", "a", "the", "sauna", "open", "late", "where", "is", "my", "refund", "hunan"}
 
 
 @pytest.mark.parametrize("text", ["humna agent", "supervizor please", "I want a real person", "get me a manger now",
@@ -45,3 +49,43 @@ def test_the_examples_are_read_from_the_nlu_data(tmp_path: Path) -> None:
     path.write_text('version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - hi\n')
     with pytest.raises(ConfigError, match="no request_human examples"):
         request_examples(path)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("speak to a humann", "speak to a human"),          # an extra letter
+    ("cn i talk to somone", "cn i talk to someone"),    # a missing letter; words under 4 letters stay
+    ("real peson PLEASE", "real person please"),
+    ("agnet pleaes", "agent please"),                  # swapped neighbours
+])
+def test_unknown_words_one_edit_from_a_request_word_are_corrected(text: str, expected: str) -> None:
+    assert correct_spelling(text, TARGETS, DICTIONARY) == expected
+
+
+@pytest.mark.parametrize("text", ["is the sauna open late", "where is my refnud", "hunan please", "talk to a huuumaan"])
+def test_known_words_and_words_far_from_any_request_word_stay(text: str) -> None:
+    assert correct_spelling(text, TARGETS, DICTIONARY) == text
+
+
+def test_one_edit_counts_insertions_deletions_substitutions_and_swaps() -> None:
+    assert one_edit("humn", "human") and one_edit("humaan", "human") and one_edit("hunan", "human") and one_edit("hmuan", "human")
+    assert not one_edit("human", "human") and not one_edit("hmn", "human") and not one_edit("nmuha", "human")
+
+
+@pytest.fixture(scope="module")
+def matcher() -> RequestMatcher:
+    return RequestMatcher.load(Encoder())
+
+
+def test_a_misspelt_request_is_measured_by_its_corrected_wording(matcher: RequestMatcher) -> None:
+    texts = ["i want to tallk to a humaan", "is the sauna open late on fridays"]
+    vectors = matcher.encoder.encode(texts)
+    plain, corrected = matcher.similarity(vectors), matcher.similarity_of(texts, vectors)
+    assert corrected[0] > plain[0] + 0.1 and corrected[0] >= 0.8
+    assert corrected[1] == pytest.approx(plain[1]) and corrected[1] < 0.4
+
+
+def test_correction_targets_are_example_words_the_model_knows(matcher: RequestMatcher) -> None:
+    targets, dictionary = matcher.words()
+    assert {"human", "person", "agent", "manager", "someone"} <= targets
+    assert "humaan" not in targets and "supervisr" not in targets  # misspelt examples are not targets
+    assert targets <= dictionary

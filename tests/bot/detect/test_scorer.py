@@ -93,6 +93,23 @@ def test_a_head_saves_and_loads_to_the_same_probabilities(tmp_path: Path) -> Non
     assert np.allclose(loaded.probability(x), expected, atol=1e-5)
 
 
+def test_a_head_remembers_the_layers_it_reads(tmp_path: Path) -> None:
+    FrustrationHead([(np.zeros((3 * 384, 1)), np.zeros(1))], np.array([0]), "m", (0, 3, 6)).save(tmp_path / "h.npz")
+    assert FrustrationHead.load(tmp_path / "h.npz").feature_layers == (0, 3, 6)
+    FrustrationHead([(np.zeros((384, 1)), np.zeros(1))], np.array([0]), "m").save(tmp_path / "s.npz")
+    assert FrustrationHead.load(tmp_path / "s.npz").feature_layers == ()
+
+
+def test_the_shipped_head_reads_the_pooled_layers_and_scores_from_them(scorer) -> None:
+    layers = scorer.head.feature_layers
+    assert layers and scorer.head.input_dimension == len(layers) * scorer.encoder.dimension
+    text = "you charged me twice and I'm really annoyed"
+    pooled = scorer.layer_encoder.encode([text]).layers[:, list(layers)].reshape(1, -1)
+    assert scorer.score(text).classifier == pytest.approx(float(scorer.head.probability(pooled)[0]), abs=1e-5)
+    # The kept embedding is the knowledge base's sentence vector (repeats are found with it).
+    assert np.allclose(scorer.score(text).vector, scorer.encoder.encode([text])[0], atol=1e-5)
+
+
 def test_a_head_for_another_embedding_model_is_refused(tmp_path: Path) -> None:
     FrustrationHead([(np.zeros((384, 1)), np.zeros(1))], np.array([0]), "other/model").save(tmp_path / "h.npz")
     with pytest.raises(ConfigError, match="retrain it with bench/train_frustration.py"):
