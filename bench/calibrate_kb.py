@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from bot.kb.decide import DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import load_entries
 from bot.kb.evaluate import read_queries, score
-from bot.kb.index import build_index
+from bot.kb.service import KnowledgeBase
+from bot.kb.tune import TunedModels
 from bot.settings import Settings
 
 GRID = {
@@ -36,12 +36,19 @@ GRID = {
 }
 
 
-def ranked_queries(dev: Path, name: str, encoder: Encoder):
+def ranked_queries(dev: Path, name: str, encoder: Encoder, config: DecisionConfig):
+    """The tune rows and each one's ranking, as `frontdesk kb eval` makes them (fine-tuned when configured).
+
+    The index and the tuned model are kept in OUT/<name>/state, so a second
+    run (and `kb eval --state` on the same folder) does not tune again.
+    """
     rows = read_queries(dev / name / "tune.csv")
-    with tempfile.TemporaryDirectory() as state:
-        index = build_index(load_entries(dev / name / "kb").entries, encoder, Path(state))
-    vectors = encoder.encode([r.text for r in rows], batch_size=128)
-    return rows, [index.rank(v, limit=3) for v in vectors]
+    state = dev / name / "state"
+    kb = KnowledgeBase(dev / name / "kb", state / "kb", encoder, config,
+                       tuned_models=TunedModels(state / "models" / "kb-tuned"), tuning="wait")
+    print(f"{name}: {len(kb.snapshot)} entries, {'tuned' if kb.tuned else 'base'} encoder, tuning {kb.last_tuning}", flush=True)
+    vectors = kb.snapshot.encoder.encode([r.text for r in rows], batch_size=128)
+    return rows, [kb.snapshot.rank(v, limit=5) for v in vectors]
 
 
 def main() -> None:
@@ -52,8 +59,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=2)
-    data = {name: ranked_queries(args.dev, name, encoder) for name in ("banking77", "clinc150")}
     base = DecisionConfig.from_file(settings.assistant_file)
+    data = {name: ranked_queries(args.dev, name, encoder, base) for name in ("banking77", "clinc150")}
     best = None
     for values in itertools.product(*GRID.values()):
         config = replace(base, **dict(zip(GRID, values)))

@@ -31,7 +31,9 @@ from bot.kb.encoder import Encoder
 from bot.kb.service import KnowledgeBase
 from bot.settings import Settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150" / "train_val.json"
+from make_dev_kbs import SHARED  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+DATA = SHARED / "clinc150" / "train_val.json"
 
 
 def make_kb(root: Path, n_entries: int) -> list[str]:

@@ -87,6 +87,7 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
         Encoder(settings.embedding_model, threads=settings.torch_threads),
         DecisionConfig.from_file(settings.assistant_file),
         details=Path(args.details) if args.details else None,
+        state=Path(args.state) if args.state else None,
     )
     print(json.dumps(metrics))
     return 0
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--kb", required=True, help="knowledge-base folder")
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
     evaluate.add_argument("--details", help="write one CSV row per query here")
+    evaluate.add_argument("--state", help="keep the index and the fine-tuned model in this folder "
+                          "(default: a temporary one, so build_s and tune_s are from scratch)")
     evaluate.set_defaults(func=_cmd_kb_eval)
 
     report = sub.add_parser("report", help="write the service report (report.html, metrics.json, gaps.csv) for a period")

@@ -31,6 +31,7 @@ class DecisionConfig:
     max_choices: int = 3
     folder: str = "knowledge_base"
     reload_interval_s: float = 1.0
+    fine_tune: bool = True  # fine-tune the encoder on the entries' questions (bot/kb/tune.py)
 
     @classmethod
     def from_file(cls, path: Path) -> DecisionConfig:
@@ -42,8 +43,12 @@ class DecisionConfig:
         unknown = set(section) - set(known)
         if unknown:
             raise ConfigError(f"{path}: unknown knowledge_base settings: {', '.join(sorted(unknown))}")
+        for key in ("fine_tune",):
+            if key in section and not isinstance(section[key], bool):
+                raise ConfigError(f"{path}: knowledge_base setting {key} must be true or false")
         try:
-            return cls(**{k: (str(v) if k == "folder" else int(v) if k == "max_choices" else float(v)) for k, v in section.items()})
+            return cls(**{k: (v if k == "fine_tune" else str(v) if k == "folder" else int(v) if k == "max_choices" else float(v))
+                          for k, v in section.items()})
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{path}: a knowledge_base setting is not a number ({error})") from None
 

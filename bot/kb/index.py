@@ -69,6 +69,11 @@ def fingerprint(entries: tuple[Entry, ...], model: str, dimension: int) -> str:
     return digest.hexdigest()[:20]
 
 
+def content_fingerprint(entries: tuple[Entry, ...], base: Encoder) -> str:
+    """What a fine-tuning is keyed by: the entries and the base model (= a base-model snapshot's fingerprint)."""
+    return fingerprint(entries, base.model_name, base.dimension)
+
+
 class EmbeddingCache:
     """Per-entry embeddings on disk, keyed by model, recipe and the entry file's bytes."""
 
@@ -189,14 +194,17 @@ class KBIndex:
     """An immutable snapshot: entries, their rows in FAISS, and the head."""
 
     def __init__(self, entries: tuple[Entry, ...], vectors: np.ndarray, owners: np.ndarray,
-                 head: Head | None, model: str, fingerprint: str, build_s: float = 0.0, embedded: int = 0) -> None:
+                 head: Head | None, encoder: Encoder, fingerprint: str, build_s: float = 0.0, embedded: int = 0) -> None:
         self.entries = entries
         self.by_id = {e.id: e for e in entries}
         self.vectors = vectors
         self.owners = owners
         self.head = head
-        self.model = model
+        self.encoder = encoder  # the model the rows were embedded with: queries must use it too
+        self.model = encoder.model_name
         self.fingerprint = fingerprint
+        base = getattr(encoder, "base", encoder)  # a tuned encoder names its base model
+        self.content = content_fingerprint(entries, base)  # the entries + base model, whatever the encoder
         self.build_s = build_s
         self.embedded = embedded  # entries embedded for this build (0 = all from cache)
         self.faiss = faiss.IndexFlatIP(vectors.shape[1])
@@ -215,7 +223,7 @@ class KBIndex:
         """A copy with the head trained from its current rows; saved to `state_folder`."""
         started = time.perf_counter()
         head = Head.fit(self.vectors, self.owners, len(self.entries), start=self.head, epochs=REFINE_EPOCHS)
-        index = KBIndex(self.entries, self.vectors, self.owners, head, self.model, self.fingerprint,
+        index = KBIndex(self.entries, self.vectors, self.owners, head, self.encoder, self.fingerprint,
                         build_s=time.perf_counter() - started, embedded=0)
         index.save(state_folder)
         _prune(state_folder, keep=index.fingerprint)
@@ -269,7 +277,7 @@ class KBIndex:
             shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path, entries: tuple[Entry, ...], model: str, fp: str) -> KBIndex | None:
+    def load(cls, folder: Path, entries: tuple[Entry, ...], encoder: Encoder, fp: str) -> KBIndex | None:
         """The saved snapshot for exactly these entries, or None."""
         target = folder / f"index-{fp}"
         try:
@@ -282,7 +290,7 @@ class KBIndex:
             return None
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, meta["dimension"]), np.float32)
         head = Head(arrays["weights"], arrays["bias"], trained=True) if "weights" in arrays else None
-        return cls(entries, vectors, arrays["owners"], head, model, fp)
+        return cls(entries, vectors, arrays["owners"], head, encoder, fp)
 
 
 def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path,
@@ -298,7 +306,7 @@ def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path
     started = time.perf_counter()
     state_folder.mkdir(parents=True, exist_ok=True)
     fp = fingerprint(entries, encoder.model_name, encoder.dimension)
-    saved = KBIndex.load(state_folder, entries, encoder.model_name, fp)
+    saved = KBIndex.load(state_folder, entries, encoder, fp)
     if saved is not None:
         saved.build_s = time.perf_counter() - started
         return saved
@@ -313,7 +321,7 @@ def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path
         head = Head.fit(vectors, owners, len(entries))
     else:
         head = Head.carry_over(previous, entries, vectors, owners)
-    index = KBIndex(entries, vectors, owners, head, encoder.model_name, fp,
+    index = KBIndex(entries, vectors, owners, head, encoder, fp,
                     build_s=time.perf_counter() - started, embedded=embedded)
     if index.trained:
         index.save(state_folder)
@@ -321,9 +329,12 @@ def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path
     return index
 
 
-def _prune(folder: Path, keep: str, keep_count: int = 3) -> None:
-    """Remove all but the newest few saved snapshots."""
+def _prune(folder: Path, keep: str, keep_count: int = 4) -> None:
+    """Remove all but the newest few saved snapshots, and the embeddings of all but the newest tuned models."""
     snapshots = sorted(folder.glob("index-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in snapshots[keep_count:]:
         if not path.name.endswith(keep):
             shutil.rmtree(path, ignore_errors=True)
+    tuned = sorted((folder / "embeddings").glob("*_tuned-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in tuned[2:]:
+        shutil.rmtree(path, ignore_errors=True)
