@@ -68,7 +68,8 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"decision: {answer.decision.kind}", end="")
     if answer.decision.kind != "fallback":
         print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
-    print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
+    model = "tuned" if kb.tuned else "base"  # the fine-tuned encoder once the assistant has made it for this content
+    print(f"   ({len(kb.snapshot)} entries, {model} model, {answer.elapsed_ms:.1f} ms)")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(kb.rank(args.text, limit=args.top), start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")

@@ -111,7 +111,7 @@ def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, s
                 if should_stop():
                     raise TuningCancelled()
                 batch = order[start : start + BATCH]
-                features = model.tokenize([drop_words(texts[i], rng) for i in batch])
+                features = _preprocess(model, [drop_words(texts[i], rng) for i in batch])
                 embeddings = model(features)["sentence_embedding"]
                 embeddings = torch.nn.functional.normalize(embeddings, dim=-1)
                 logits = SCALE * embeddings @ torch.nn.functional.normalize(proxies, dim=-1).T
@@ -156,7 +156,7 @@ class TunedEncoder(Encoder):
             return empty, empty
         base_model, tuned_model = self.base._model, self._model
         with self._lock, torch.inference_mode():
-            features = base_model.tokenize(texts)
+            features = _preprocess(base_model, texts)
             mask = features["attention_mask"]
             bert_base, bert_tuned = _bert(base_model), _bert(tuned_model)
             hidden = bert_base.embeddings(input_ids=features["input_ids"], token_type_ids=features.get("token_type_ids"))
@@ -172,6 +172,11 @@ class TunedEncoder(Encoder):
                 pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 results.append(torch.nn.functional.normalize(pooled, dim=-1).numpy().astype(np.float32))
         return results[0], results[1]
+
+
+def _preprocess(model, texts: list[str]) -> dict:
+    """Token ids for `texts` (`preprocess` in sentence-transformers 5, `tokenize` before)."""
+    return (getattr(model, "preprocess", None) or model.tokenize)(texts)
 
 
 def _run_layer(layer, hidden, mask):
