@@ -24,6 +24,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,12 +32,12 @@ from typing import Callable
 
 import numpy as np
 
-from bot.kb.encoder import Encoder
+from bot.kb.encoder import SPLIT_LAYER, Encoder
 
 logger = logging.getLogger(__name__)
 
 SCALE = 20.0
-FROZEN_LAYERS = 3
+FROZEN_LAYERS = SPLIT_LAYER  # the bottom layers stay the base model's, shared at inference
 MAX_SEQ_LENGTH = 64
 ENCODER_LR = 1e-4
 PROXY_LR = 1e-2
@@ -61,12 +62,6 @@ def drop_words(text: str, rng: random.Random, p: float = WORD_DROPOUT) -> str:
     words = text.split()
     kept = [w for w in words if rng.random() >= p]
     return " ".join(kept or [rng.choice(words)]) if words else text
-
-
-def _bert(model):
-    """The transformers BertModel inside a SentenceTransformer."""
-    transformer = model[0]
-    return getattr(transformer, "model", None) or transformer.auto_model
 
 
 def _trainable(name: str) -> bool:
@@ -132,6 +127,8 @@ class TunedEncoder(Encoder):
         self.key = key
         self._parameters = parameters
         self._lock = base._lock  # one model lock: the bottom layers are shared tensors
+        if base.bottoms is None:  # the base model keeps recent messages' bottom layers for encode()
+            base.bottoms = OrderedDict()
 
     @cached_property
     def _model(self):
@@ -147,6 +144,17 @@ class TunedEncoder(Encoder):
         tuned.eval()
         return _share_frozen(tuned, self.base._model)
 
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """As Encoder.encode; a single message the base model has just embedded re-uses its bottom layers."""
+        import torch
+
+        if len(texts) == 1 and self.base.bottoms is not None:
+            with self._lock, torch.inference_mode():
+                remembered = self.base.bottoms.get(texts[0])
+                if remembered is not None:
+                    return self.top(*remembered)
+        return super().encode(texts, batch_size)
+
     def encode_pair(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(base, tuned) embeddings of `texts`, running the shared bottom layers once."""
         import torch
@@ -154,34 +162,14 @@ class TunedEncoder(Encoder):
         if not texts:
             empty = np.zeros((0, self.dimension), dtype=np.float32)
             return empty, empty
-        base_model, tuned_model = self.base._model, self._model
         with self._lock, torch.inference_mode():
-            features = _preprocess(base_model, texts)
-            mask = features["attention_mask"]
-            bert_base, bert_tuned = _bert(base_model), _bert(tuned_model)
-            hidden = bert_base.embeddings(input_ids=features["input_ids"], token_type_ids=features.get("token_type_ids"))
-            extended = bert_base.get_extended_attention_mask(mask, mask.shape)
-            for layer in bert_base.encoder.layer[:FROZEN_LAYERS]:
-                hidden = _run_layer(layer, hidden, extended)
-            results = []
-            for bert in (bert_base, bert_tuned):
-                states = hidden
-                for layer in bert.encoder.layer[FROZEN_LAYERS:]:
-                    states = _run_layer(layer, states, extended)
-                weights = mask.unsqueeze(-1).to(states.dtype)
-                pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                results.append(torch.nn.functional.normalize(pooled, dim=-1).numpy().astype(np.float32))
-        return results[0], results[1]
+            hidden, mask = self.base.bottom(texts)
+            return self.base.top(hidden, mask), self.top(hidden, mask)
 
 
 def _preprocess(model, texts: list[str]) -> dict:
     """Token ids for `texts` (`preprocess` in sentence-transformers 5, `tokenize` before)."""
     return (getattr(model, "preprocess", None) or model.tokenize)(texts)
-
-
-def _run_layer(layer, hidden, mask):
-    out = layer(hidden, attention_mask=mask)
-    return out[0] if isinstance(out, tuple) else out
 
 
 def _share_frozen(tuned, base):

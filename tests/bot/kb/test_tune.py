@@ -130,3 +130,18 @@ def test_fine_tune_setting(tmp_path: Path, small_kb: Path, encoder) -> None:
     path.write_text("knowledge_base:\n  fine_tune: sometimes\n")
     with pytest.raises(ConfigError, match="fine_tune must be true or false"):
         DecisionConfig.from_file(path)
+
+
+def test_a_message_the_base_model_embedded_is_tuned_from_its_shared_bottom_layers(small_kb: Path) -> None:
+    from bot.kb.encoder import Encoder
+
+    base = Encoder()  # its own instance: remembering is switched on by the tuned encoder below
+    entries, texts, owners = training_data(small_kb)
+    tuned = TunedEncoder(base, "k", train(base, texts, owners, len(entries)))
+    window = ["hello", "where do I cancel my class booking for tonight?"]
+    reference_base = base._model.encode(window, normalize_embeddings=True)
+    assert np.allclose(base.encode(window), reference_base, atol=1e-5)  # the split pass is the same model
+    assert set(window) <= set(base.bottoms)
+    remembered = tuned.encode([window[1]])
+    base.bottoms.clear()
+    assert np.allclose(remembered, tuned.encode([window[1]]), atol=1e-5)  # same as a full pass of the tuned model
