@@ -8,7 +8,7 @@ embeddings and the bottom FROZEN_LAYERS transformer layers frozen; AdamW
 decay; EPOCHS epochs of batches of BATCH questions, each word dropped with
 probability WORD_DROPOUT. Seeded, so the same content gives the same model.
 
-Only the tuned top layers are stored (`<folder>/<key>/top.npz`, a few MB):
+Only the tuned top layers are stored (`<folder>/<key>/top.npz`, 21 MB for MiniLM):
 a `TunedEncoder` is the base model with those layers replaced, and it runs
 the shared frozen bottom layers once when asked for both embeddings
 (`encode_pair`, for a caller that also needs the base embedding).
