@@ -1,12 +1,15 @@
 """Calibrate the knowledge-base decision thresholds on the development tune splits.
 
-    python bench/calibrate_kb.py [--dev bench/out/dev] [--max-wrong 0.035] [--max-oos 0.08]
+    python bench/calibrate_kb.py [--dev bench/out/dev] [--max-wrong 0.035] [--max-oos 0.05] [--max-oos-clarify 0.2]
+                                 [--fix answer_margin=0.4 ...]
 
 Ranks every tune query once per data set (banking77, clinc150; made by
 bench/make_dev_kbs.py), then searches a grid of DecisionConfig values for the
-one that maximises the lower of the two answer accuracies (then their sum) while keeping each
-wrong-answer rate and the out-of-scope answer rate under the limits (set a
-little inside the targets, since the report split is unseen). Prints the best
+one that maximises the lower of the two answer accuracies (then their sum, then
+fewest in-scope questions falling back) while keeping each wrong-answer rate and
+the out-of-scope answer rate under the limits (set inside the targets, since the
+report split is unseen: clinc150's 100 out-of-scope tune rows make that rate
+coarse) and clarifying at most --max-oos-clarify of the out-of-scope rows. Prints the best
 settings as the YAML to put under `knowledge_base:` in assistant.yml, and the
 tune-split metrics. The report split is never read here.
 """
@@ -55,8 +58,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=Path("bench/out/dev"))
     parser.add_argument("--max-wrong", type=float, default=0.035)
-    parser.add_argument("--max-oos", type=float, default=0.08)
+    parser.add_argument("--max-oos", type=float, default=0.05)
+    parser.add_argument("--max-oos-clarify", type=float, default=0.2)
+    parser.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
+                        help="pin one setting instead of searching it (repeatable)")
     args = parser.parse_args()
+    for pinned in args.fix:
+        name, _, value = pinned.partition("=")
+        if name not in GRID:
+            parser.error(f"--fix {pinned}: {name} is not one of {', '.join(GRID)}")
+        GRID[name] = [float(value)]
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=2)
     base = DecisionConfig.from_file(settings.assistant_file)
@@ -71,8 +82,11 @@ def main() -> None:
             continue
         if metrics["clinc150"]["oos_answer_rate"] > args.max_oos:
             continue
+        if metrics["clinc150"]["oos_clarify_rate"] > args.max_oos_clarify:
+            continue
         accuracies = [m["answer_accuracy"] for m in metrics.values()]
-        objective = (min(accuracies), sum(accuracies), -sum(m["oos_clarify_rate"] for m in metrics.values()))
+        in_scope_fallbacks = sum(1 - m["answer_accuracy"] - m["wrong_answer_rate"] - m["clarify_rate"] for m in metrics.values())
+        objective = (min(accuracies), sum(accuracies), -round(in_scope_fallbacks, 4))
         if best is None or objective > best[0]:
             best = (objective, config, metrics)
     if best is None:

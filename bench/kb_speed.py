@@ -126,7 +126,7 @@ def main() -> None:
         assert kb.wait_tuned(24 * 3600), kb.last_tuning
         tune_s = time.perf_counter() - started
         rows = len(kb.snapshot.owners)
-        steps = min(tune.EPOCHS, max(1, tune.MAX_STEPS // -(-rows // tune.BATCH))) * -(-rows // tune.BATCH)
+        steps = min(tune.EPOCHS * -(-rows // tune.BATCH), tune.MAX_STEPS)
         tuning = kb.last_tuning
         kb.stop()
         started = time.perf_counter()

@@ -81,7 +81,8 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
     )
     if len(choices) >= 2:
         return Decision("clarify", choices)
-    if len(choices) == 1 and top.similarity >= config.answer_similarity:
-        # in scope, one plausible entry but not certain: confirm it as a clarification
+    if len(choices) == 1 and (top.similarity >= config.answer_similarity or choices[0].probability >= config.answer_confidence):
+        # in scope, one plausible entry (close, or probable enough to answer but not clearly
+        # enough): confirm it as a clarification
         return Decision("clarify", choices)
     return Decision("fallback", tuple(ranked[: config.max_choices]))

@@ -91,8 +91,8 @@ def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, s
     encoder_params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW([{"params": encoder_params, "lr": ENCODER_LR}, {"params": [proxies], "lr": PROXY_LR}])
     per_epoch = (len(texts) + BATCH - 1) // BATCH
-    epochs = max(1, min(EPOCHS, MAX_STEPS // max(per_epoch, 1)))
-    total = per_epoch * epochs
+    total = min(per_epoch * EPOCHS, MAX_STEPS)
+    epochs = -(-total // per_epoch)
     warmup = max(1, int(total * WARMUP))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup)))
@@ -105,6 +105,8 @@ def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, s
             for start in range(0, len(order), BATCH):
                 if should_stop():
                     raise TuningCancelled()
+                if schedule.last_epoch >= total:  # MAX_STEPS reached part-way through an epoch
+                    break
                 batch = order[start : start + BATCH]
                 features = _preprocess(model, [drop_words(texts[i], rng) for i in batch])
                 embeddings = model(features)["sentence_embedding"]
