@@ -238,8 +238,12 @@ class KBIndex:
         _prune(state_folder, keep=index.fingerprint)
         return index
 
-    def rank(self, query: np.ndarray, limit: int = 5) -> list[Scored]:
-        """Entries best first for one normalised query vector (at most `limit`)."""
+    def rank(self, query: np.ndarray, limit: int = 5, vote: bool = True) -> list[Scored]:
+        """Entries best first for one normalised query vector (at most `limit`).
+
+        `vote=False`: the head's probabilities alone, without the nearest questions' vote
+        (for a vector that is not one customer's message, e.g. a cluster's centre).
+        """
         if not self.entries:
             return []
         k = min(NEIGHBOURS, len(self.owners))
@@ -251,10 +255,11 @@ class KBIndex:
                 best_sim[owner] = float(sim)
         if self.head is not None:
             probs = self.head.probabilities(query)
-            votes = np.zeros_like(probs)
-            weights = np.exp((sims[0][:VOTE_NEIGHBOURS] - sims[0][0]) / VOTE_TEMPERATURE)
-            np.add.at(votes, self.owners[rows[0][:VOTE_NEIGHBOURS]], weights)
-            probs = (probs + VOTE_WEIGHT * votes / votes.sum()) / (1 + VOTE_WEIGHT)
+            if vote:
+                votes = np.zeros_like(probs)
+                weights = np.exp((sims[0][:VOTE_NEIGHBOURS] - sims[0][0]) / VOTE_TEMPERATURE)
+                np.add.at(votes, self.owners[rows[0][:VOTE_NEIGHBOURS]], weights)
+                probs = (probs + VOTE_WEIGHT * votes / votes.sum()) / (1 + VOTE_WEIGHT)
             order = np.argsort(-probs)[:limit]
         else:  # a single entry: certainty comes from similarity alone
             order = np.array(sorted(best_sim, key=best_sim.get, reverse=True)[:limit])
