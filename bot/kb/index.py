@@ -78,6 +78,22 @@ def fingerprint(entries: tuple[Entry, ...], model: str, dimension: int) -> str:
     return digest.hexdigest()[:20]
 
 
+class Cancelled(Exception):
+    """A build stopped part-way because `should_stop()` turned true."""
+
+
+def encode_in_chunks(encoder: Encoder, texts: list[str], should_stop=None, chunk: int = 256) -> np.ndarray:
+    """`encoder.encode(texts)`, checking `should_stop()` between chunks (raises Cancelled)."""
+    if should_stop is None:
+        return encoder.encode(texts)
+    parts = []
+    for start in range(0, len(texts), chunk):
+        if should_stop():
+            raise Cancelled()
+        parts.append(encoder.encode(texts[start : start + chunk]))
+    return np.vstack(parts) if parts else encoder.encode([])
+
+
 def content_fingerprint(entries: tuple[Entry, ...], base: Encoder) -> str:
     """What a fine-tuning is keyed by: the entries and the base model (= a base-model snapshot's fingerprint)."""
     return fingerprint(entries, base.model_name, base.dimension)
@@ -93,7 +109,7 @@ class EmbeddingCache:
     def _key(self, entry: Entry) -> str:
         return hashlib.sha256(f"{RECIPE}\0{entry.digest}\0{entry.title}".encode()).hexdigest()[:24]
 
-    def vectors(self, entries: tuple[Entry, ...]) -> tuple[list[np.ndarray], int]:
+    def vectors(self, entries: tuple[Entry, ...], should_stop=None) -> tuple[list[np.ndarray], int]:
         """Rows for each entry, and how many entries had to be embedded (not cached)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         result: list[np.ndarray | None] = []
@@ -107,7 +123,7 @@ class EmbeddingCache:
                 missing.append(i)
         if missing:
             texts = [t for i in missing for t in entry_texts(entries[i])]
-            encoded = self.encoder.encode(texts)
+            encoded = encode_in_chunks(self.encoder, texts, should_stop)
             start = 0
             for i in missing:
                 count = len(entry_texts(entries[i]))
@@ -312,14 +328,15 @@ class KBIndex:
 
 
 def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path,
-                previous: KBIndex | None = None) -> KBIndex:
+                previous: KBIndex | None = None, should_stop=None) -> KBIndex:
     """The snapshot for `entries`, re-embedding only changed files.
 
     Loaded from disk when saved. Otherwise, with no `previous` snapshot the
     head is trained now; with one, unchanged entries keep their trained rows
     and new or edited entries start from prototypes, so the snapshot is ready
     at once and `refined()` trains it afterwards. Only trained snapshots are
-    saved.
+    saved. With `should_stop`, embedding stops between chunks when it turns
+    true (raises Cancelled).
     """
     started = time.perf_counter()
     state_folder.mkdir(parents=True, exist_ok=True)
@@ -328,7 +345,7 @@ def build_index(entries: tuple[Entry, ...], encoder: Encoder, state_folder: Path
     if saved is not None:
         saved.build_s = time.perf_counter() - started
         return saved
-    per_entry, embedded = EmbeddingCache(state_folder, encoder).vectors(entries)
+    per_entry, embedded = EmbeddingCache(state_folder, encoder).vectors(entries, should_stop)
     if per_entry:
         vectors = np.vstack(per_entry).astype(np.float32)
         owners = np.concatenate([np.full(len(rows), i, dtype=np.int64) for i, rows in enumerate(per_entry)])

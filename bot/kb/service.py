@@ -28,6 +28,7 @@ is a valid knowledge base in which every question falls back.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -40,14 +41,15 @@ import numpy as np
 from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry, KnowledgeBaseContent, kb_files, load_entries
-from bot.kb.index import KBIndex, Scored, build_index, content_fingerprint, entry_texts
-from bot.kb.tune import TunedEncoder, TunedModels, TuningCancelled, tune_key, tuned_encoder
+from bot.kb.index import Cancelled, KBIndex, Scored, build_index, content_fingerprint, entry_texts
+from bot.kb.tune import TunedEncoder, TunedModels, tune_key, tuned_encoder
 
 logger = logging.getLogger(__name__)
 
 # background: serve at once, fine-tune in a thread and swap; wait: fine-tune before reload() returns;
 # saved: use a saved fine-tuned model for the content if there is one, never train (one-off commands)
 TUNING_MODES = ("background", "wait", "saved")
+STOP_TIMEOUT_S = 60  # the tuner stops between batches: seconds on a busy machine
 
 
 @dataclass(frozen=True)
@@ -175,12 +177,11 @@ class KnowledgeBase:
         owners = np.array([i for i, entry in enumerate(snapshot.entries) for _ in entry_texts(entry)], dtype=np.int64)
         started = time.perf_counter()
         try:
-            result = tuned_encoder(
-                self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
-                should_stop=lambda: self._stop.is_set() or self.snapshot.content != snapshot.content,
-            )
-            tuned = build_index(snapshot.entries, result.encoder, self.state_folder)
-        except TuningCancelled:
+            stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
+            result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
+                                   should_stop=stop)
+            tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
+        except Cancelled:
             logger.info("knowledge base: fine-tuning for snapshot %s stopped (the content changed)", snapshot.fingerprint)
             return False
         except Exception as error:  # the serving snapshot keeps serving whatever went wrong
@@ -203,6 +204,9 @@ class KnowledgeBase:
         if self._tune_thread is None:
             self._tune_thread = threading.Thread(target=self._tune_loop, name="kb-tuner", daemon=True)
             self._tune_thread.start()
+            # at exit, stop the tuning between two batches: torch aborts the process
+            # ("terminate called without an active exception") if a thread is inside it then
+            atexit.register(self.stop)
 
     def _tune_loop(self) -> None:
         _lower_this_threads_priority()
@@ -254,7 +258,7 @@ class KnowledgeBase:
         self._stop.set()
         for thread in (self._thread, self._tune_thread):
             if thread is not None:
-                thread.join(timeout=10)
+                thread.join(timeout=STOP_TIMEOUT_S)
 
     def _watch_loop(self) -> None:
         while not self._stop.wait(self.config.reload_interval_s):

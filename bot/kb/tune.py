@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from bot.kb.encoder import SPLIT_LAYER, Encoder
+from bot.kb.index import Cancelled, encode_in_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ MAX_STEPS = 1500  # caps a very large knowledge base's tuning (1,000 entries x 1
 RECIPE = f"proxy-softmax/v1/{SCALE}/{FROZEN_LAYERS}/{MAX_SEQ_LENGTH}/{ENCODER_LR}/{PROXY_LR}/{EPOCHS}/{BATCH}/{WORD_DROPOUT}"
 
 
-class TuningCancelled(Exception):
-    """The content changed while tuning; the result would be stale."""
+class TuningCancelled(Cancelled):
+    """The content changed (or the process is stopping) while tuning; the result would be stale."""
 
 
 def tune_key(content_fingerprint: str, seed: int = 0) -> str:
@@ -86,7 +87,7 @@ def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, s
     for name, parameter in model.named_parameters():
         parameter.requires_grad = _trainable(name)
     centroids = np.zeros((n_entries, base.dimension), np.float32)
-    np.add.at(centroids, owners, base.encode(texts))
+    np.add.at(centroids, owners, encode_in_chunks(base, texts, should_stop))
     proxies = torch.nn.Parameter(torch.from_numpy(centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)))
     encoder_params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW([{"params": encoder_params, "lr": ENCODER_LR}, {"params": [proxies], "lr": PROXY_LR}])
