@@ -179,7 +179,8 @@ class KnowledgeBase:
         try:
             stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
             result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
-                                   should_stop=stop)
+                                   should_stop=stop,  # the base snapshot's rows are those texts' embeddings
+                                   base_vectors=snapshot.vectors if snapshot.encoder is self.encoder else None)
             tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
         except Cancelled:
             logger.info("knowledge base: fine-tuning for snapshot %s stopped (the content changed)", snapshot.fingerprint)

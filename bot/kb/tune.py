@@ -73,10 +73,12 @@ def _trainable(name: str) -> bool:
 
 
 def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, seed: int = 0,
-          should_stop: Callable[[], bool] = lambda: False) -> dict[str, np.ndarray]:
+          should_stop: Callable[[], bool] = lambda: False, base_vectors: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Fine-tune a copy of the base model; returns the trained parameters by name.
 
-    Raises TuningCancelled when `should_stop()` turns true (checked every batch).
+    `base_vectors`: the base model's embeddings of `texts` if already at hand (the
+    proxies start at their centroids). Raises TuningCancelled when `should_stop()`
+    turns true (checked every batch).
     """
     import torch
 
@@ -87,7 +89,7 @@ def train(base: Encoder, texts: list[str], owners: np.ndarray, n_entries: int, s
     for name, parameter in model.named_parameters():
         parameter.requires_grad = _trainable(name)
     centroids = np.zeros((n_entries, base.dimension), np.float32)
-    np.add.at(centroids, owners, encode_in_chunks(base, texts, should_stop))
+    np.add.at(centroids, owners, encode_in_chunks(base, texts, should_stop) if base_vectors is None else base_vectors)
     proxies = torch.nn.Parameter(torch.from_numpy(centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)))
     encoder_params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW([{"params": encoder_params, "lr": ENCODER_LR}, {"params": [proxies], "lr": PROXY_LR}])
@@ -257,14 +259,14 @@ class Tuned:
 
 def tuned_encoder(base: Encoder, models: TunedModels, content_fingerprint: str, texts: list[str],
                   owners: np.ndarray, n_entries: int, seed: int = 0,
-                  should_stop: Callable[[], bool] = lambda: False) -> Tuned:
+                  should_stop: Callable[[], bool] = lambda: False, base_vectors: np.ndarray | None = None) -> Tuned:
     """The tuned encoder for this content: from `models` if saved, else trained now and saved."""
     started = time.perf_counter()
     key = tune_key(content_fingerprint, seed)
     saved = models.load(base, key)
     if saved is not None:
         return Tuned(saved, time.perf_counter() - started, cached=True)
-    parameters = train(base, texts, owners, n_entries, seed=seed, should_stop=should_stop)
+    parameters = train(base, texts, owners, n_entries, seed=seed, should_stop=should_stop, base_vectors=base_vectors)
     models.save(key, parameters)
     encoder = models.load(base, key) or TunedEncoder(base, key, parameters)
     return Tuned(encoder, time.perf_counter() - started, cached=False)
