@@ -8,18 +8,29 @@ several entries) in a temporary folder. Measures:
   build_s        from an empty state folder (embedding every question + head + FAISS)
   restart_s      a second start with the saved snapshot (no embedding)
   decide_p50/p99 one question at a time, warm (embed, rank, decide)
+  tune_s         with fine-tuning on: from the base snapshot serving until the tuned
+                 snapshot (fine-tuned encoder, entries re-embedded, head) is swapped in;
+                 decide_during_tuning_p50 is the decision time meanwhile
+  restart_tuned_s  a start with the tuned model and snapshot saved
+  decide_tuned_p50/p99  decisions with the tuned encoder
   edit_s         one file changed -> a snapshot with the edit serving (inside
-                 KnowledgeBase.reload; the watcher adds up to reload_interval_s
-                 of polling on top)
+                 KnowledgeBase.reload, with the tuned encoder; the watcher adds up
+                 to reload_interval_s of polling on top)
   refine_s       then until the head is refined for the edit and swapped in
+  embed_*_ms     per message: the base model (as the frustration scorer calls it), then
+                 the tuned model re-using the base pass's frozen bottom layers, or alone
+
+--tune-steps caps the fine-tuning (the recipe's cap is MAX_STEPS in bot/kb/tune.py)
+to time the rest on a busy machine; tune_steps and tune_step_s are printed so the
+full tuning time can be worked out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -28,10 +39,14 @@ from pathlib import Path
 
 from bot.kb.decide import DecisionConfig
 from bot.kb.encoder import Encoder
+from bot.kb import tune
 from bot.kb.service import KnowledgeBase
+from bot.kb.tune import TunedEncoder, TunedModels
 from bot.settings import Settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150" / "train_val.json"
+from make_dev_kbs import SHARED  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+DATA = SHARED / "clinc150" / "train_val.json"
 
 
 def make_kb(root: Path, n_entries: int) -> list[str]:
@@ -53,33 +68,77 @@ def make_kb(root: Path, n_entries: int) -> list[str]:
     return [t for t, _ in data["val"]]
 
 
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(len(values) * q))], 2)
+
+
+def decide_times(kb: KnowledgeBase, queries: list[str]) -> list[float]:
+    return [kb.ask(text).elapsed_ms for text in queries]
+
+
+def embed_times(tuned, texts: list[str]) -> dict:
+    """Per message: the base model (the frustration scorer), then the tuned one (the knowledge base)."""
+    base, after_base, alone = [], [], []
+    for text in texts:
+        for sink, call in ((base, tuned.base.encode), (after_base, tuned.encode)):
+            started = time.perf_counter()
+            call([text])
+            sink.append((time.perf_counter() - started) * 1000)
+        tuned.base.bottoms.clear()
+        started = time.perf_counter()
+        tuned.encode([text])
+        alone.append((time.perf_counter() - started) * 1000)
+    return {"embed_base_ms": percentile(base, 0.5), "embed_tuned_after_base_ms": percentile(after_base, 0.5),
+            "embed_tuned_alone_ms": percentile(alone, 0.5)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--tune-steps", type=int, default=tune.MAX_STEPS)
     args = parser.parse_args()
+    tune.MAX_STEPS = args.tune_steps
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     encoder.encode(["warm up"])
     config = DecisionConfig.from_file(settings.assistant_file)
     with tempfile.TemporaryDirectory() as tmp:
-        root, state = Path(tmp) / "kb", Path(tmp) / "state"
+        root, state, models = Path(tmp) / "kb", Path(tmp) / "state", TunedModels(Path(tmp) / "models")
         root.mkdir()
         queries = make_kb(root, args.entries)
+        random.Random(1).shuffle(queries)
+        queries = queries[: args.queries]
         started = time.perf_counter()
-        kb = KnowledgeBase(root, state, encoder, config)
+        kb = KnowledgeBase(root, state, encoder, config)  # no tuned models: the base snapshot, as served first
         build_s = time.perf_counter() - started
         started = time.perf_counter()
         KnowledgeBase(root, state, encoder, config)
         restart_s = time.perf_counter() - started
-        random.Random(1).shuffle(queries)
-        latencies = []
-        for text in queries[: args.queries]:
-            latencies.append(kb.ask(text).elapsed_ms)
-        latencies.sort()
+        latencies = decide_times(kb, queries)
+
+        started = time.perf_counter()
+        kb = KnowledgeBase(root, state, encoder, config, tuned_models=models)  # base snapshot saved: tunes in background
+        during = []
+        while not kb.tuned and not kb.last_tuning.get("error"):
+            during += decide_times(kb, queries[:20])
+        assert kb.wait_tuned(24 * 3600), kb.last_tuning
+        tune_s = time.perf_counter() - started
+        rows = len(kb.snapshot.owners)
+        steps = min(tune.EPOCHS * -(-rows // tune.BATCH), tune.MAX_STEPS)
+        tuning = kb.last_tuning
+        kb.stop()
+        started = time.perf_counter()
+        kb = KnowledgeBase(root, state, encoder, config, tuned_models=models)
+        restart_tuned_s = time.perf_counter() - started
+        assert kb.tuned
+        tuned_latencies = decide_times(kb, queries)
+
         edited = sorted(root.glob("*.md"))[len(list(root.glob("*.md"))) // 2]
         edited.write_text(edited.read_text().replace("questions:\n", "questions:\n  - \"a brand new way to ask this\"\n"))
         before = kb.snapshot.fingerprint
+        kb.tuning = "saved"  # time the edit alone, not the re-tuning it starts
         started = time.perf_counter()
         reload = threading.Thread(target=kb.reload)
         reload.start()
@@ -89,13 +148,17 @@ def main() -> None:
         re_embedded = kb.snapshot.embedded
         reload.join()
         refine_s = time.perf_counter() - started
-        assert kb.snapshot.trained
+        assert kb.snapshot.trained and isinstance(kb.snapshot.encoder, TunedEncoder)
         print(json.dumps({
-            "entries": len(kb.snapshot), "questions": int(len(kb.snapshot.owners)),
+            "entries": len(kb.snapshot), "questions": rows, "load": os.getloadavg()[0],
             "build_s": round(build_s, 2), "restart_s": round(restart_s, 2),
-            "decide_p50_ms": round(statistics.median(latencies), 2),
-            "decide_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+            "decide_p50_ms": percentile(latencies, 0.5), "decide_p99_ms": percentile(latencies, 0.99),
+            "tune_s": round(tune_s, 1), "tune_steps": steps, "tune_train_s": tuning.get("tune_s"),
+            "decide_during_tuning_p50_ms": percentile(during, 0.5) if during else None,
+            "restart_tuned_s": round(restart_tuned_s, 2),
+            "decide_tuned_p50_ms": percentile(tuned_latencies, 0.5), "decide_tuned_p99_ms": percentile(tuned_latencies, 0.99),
             "edit_s": round(edit_s, 2), "edit_re_embedded": re_embedded, "refine_s": round(refine_s, 2),
+            **embed_times(kb.snapshot.encoder, queries[:100]),
         }))
 
 

@@ -23,7 +23,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout (a worktree may sit one folder deeper)
+SHARED = next((p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
+              Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def entry_id(intent: str) -> str:

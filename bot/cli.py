@@ -68,7 +68,8 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"decision: {answer.decision.kind}", end="")
     if answer.decision.kind != "fallback":
         print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
-    print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
+    model = "tuned" if kb.tuned else "base"  # the fine-tuned encoder once the assistant has made it for this content
+    print(f"   ({len(kb.snapshot)} entries, {model} model, {answer.elapsed_ms:.1f} ms)")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(kb.rank(args.text, limit=args.top), start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
@@ -87,6 +88,7 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
         Encoder(settings.embedding_model, threads=settings.torch_threads),
         DecisionConfig.from_file(settings.assistant_file),
         details=Path(args.details) if args.details else None,
+        state=Path(args.state) if args.state else None,
     )
     print(json.dumps(metrics))
     return 0
@@ -212,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--kb", required=True, help="knowledge-base folder")
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")
     evaluate.add_argument("--details", help="write one CSV row per query here")
+    evaluate.add_argument("--state", help="keep the index and the fine-tuned model in this folder "
+                          "(default: a temporary one, so build_s and tune_s are from scratch)")
     evaluate.set_defaults(func=_cmd_kb_eval)
 
     report = sub.add_parser("report", help="write the service report (report.html, metrics.json, gaps.csv) for a period")

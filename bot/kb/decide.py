@@ -31,6 +31,7 @@ class DecisionConfig:
     max_choices: int = 3
     folder: str = "knowledge_base"
     reload_interval_s: float = 1.0
+    fine_tune: bool = True  # fine-tune the encoder on the entries' questions (bot/kb/tune.py)
 
     @classmethod
     def from_file(cls, path: Path) -> DecisionConfig:
@@ -42,8 +43,12 @@ class DecisionConfig:
         unknown = set(section) - set(known)
         if unknown:
             raise ConfigError(f"{path}: unknown knowledge_base settings: {', '.join(sorted(unknown))}")
+        for key in ("fine_tune",):
+            if key in section and not isinstance(section[key], bool):
+                raise ConfigError(f"{path}: knowledge_base setting {key} must be true or false")
         try:
-            return cls(**{k: (str(v) if k == "folder" else int(v) if k == "max_choices" else float(v)) for k, v in section.items()})
+            return cls(**{k: (v if k == "fine_tune" else str(v) if k == "folder" else int(v) if k == "max_choices" else float(v))
+                          for k, v in section.items()})
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{path}: a knowledge_base setting is not a number ({error})") from None
 
@@ -76,7 +81,8 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
     )
     if len(choices) >= 2:
         return Decision("clarify", choices)
-    if len(choices) == 1 and top.similarity >= config.answer_similarity:
-        # in scope, one plausible entry but not certain: confirm it as a clarification
+    if len(choices) == 1 and (top.similarity >= config.answer_similarity or choices[0].probability >= config.answer_confidence):
+        # in scope, one plausible entry (close, or probable enough to answer but not clearly
+        # enough): confirm it as a clarification
         return Decision("clarify", choices)
     return Decision("fallback", tuple(ranked[: config.max_choices]))

@@ -9,6 +9,7 @@ here instead of 8 ms.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
@@ -16,6 +17,10 @@ import numpy as np
 
 from bot.errors import ConfigError
 from bot.settings import DEFAULT_EMBEDDING_MODEL
+
+SPLIT_LAYER = 3  # layers below this are frozen by fine-tuning (bot/kb/tune.py), so base and tuned share them
+REMEMBERED = 32  # recent messages whose bottom-layer states are kept for a tuned encoder
+REMEMBER_BATCH = 8  # calls with up to this many texts (a conversation's recent messages) are remembered
 
 
 def resolve_model(name_or_path: str) -> str:
@@ -34,6 +39,9 @@ class Encoder:
         self.model_name = model
         self.threads = threads
         self._lock = threading.Lock()
+        # text -> (hidden states after SPLIT_LAYER, attention mask) of recent single messages,
+        # kept once a tuned encoder shares this model's bottom layers (None: not kept)
+        self.bottoms: OrderedDict | None = None
 
     @cached_property
     def _model(self):
@@ -66,8 +74,60 @@ class Encoder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.bottoms is not None and len(texts) <= REMEMBER_BATCH:
+            return self._encode_remembering(texts)
         with self._lock, torch.inference_mode():
             vectors = self._model.encode(
                 texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    # -- the model in two halves (a tuned encoder re-uses the bottom half) ---------
+
+    def bottom(self, texts: list[str]):
+        """Token states after the first SPLIT_LAYER layers, and the attention mask (call under the lock)."""
+        model = self._model
+        features = (getattr(model, "preprocess", None) or model.tokenize)(texts)
+        bert = bert_model(model)
+        mask = features["attention_mask"]
+        hidden = bert.embeddings(input_ids=features["input_ids"], token_type_ids=features.get("token_type_ids"))
+        extended = bert.get_extended_attention_mask(mask, mask.shape)
+        for layer in bert.encoder.layer[:SPLIT_LAYER]:
+            hidden = run_layer(layer, hidden, extended)
+        return hidden, mask
+
+    def top(self, hidden, mask) -> np.ndarray:
+        """Sentence embeddings from `bottom()`'s output through this model's remaining layers (under the lock)."""
+        import torch
+
+        bert = bert_model(self._model)
+        extended = bert.get_extended_attention_mask(mask, mask.shape)
+        for layer in bert.encoder.layer[SPLIT_LAYER:]:
+            hidden = run_layer(layer, hidden, extended)
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return np.ascontiguousarray(torch.nn.functional.normalize(pooled, dim=-1).numpy(), dtype=np.float32)
+
+    def _encode_remembering(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with self._lock, torch.inference_mode():
+            hidden, mask = self.bottom(texts)
+            for i, text in enumerate(texts):  # each text's own tokens (padding is at the end)
+                length = int(mask[i].sum())
+                self.bottoms[text] = (hidden[i : i + 1, :length], mask[i : i + 1, :length])
+                self.bottoms.move_to_end(text)
+            while len(self.bottoms) > REMEMBERED:
+                self.bottoms.popitem(last=False)
+            return self.top(hidden, mask)
+
+
+def bert_model(model):
+    """The transformers BertModel inside a SentenceTransformer."""
+    transformer = model[0]
+    return getattr(transformer, "model", None) or transformer.auto_model
+
+
+def run_layer(layer, hidden, mask):
+    out = layer(hidden, attention_mask=mask)
+    return out[0] if isinstance(out, tuple) else out

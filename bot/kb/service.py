@@ -11,6 +11,16 @@ After an edit the new snapshot serves at once with the unchanged entries'
 trained head rows and prototype rows for edited ones; the head is then
 refined (a few seconds for 1,000 entries) and swapped in the same way.
 
+With `fine_tune` on (assistant.yml), a second background thread fine-tunes
+the sentence encoder on the entries' questions (bot/kb/tune.py), re-embeds
+the entries with it, trains the head and swaps that snapshot in the same way;
+until then the base-model snapshot serves. The tuned model is saved by the
+content's fingerprint, so a restart with unchanged content serves the tuned
+snapshot at once. An edit is served with the current tuned encoder (still a
+good encoder for the edited entry) and re-tuned in the background. A tuning
+that fails is logged and the snapshot that was serving keeps serving.
+`encoder` stays the base model (the frustration scorer embeds with it).
+
 A file that breaks keeps its last good version in service (logged with its
 path and line); a deleted file's entry is removed. An empty or missing folder
 is a valid knowledge base in which every question falls back.
@@ -18,18 +28,28 @@ is a valid knowledge base in which every question falls back.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry, KnowledgeBaseContent, kb_files, load_entries
-from bot.kb.index import KBIndex, Scored, build_index
+from bot.kb.index import Cancelled, KBIndex, Scored, build_index, content_fingerprint, entry_texts
+from bot.kb.tune import TunedEncoder, TunedModels, tune_key, tuned_encoder
 
 logger = logging.getLogger(__name__)
+
+# background: serve at once, fine-tune in a thread and swap; wait: fine-tune before reload() returns;
+# saved: use a saved fine-tuned model for the content if there is one, never train (one-off commands)
+TUNING_MODES = ("background", "wait", "saved")
+STOP_TIMEOUT_S = 60  # the tuner stops between batches: seconds on a busy machine
 
 
 @dataclass(frozen=True)
@@ -55,22 +75,38 @@ def folder_signature(root: Path) -> tuple:
 
 
 class KnowledgeBase:
-    def __init__(self, root: Path, state_folder: Path, encoder: Encoder, config: DecisionConfig) -> None:
+    def __init__(self, root: Path, state_folder: Path, encoder: Encoder, config: DecisionConfig,
+                 tuned_models: TunedModels | None = None, tuning: str = "background") -> None:
         self.root = root
         self.state_folder = state_folder
-        self.encoder = encoder
+        self.encoder = encoder  # the base model, for callers that embed messages (the frustration scorer)
         self.config = config
+        # fine-tuned encoders, saved by content; None = never fine-tune
+        self.tuned_models = tuned_models if config.fine_tune else None
+        if tuning not in TUNING_MODES:
+            raise ValueError(f"tuning must be one of {TUNING_MODES}")
+        self.tuning = tuning
+        self.base_build_s = 0.0  # the last reload's build (before any fine-tuning)
+        self.last_tuning: dict = {}  # outcome of the last fine-tuning: key, seconds, cached, error
         self._snapshot: KBIndex | None = None
         self._signature: tuple | None = None
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._tune_wanted = threading.Event()
+        self._tune_thread: threading.Thread | None = None
         self.reload()
 
     @property
     def snapshot(self) -> KBIndex:
         assert self._snapshot is not None
         return self._snapshot
+
+    @property
+    def tuned(self) -> bool:
+        """True when the serving snapshot uses an encoder fine-tuned on exactly its entries."""
+        snapshot = self.snapshot
+        return isinstance(snapshot.encoder, TunedEncoder) and snapshot.encoder.key == tune_key(snapshot.content)
 
     def _merge_last_good(self, content: KnowledgeBaseContent) -> tuple[Entry, ...]:
         """Entries from disk, plus the previous version of any file that now has errors."""
@@ -83,6 +119,17 @@ class KnowledgeBase:
                     entries.append(old)
         return tuple(sorted(entries, key=lambda e: e.path))
 
+    def _encoder_for(self, entries: tuple[Entry, ...]) -> Encoder:
+        """The encoder to build with: the one serving now; at start, a saved tuned model if any."""
+        if self._snapshot is not None:
+            return self._snapshot.encoder
+        if self.tuned_models is None or not entries:
+            return self.encoder
+        exact = self.tuned_models.load(self.encoder, tune_key(content_fingerprint(entries, self.encoder)))
+        if exact is not None or self.tuning == "saved":
+            return exact or self.encoder
+        return self.tuned_models.load_latest(self.encoder) or self.encoder  # close enough until re-tuned
+
     def reload(self) -> bool:
         """Rebuild if the folder changed; True when a new snapshot was swapped in."""
         with self._reload_lock:
@@ -94,29 +141,110 @@ class KnowledgeBase:
                 log = logger.error if problem.severity == "error" else logger.warning
                 log("knowledge base: %s", problem)
             entries = self._merge_last_good(content)
-            snapshot = build_index(entries, self.encoder, self.state_folder, previous=self._snapshot)
+            encoder = self._encoder_for(entries)
+            snapshot = build_index(entries, encoder, self.state_folder, previous=self._snapshot)
             self._snapshot = snapshot  # the swap: one reference assignment
             self._signature = signature
+            self.base_build_s = snapshot.build_s
             logger.info(
-                "knowledge base: %d entries from %s (snapshot %s, %d re-embedded, %.2f s)",
-                len(snapshot), self.root, snapshot.fingerprint, snapshot.embedded, snapshot.build_s,
+                "knowledge base: %d entries from %s (snapshot %s, %s encoder, %d re-embedded, %.2f s)",
+                len(snapshot), self.root, snapshot.fingerprint, "tuned" if isinstance(encoder, TunedEncoder) else "base",
+                snapshot.embedded, snapshot.build_s,
             )
             if not snapshot.trained:  # edits are live already; now train the head for them
                 refined = snapshot.refined(self.state_folder)
                 self._snapshot = refined
                 logger.info("knowledge base: head refined for snapshot %s (%.2f s)", refined.fingerprint, refined.build_s)
-            return True
+        if self.tuned_models is not None and len(entries) >= 2 and not self.tuned:
+            if self.tuning == "background":
+                self._start_tuning()
+            elif self.tuning == "wait":
+                self.tune()
+        return True
+
+    # -- fine-tuning ---------------------------------------------------------
+
+    def tune(self) -> bool:
+        """Fine-tune for the serving entries (or load the saved model) and swap in that snapshot.
+
+        True when swapped in; False when there is nothing to tune, the content
+        changed meanwhile, or tuning failed (logged; the serving snapshot stays).
+        """
+        snapshot = self.snapshot
+        if self.tuned_models is None or len(snapshot) < 2 or self.tuned:
+            return False
+        texts = [t for entry in snapshot.entries for t in entry_texts(entry)]
+        owners = np.array([i for i, entry in enumerate(snapshot.entries) for _ in entry_texts(entry)], dtype=np.int64)
+        started = time.perf_counter()
+        try:
+            stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
+            result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
+                                   should_stop=stop,  # the base snapshot's rows are those texts' embeddings
+                                   base_vectors=snapshot.vectors if snapshot.encoder is self.encoder else None)
+            tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
+        except Cancelled:
+            logger.info("knowledge base: fine-tuning for snapshot %s stopped (the content changed)", snapshot.fingerprint)
+            return False
+        except Exception as error:  # the serving snapshot keeps serving whatever went wrong
+            self.last_tuning = {"content": snapshot.content, "error": f"{type(error).__name__}: {error}"}
+            logger.exception("knowledge base: fine-tuning failed; snapshot %s (untuned) keeps serving", snapshot.fingerprint)
+            return False
+        with self._reload_lock:
+            if self.snapshot.content != snapshot.content:
+                return False
+            self._snapshot = tuned  # the swap
+        self.tuned_models.mark_latest(result.encoder.key)
+        self.last_tuning = {"content": snapshot.content, "key": result.encoder.key, "cached": result.cached,
+                            "tune_s": round(result.seconds, 2), "total_s": round(time.perf_counter() - started, 2)}
+        logger.info("knowledge base: fine-tuned encoder %s for %d entries (%s, %.1f s; index %.1f s) swapped in",
+                    result.encoder.key, len(tuned), "saved" if result.cached else "trained", result.seconds, tuned.build_s)
+        return True
+
+    def _start_tuning(self) -> None:
+        self._tune_wanted.set()
+        if self._tune_thread is None:
+            self._tune_thread = threading.Thread(target=self._tune_loop, name="kb-tuner", daemon=True)
+            self._tune_thread.start()
+            # at exit, stop the tuning between two batches: torch aborts the process
+            # ("terminate called without an active exception") if a thread is inside it then
+            atexit.register(self.stop)
+
+    def _tune_loop(self) -> None:
+        _lower_this_threads_priority()
+        while not self._stop.is_set():
+            self._tune_wanted.wait(0.5)
+            if self._stop.is_set() or not self._tune_wanted.is_set():
+                continue
+            self._tune_wanted.clear()
+            try:
+                failed = self.last_tuning.get("error") and self.last_tuning.get("content") == self.snapshot.content
+                if not self.tune() and not self.tuned and not failed:
+                    self._tune_wanted.set()  # cancelled by an edit: tune the new content
+            except Exception:  # never let the thread die
+                logger.exception("knowledge base: fine-tuning thread error")
+
+    def wait_tuned(self, timeout: float) -> bool:
+        """Block until the serving snapshot is tuned for its entries (or fine-tuning is off/failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.tuned_models is None or len(self.snapshot) < 2 or self.tuned:
+                return True
+            if self.last_tuning.get("error") and self.last_tuning.get("content") == self.snapshot.content:
+                return False
+            time.sleep(0.05)
+        return False
 
     def ask(self, text: str, limit: int | None = None) -> Answer:
         started = time.perf_counter()
         snapshot = self.snapshot  # one read: the whole request uses this snapshot
-        query = self.encoder.encode([text])[0]
+        query = snapshot.encoder.encode([text])[0]  # the snapshot's own encoder (base or tuned)
         ranked = snapshot.rank(query, limit=max(limit or 0, self.config.max_choices, 2))
         decision = decide(ranked, self.config)
         return Answer(decision, snapshot.fingerprint, (time.perf_counter() - started) * 1000, tuple(ranked))
 
     def rank(self, text: str, limit: int = 5):
-        return self.snapshot.rank(self.encoder.encode([text])[0], limit=limit)
+        snapshot = self.snapshot
+        return snapshot.rank(snapshot.encoder.encode([text])[0], limit=limit)
 
     # -- watching ----------------------------------------------------------
 
@@ -129,8 +257,9 @@ class KnowledgeBase:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._tune_thread):
+            if thread is not None:
+                thread.join(timeout=STOP_TIMEOUT_S)
 
     def _watch_loop(self) -> None:
         while not self._stop.wait(self.config.reload_interval_s):
@@ -140,12 +269,28 @@ class KnowledgeBase:
                 logger.exception("knowledge base: reload failed; the previous snapshot keeps serving")
 
 
+def _lower_this_threads_priority() -> None:
+    """Fine-tuning yields the CPU to requests: on Linux a thread has its own nice value."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def open_knowledge_base(settings, root: Path | None = None, watch: bool = False) -> KnowledgeBase:
-    """The knowledge base configured in assistant.yml (or at `root`), optionally watched for edits."""
+    """The knowledge base configured in assistant.yml (or at `root`).
+
+    Watched: edits are picked up and the encoder is fine-tuned in the
+    background. Not watched (one-off commands): a saved tuned model is used
+    if there is one for the content, but nothing is trained. Tuned models go
+    to `<models>/kb-tuned/` (the state folder's models/ by default).
+    """
     config = DecisionConfig.from_file(settings.assistant_file)
     folder = root or (settings.project_dir / config.folder)
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
-    kb = KnowledgeBase(folder, settings.state_dir / "kb", encoder, config)
+    models = TunedModels(settings.models_dir / "kb-tuned")
+    kb = KnowledgeBase(folder, settings.state_dir / "kb", encoder, config, tuned_models=models,
+                       tuning="background" if watch else "saved")
     if watch:
         kb.watch()
     return kb

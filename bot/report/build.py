@@ -70,7 +70,7 @@ def content_gaps(settings, config: ReportConfig, messages: list[GapMessage]) -> 
         from bot.kb.service import open_knowledge_base
 
         kb = open_knowledge_base(settings)
-        return find_gaps(messages, kb.encoder, kb.snapshot, config)
+        return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config)  # the space the snapshot ranks in
     except FrontdeskError as error:  # no model, unreadable KB: the figures are still worth having
         return {"messages": len(messages), "clusters": [], "error": str(error)}
 

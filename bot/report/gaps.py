@@ -118,7 +118,7 @@ def _nearest_entry(kb: KBIndex | None, centre: np.ndarray) -> tuple[str | None, 
     """
     if kb is None or not len(kb.entries):
         return None, None, None
-    top = kb.rank(centre.astype(np.float32), limit=1)[0]
+    top = kb.rank(centre.astype(np.float32), limit=1, vote=False)[0]  # a centre, not a message: the head alone
     return top.entry.id, top.entry.title, round(top.similarity, 4)
 
 

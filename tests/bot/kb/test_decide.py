@@ -35,6 +35,13 @@ def test_one_plausible_entry_is_offered_for_confirmation() -> None:
     assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0"]
 
 
+def test_one_probable_entry_that_is_not_close_enough_to_answer_is_confirmed() -> None:
+    # a fine-tuned encoder's cosines run lower: probable (>= answer_confidence) and in range (>= clarify_similarity)
+    decision = decide(scored((0.77, 0.45), (0.04, 0.34)), CONFIG)
+    assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0"]
+    assert decide(scored((0.3, 0.45), (0.04, 0.34)), CONFIG).kind == "fallback"  # neither probable nor close
+
+
 def test_nothing_close_falls_back() -> None:
     assert decide(scored((0.3, 0.3), (0.2, 0.25)), CONFIG).kind == "fallback"
     assert decide([], CONFIG).kind == "fallback"
