@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help venv run chat train test test-unit test-conversations validate kb-check rasa-test bench clean lock
+.PHONY: help venv run chat train test test-unit test-conversations validate kb-check kb-tune rasa-test bench clean lock
 
 help:  ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,17 +31,20 @@ validate: venv  ## check domain, NLU data, rules and stories
 kb-check: venv  ## check every knowledge-base entry (path:line: message)
 	$(BIN)/frontdesk kb check
 
+kb-tune: venv  ## fine-tune the sentence encoder for knowledge_base/ now (saved by content; a no-op when saved)
+	$(BIN)/frontdesk kb tune
+
 test-unit: venv  ## run pytest only (pass ARGS="-k name" to pick tests)
 	$(BIN)/python -m pytest $(ARGS)
 
-test-conversations: train  ## play conversation files against the real assistant (CONVERSATIONS="a.yml b.yml")
+test-conversations: train kb-tune  ## play conversation files against the real assistant (CONVERSATIONS="a.yml b.yml")
 	$(BIN)/frontdesk test-conversations $(CONVERSATIONS)
 
 rasa-test: train  ## run Rasa's test stories against the trained model
 	$(BIN)/rasa test --stories tests/ --model "$$($(BIN)/frontdesk train --path-only)" \
 	  --fail-on-prediction-errors --out .state/results
 
-test: validate kb-check train test-unit test-conversations rasa-test  ## everything CI runs
+test: validate kb-check train kb-tune test-unit test-conversations rasa-test  ## everything CI runs
 	@echo "make test: all checks passed"
 
 bench: venv  ## benchmark the running assistant over REST (see bench/README.md)

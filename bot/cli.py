@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from bot.errors import FrontdeskError
@@ -73,6 +74,35 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(kb.rank(args.text, limit=args.top), start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
+    return 0
+
+
+def _cmd_kb_tune(args: argparse.Namespace) -> int:
+    """Fine-tune the encoder for the knowledge base now (the assistant otherwise does it in the background)."""
+    from bot.kb.decide import DecisionConfig
+    from bot.kb.encoder import Encoder
+    from bot.kb.service import KnowledgeBase
+    from bot.kb.tune import TunedModels
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    config = DecisionConfig.from_file(settings.assistant_file)
+    if not config.fine_tune:
+        print("fine_tune is off in assistant.yml: nothing to do")
+        return 0
+    started = time.perf_counter()
+    kb = KnowledgeBase(Path(args.kb) if args.kb else settings.project_dir / config.folder, settings.state_dir / "kb",
+                       Encoder(settings.embedding_model, threads=settings.torch_threads), config,
+                       tuned_models=TunedModels(settings.models_dir / "kb-tuned"), tuning="wait")
+    if len(kb.snapshot) < 2:
+        print(f"{len(kb.snapshot)} entries: nothing to fine-tune")
+        return 0
+    if not kb.tuned:
+        print(f"fine-tuning failed: {kb.last_tuning.get('error', 'unknown error')}", file=sys.stderr)
+        return 1
+    how = "saved already" if kb.last_tuning.get("cached", True) else "trained"
+    print(f"{len(kb.snapshot)} entries: fine-tuned encoder {kb.snapshot.encoder.key} ({how}, "
+          f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}")
     return 0
 
 
@@ -210,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--kb", help="knowledge-base folder (default: knowledge_base/)")
     search.add_argument("--top", type=int, default=5)
     search.set_defaults(func=_cmd_kb_search)
+    tune = kb.add_parser("tune", help="fine-tune the sentence encoder for the knowledge base now and save it "
+                         "(the running assistant does it in the background; tests run it first so answers are stable)")
+    tune.add_argument("--kb", help="knowledge-base folder (default: knowledge_base/)")
+    tune.set_defaults(func=_cmd_kb_tune)
     evaluate = kb.add_parser("eval", help="score the assistant's decisions on labelled questions (text,expected CSV)")
     evaluate.add_argument("--kb", required=True, help="knowledge-base folder")
     evaluate.add_argument("--queries", required=True, help="CSV with header text,expected")

@@ -12,9 +12,9 @@ from tests.conftest import PROJECT_DIR
 STATE_DIR = tempfile.mkdtemp(prefix="frontdesk-cli-test-")
 
 
-def frontdesk(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+def frontdesk(*args: str, cwd: Path = PROJECT_DIR, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "FRONTDESK_STATE_DIR": STATE_DIR})
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "FRONTDESK_STATE_DIR": STATE_DIR, **(env or {})})
 
 
 def test_check_passes_on_the_starter_knowledge_base() -> None:
@@ -74,3 +74,15 @@ def test_eval_names_unknown_expected_ids_and_bad_headers(small_kb: Path, tmp_pat
     queries.write_text("question,answer\nhello,x\n")
     result = frontdesk("kb", "eval", "--kb", str(small_kb), "--queries", str(queries))
     assert result.returncode == 1 and "header must be 'text,expected'" in result.stderr
+
+
+def test_tune_saves_the_fine_tuned_encoder_once_and_search_then_uses_it(small_kb: Path, tmp_path: Path) -> None:
+    models = {"FRONTDESK_MODELS_DIR": str(tmp_path / "models")}
+    first = frontdesk("kb", "tune", "--kb", str(small_kb), env=models)
+    assert first.returncode == 0, first.stderr
+    assert "fine-tuned encoder" in first.stdout and "(trained," in first.stdout
+    assert list((tmp_path / "models" / "kb-tuned").glob("*/top.npz"))
+    again = frontdesk("kb", "tune", "--kb", str(small_kb), env=models)
+    assert again.returncode == 0 and "(saved already," in again.stdout
+    search = frontdesk("kb", "search", "I forgot my password", "--kb", str(small_kb), env=models)
+    assert "tuned model" in search.stdout, search.stdout
