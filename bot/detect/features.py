@@ -39,30 +39,6 @@ class LayerEncoder:
     def model_name(self) -> str:
         return self.encoder.model_name
 
-    def _parts(self):
-        model = self.encoder._model  # the SentenceTransformer, loaded once per process
-        transformer = model[0]
-        return transformer.tokenizer, transformer.auto_model
-
     def encode(self, texts: list[str], batch_size: int = 64) -> Encoded:
-        import torch
-
-        tokenizer, auto_model = self._parts()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of like length pad little
-        sentences, layers = [], []
-        with self.encoder._lock, torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = tokenizer([texts[i] for i in order[start:start + batch_size]], padding=True, truncation=True,
-                                  max_length=self.max_tokens, return_tensors="pt")
-                hidden = auto_model(**batch, output_hidden_states=True).hidden_states
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden[0].dtype)
-                count = mask.sum(dim=1).clamp(min=1.0)
-                pooled = torch.stack([(h * mask).sum(dim=1) / count for h in hidden], dim=1)  # (b, L+1, d)
-                last = pooled[:, -1]
-                sentences.append(torch.nn.functional.normalize(last, dim=-1).numpy())
-                layers.append(pooled.numpy())
-        if not texts:
-            return Encoded(np.zeros((0, 0), np.float32), np.zeros((0, 0, 0), np.float32))
-        back = np.argsort(np.array(order))
-        return Encoded(np.ascontiguousarray(np.concatenate(sentences)[back], dtype=np.float32),
-                       np.ascontiguousarray(np.concatenate(layers)[back], dtype=np.float32))
+        sentence, layers = self.encoder.encode_layers(texts, max_tokens=self.max_tokens, batch_size=batch_size)
+        return Encoded(sentence, layers)

@@ -82,6 +82,47 @@ class Encoder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_layers(self, texts: list[str], max_tokens: int = 128, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """One pass: the sentence embeddings (as `encode`) and every layer's mean-pooled token states.
+
+        Returns (n, dimension) unit vectors and (n, layers + 1, dimension), the embedding layer first
+        (the frustration head reads the intermediate layers: a sentence embedding washes out tone).
+        Like `encode`, a call with a few texts keeps their bottom-layer states for a tuned encoder.
+        """
+        import torch
+
+        model = self._model
+        tokenizer, bert = model[0].tokenizer, bert_model(model)
+        remember = self.bottoms is not None and len(texts) <= REMEMBER_BATCH
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of like length pad little
+        sentences, layers = [], []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                chunk = [texts[i] for i in order[start:start + batch_size]]
+                batch = tokenizer(chunk, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+                hidden = bert(**batch, output_hidden_states=True).hidden_states
+                mask = batch["attention_mask"]
+                weights = mask.unsqueeze(-1).to(hidden[0].dtype)
+                pooled = torch.stack([(h * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0) for h in hidden], dim=1)
+                sentences.append(torch.nn.functional.normalize(pooled[:, -1], dim=-1).numpy())
+                layers.append(pooled.numpy())
+                if remember:  # hidden_states[SPLIT_LAYER] is the output of layers 0..SPLIT_LAYER-1, as bottom() gives
+                    for i, text in enumerate(chunk):
+                        length = int(mask[i].sum())
+                        if length < max_tokens:  # a truncated text is embedded whole by encode(): not the same states
+                            self._remember(text, hidden[SPLIT_LAYER][i : i + 1, :length], mask[i : i + 1, :length])
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32), np.zeros((0, 0, self.dimension), np.float32)
+        back = np.argsort(np.array(order))
+        return (np.ascontiguousarray(np.concatenate(sentences)[back], dtype=np.float32),
+                np.ascontiguousarray(np.concatenate(layers)[back], dtype=np.float32))
+
+    def _remember(self, text: str, hidden, mask) -> None:
+        self.bottoms[text] = (hidden, mask)
+        self.bottoms.move_to_end(text)
+        while len(self.bottoms) > REMEMBERED:
+            self.bottoms.popitem(last=False)
+
     # -- the model in two halves (a tuned encoder re-uses the bottom half) ---------
 
     def bottom(self, texts: list[str]):
@@ -115,10 +156,7 @@ class Encoder:
             hidden, mask = self.bottom(texts)
             for i, text in enumerate(texts):  # each text's own tokens (padding is at the end)
                 length = int(mask[i].sum())
-                self.bottoms[text] = (hidden[i : i + 1, :length], mask[i : i + 1, :length])
-                self.bottoms.move_to_end(text)
-            while len(self.bottoms) > REMEMBERED:
-                self.bottoms.popitem(last=False)
+                self._remember(text, hidden[i : i + 1, :length], mask[i : i + 1, :length])
             return self.top(hidden, mask)
 
 

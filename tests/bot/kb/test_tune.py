@@ -145,3 +145,19 @@ def test_a_message_the_base_model_embedded_is_tuned_from_its_shared_bottom_layer
     remembered = tuned.encode([window[1]])
     base.bottoms.clear()
     assert np.allclose(remembered, tuned.encode([window[1]]), atol=1e-5)  # same as a full pass of the tuned model
+
+
+def test_the_frustration_scorers_layer_pass_leaves_the_bottom_layers_for_the_tuned_encoder(small_kb: Path) -> None:
+    from bot.kb.encoder import Encoder
+
+    base = Encoder()
+    entries, texts, owners = training_data(small_kb)
+    tuned = TunedEncoder(base, "k", train(base, texts, owners, len(entries)))
+    window = ["THIS IS THE THIRD TIME I ASK", "where do I cancel my class booking for tonight?"]
+    sentence, layers = base.encode_layers(window)  # what the frustration scorer runs on each message window
+    assert np.allclose(sentence, base._model.encode(window, normalize_embeddings=True), atol=1e-5)
+    assert layers.shape == (2, 7, base.dimension)
+    assert set(window) <= set(base.bottoms)
+    remembered = tuned.encode([window[1]])
+    base.bottoms.clear()
+    assert np.allclose(remembered, tuned.encode([window[1]]), atol=1e-5)
