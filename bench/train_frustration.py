@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.make_detect_data import ASKS_FOR_PERSON, FRUSTRATION, SHARED, calm_customers, emotion_names, goemotions_label, goemotions_rows
-from bot.detect.features import LayerEncoder
 from bot.detect.scorer import DEFAULT_HEAD, FrustrationHead, score_from
 from bot.kb.encoder import Encoder
 from bot.settings import Settings
@@ -69,7 +68,7 @@ def layer_embeddings(split: str, texts: list[str], encoder: Encoder) -> np.ndarr
     if path.exists():
         return np.load(path).astype(np.float32)
     started = time.monotonic()
-    layers = LayerEncoder(encoder).encode(texts, batch_size=128).layers
+    _, layers = encoder.encode_layers(texts, batch_size=128)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, layers.astype(np.float16))
     print(f"embedded {len(texts)} {split} texts (all layers) in {time.monotonic() - started:.0f} s -> {path}")

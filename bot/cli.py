@@ -80,20 +80,15 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
 def _cmd_kb_tune(args: argparse.Namespace) -> int:
     """Fine-tune the encoder for the knowledge base now (the assistant otherwise does it in the background)."""
     from bot.kb.decide import DecisionConfig
-    from bot.kb.encoder import Encoder
-    from bot.kb.service import KnowledgeBase
-    from bot.kb.tune import TunedModels
+    from bot.kb.service import open_knowledge_base
     from bot.settings import Settings
 
     settings = Settings.from_env()
-    config = DecisionConfig.from_file(settings.assistant_file)
-    if not config.fine_tune:
+    if not DecisionConfig.from_file(settings.assistant_file).fine_tune:
         print("fine_tune is off in assistant.yml: nothing to do")
         return 0
     started = time.perf_counter()
-    kb = KnowledgeBase(Path(args.kb) if args.kb else settings.project_dir / config.folder, settings.state_dir / "kb",
-                       Encoder(settings.embedding_model, threads=settings.torch_threads), config,
-                       tuned_models=TunedModels(settings.models_dir / "kb-tuned"), tuning="wait")
+    kb = open_knowledge_base(settings, root=Path(args.kb) if args.kb else None, tuning="wait")
     if len(kb.snapshot) < 2:
         print(f"{len(kb.snapshot)} entries: nothing to fine-tune")
         return 0

@@ -5,7 +5,7 @@ on GoEmotions) maps a message's features to the probability that it is
 frustrated (anger, annoyance, disappointment or disgust). The features are
 either the sentence embedding or, for a head saved with `feature_layers`, the
 mean-pooled hidden states of those MiniLM layers, from the same single pass
-that gives the sentence embedding (bot/detect/features.py). The head is a
+that gives the sentence embedding (Encoder.encode_layers). The head is a
 plain numpy forward pass: dense layers with ReLU between them and a sigmoid at
 the end, so the action server needs nothing beyond the encoder it already
 loads for the knowledge base. The score combines that probability with the wording
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.detect.features import LayerEncoder
 from bot.detect.lexicon import Cue, cues
 from bot.detect.requests import DEFAULT_REQUESTS, RequestMatcher
 from bot.errors import ConfigError
@@ -117,7 +116,6 @@ class FrustrationScorer:
         self.encoder = encoder
         self.head = head
         self.requests = requests
-        self.layer_encoder = LayerEncoder(encoder)
 
     @classmethod
     def load(cls, encoder: Encoder, path: Path = DEFAULT_HEAD, requests: Path = DEFAULT_REQUESTS) -> FrustrationScorer:
@@ -131,9 +129,8 @@ class FrustrationScorer:
         if not texts:
             return []
         if self.head.feature_layers:
-            encoded = self.layer_encoder.encode(list(texts))
-            vectors = encoded.sentence
-            probabilities = self.head.probability(encoded.layers[:, list(self.head.feature_layers)].reshape(len(texts), -1))
+            vectors, layers = self.encoder.encode_layers(list(texts))  # one pass; a sentence embedding washes out tone
+            probabilities = self.head.probability(layers[:, list(self.head.feature_layers)].reshape(len(texts), -1))
         else:
             vectors = self.encoder.encode(list(texts))
             probabilities = self.head.probability(vectors)

@@ -277,20 +277,21 @@ def _lower_this_threads_priority() -> None:
         pass
 
 
-def open_knowledge_base(settings, root: Path | None = None, watch: bool = False) -> KnowledgeBase:
+def open_knowledge_base(settings, root: Path | None = None, watch: bool = False, tuning: str | None = None) -> KnowledgeBase:
     """The knowledge base configured in assistant.yml (or at `root`).
 
     Watched: edits are picked up and the encoder is fine-tuned in the
     background. Not watched (one-off commands): a saved tuned model is used
-    if there is one for the content, but nothing is trained. Tuned models go
-    to `<models>/kb-tuned/` (the state folder's models/ by default).
+    if there is one for the content, but nothing is trained, unless `tuning`
+    says otherwise ("wait": tune now). Tuned models go to `<models>/kb-tuned/`
+    (the state folder's models/ by default).
     """
     config = DecisionConfig.from_file(settings.assistant_file)
     folder = root or (settings.project_dir / config.folder)
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     models = TunedModels(settings.models_dir / "kb-tuned")
     kb = KnowledgeBase(folder, settings.state_dir / "kb", encoder, config, tuned_models=models,
-                       tuning="background" if watch else "saved")
+                       tuning=tuning or ("background" if watch else "saved"))
     if watch:
         kb.watch()
     return kb

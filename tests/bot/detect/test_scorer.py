@@ -104,7 +104,7 @@ def test_the_shipped_head_reads_the_pooled_layers_and_scores_from_them(scorer) -
     layers = scorer.head.feature_layers
     assert layers and scorer.head.input_dimension == len(layers) * scorer.encoder.dimension
     text = "you charged me twice and I'm really annoyed"
-    pooled = scorer.layer_encoder.encode([text]).layers[:, list(layers)].reshape(1, -1)
+    pooled = scorer.encoder.encode_layers([text])[1][:, list(layers)].reshape(1, -1)
     assert scorer.score(text).classifier == pytest.approx(float(scorer.head.probability(pooled)[0]), abs=1e-5)
     # The kept embedding is the knowledge base's sentence vector (repeats are found with it).
     assert np.allclose(scorer.score(text).vector, scorer.encoder.encode([text])[0], atol=1e-5)
