@@ -17,7 +17,8 @@ several entries) in a temporary folder. Measures:
                  KnowledgeBase.reload, with the tuned encoder; the watcher adds up
                  to reload_interval_s of polling on top)
   refine_s       then until the head is refined for the edit and swapped in
-  embed_*_ms     per message: the base model (as the frustration scorer calls it), then
+  embed_*_ms     per message: the base model's pass with every layer (Encoder.encode_layers,
+                 as the frustration scorer calls it), then
                  the tuned model re-using the base pass's frozen bottom layers, or alone
 
 --tune-steps caps the fine-tuning (the recipe's cap is MAX_STEPS in bot/kb/tune.py)
@@ -78,10 +79,10 @@ def decide_times(kb: KnowledgeBase, queries: list[str]) -> list[float]:
 
 
 def embed_times(tuned, texts: list[str]) -> dict:
-    """Per message: the base model (the frustration scorer), then the tuned one (the knowledge base)."""
+    """Per message: the base model's one pass (the frustration scorer), then the tuned one (the knowledge base)."""
     base, after_base, alone = [], [], []
     for text in texts:
-        for sink, call in ((base, tuned.base.encode), (after_base, tuned.encode)):
+        for sink, call in ((base, tuned.base.encode_layers), (after_base, tuned.encode)):
             started = time.perf_counter()
             call([text])
             sink.append((time.perf_counter() - started) * 1000)
