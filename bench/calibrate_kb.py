@@ -1,7 +1,7 @@
 """Calibrate the knowledge-base decision thresholds on the development tune splits.
 
     python bench/calibrate_kb.py [--dev bench/out/dev] [--max-wrong 0.035] [--max-oos 0.05] [--max-oos-clarify 0.2]
-                                 [--fix answer_margin=0.4 ...]
+                                 [--fix answer_runner_up=0.2 ...]
 
 Ranks every tune query once per data set (banking77, clinc150; made by
 bench/make_dev_kbs.py), then searches a grid of DecisionConfig values for the
@@ -33,6 +33,7 @@ from bot.settings import Settings
 GRID = {
     "answer_confidence": [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8],
     "answer_margin": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "answer_runner_up": [1.0, 0.3, 0.25, 0.2, 0.15],
     "answer_similarity": [0.4, 0.45, 0.5, 0.55, 0.6],
     "clarify_similarity": [0.3, 0.35, 0.4, 0.45, 0.5],
     "clarify_confidence": [0.02, 0.05, 0.1],

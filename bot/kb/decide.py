@@ -1,7 +1,10 @@
 """Answer, clarify or fall back: the decision made for every customer question.
 
 - answer:   the top entry is in scope (its best question is similar enough)
-            and the head is confident, with a clear margin over the runner-up;
+            and the head is confident, with a clear margin over the runner-up,
+            and the runner-up itself is not plausible (a short, general
+            question such as "I want to cancel" gives two entries a real
+            share: that is asked about, however the margin falls);
 - clarify:  in scope but not certain: offer the 2-3 plausible entries;
 - fallback: nothing in the knowledge base is close.
 
@@ -23,9 +26,11 @@ from bot.kb.index import Scored
 
 @dataclass(frozen=True)
 class DecisionConfig:
-    answer_confidence: float = 0.3  # head probability of the top entry
-    answer_margin: float = 0.4  # top probability minus the runner-up's
-    answer_similarity: float = 0.4  # cosine of the top entry's closest question
+    # defaults = assistant.yml's calibrated values (bench/calibrate_kb.py, bench/README.md)
+    answer_confidence: float = 0.55  # probability of the top entry (head mixed with the nearest questions' vote)
+    answer_margin: float = 0.0  # top probability minus the runner-up's
+    answer_runner_up: float = 0.2  # answer only if the runner-up's probability is at most this
+    answer_similarity: float = 0.55  # cosine of the top entry's closest question
     clarify_similarity: float = 0.4  # below this for every candidate: fallback
     clarify_confidence: float = 0.1  # a choice must have at least this probability
     max_choices: int = 3
@@ -73,6 +78,7 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
         top.similarity >= config.answer_similarity
         and top.probability >= config.answer_confidence
         and top.probability - runner_up >= config.answer_margin
+        and runner_up <= config.answer_runner_up
     ):
         return Decision("answer", (top,))
     choices = tuple(

@@ -26,6 +26,18 @@ def test_close_runner_up_means_clarify_with_both() -> None:
     assert [c.entry.id for c in decision.candidates] == ["e0", "e1"]  # e2 is below clarify_confidence
 
 
+def test_plausible_runner_up_means_clarify_even_with_a_wide_margin() -> None:
+    # "I'd like to cancel": membership 0.67, booking 0.26 (margin 0.41); whether the margin clears
+    # its threshold moves with every re-tuning, a runner-up with a real share does not
+    ranked = scored((0.67, 0.75), (0.26, 0.62), (0.03, 0.61))
+    capped = DecisionConfig(answer_confidence=0.3, answer_margin=0.3, answer_similarity=0.55,
+                            answer_runner_up=0.2, clarify_similarity=0.4, clarify_confidence=0.1)
+    decision = decide(ranked, capped)
+    assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0", "e1"]
+    assert decide(ranked, DecisionConfig(**{**capped.__dict__, "answer_runner_up": 1.0})).kind == "answer"
+    assert decide(scored((0.8, 0.75), (0.15, 0.62)), capped).kind == "answer"  # a runner-up under the cap
+
+
 def test_confident_but_dissimilar_is_not_answered() -> None:
     assert decide(scored((0.95, 0.45), (0.01, 0.3)), CONFIG).kind != "answer"
 
