@@ -61,6 +61,7 @@ def _default_kb(settings) -> Path:
 
 
 def _cmd_kb_search(args: argparse.Namespace) -> int:
+    from bot.kb.decide import explain
     from bot.kb.service import open_knowledge_base
     from bot.settings import Settings
 
@@ -72,8 +73,9 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     model = "tuned" if kb.tuned else "base"  # the fine-tuned encoder once the assistant has made it for this content
     print(f"   ({len(kb.snapshot)} entries, {model} model, {answer.elapsed_ms:.1f} ms)")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
-    for rank, scored in enumerate(kb.rank(args.text, limit=args.top), start=1):
+    for rank, scored in enumerate(answer.ranked[: args.top], start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
+    print(f"why: {explain(list(answer.ranked), kb.config)}")
     return 0
 
 

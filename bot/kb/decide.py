@@ -68,18 +68,28 @@ class Decision:
         return self.candidates[0] if self.candidates else None
 
 
+def _answer_checks(ranked: list[Scored], config: DecisionConfig) -> list[tuple[bool, str]]:
+    """Each condition for answering with the top entry: (met, what it says, in an editor's words)."""
+    top = ranked[0]
+    runner_up = ranked[1].probability if len(ranked) > 1 else 0.0
+    return [
+        (top.similarity >= config.answer_similarity,
+         f"its closest question is {top.similarity:.2f} similar (answer_similarity {config.answer_similarity})"),
+        (top.probability >= config.answer_confidence,
+         f"its probability is {top.probability:.2f} (answer_confidence {config.answer_confidence})"),
+        (top.probability - runner_up >= config.answer_margin,
+         f"it leads the next entry by {top.probability - runner_up:.2f} (answer_margin {config.answer_margin})"),
+        (runner_up <= config.answer_runner_up,
+         f"the next entry has {runner_up:.2f} (answer_runner_up {config.answer_runner_up})"),
+    ]
+
+
 def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
     """Turn ranked entries (best first) into a decision."""
     if not ranked:
         return Decision("fallback", ())
     top = ranked[0]
-    runner_up = ranked[1].probability if len(ranked) > 1 else 0.0
-    if (
-        top.similarity >= config.answer_similarity
-        and top.probability >= config.answer_confidence
-        and top.probability - runner_up >= config.answer_margin
-        and runner_up <= config.answer_runner_up
-    ):
+    if all(met for met, _ in _answer_checks(ranked, config)):
         return Decision("answer", (top,))
     choices = tuple(
         s for s in ranked[: config.max_choices]
@@ -92,3 +102,22 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
         # enough): confirm it as a clarification
         return Decision("clarify", choices)
     return Decision("fallback", tuple(ranked[: config.max_choices]))
+
+
+def explain(ranked: list[Scored], config: DecisionConfig) -> str:
+    """Why `decide` decided as it did, in one sentence naming the settings involved (for `kb search`)."""
+    decision = decide(ranked, config)
+    if not ranked:
+        return "the knowledge base is empty"
+    checks = _answer_checks(ranked, config)
+    top = ranked[0].entry.id
+    if decision.kind == "answer":
+        return f"answered with {top}: " + "; ".join(text for _, text in checks)
+    missed = "; ".join(text for met, text in checks if not met)
+    if decision.kind == "clarify" and len(decision.candidates) == 1:
+        return f"not answered with {top} because {missed}; it is the one plausible entry, so the customer is asked to confirm it"
+    if decision.kind == "clarify":
+        return f"not answered with {top} because {missed}; so the customer is asked which of the choices they mean"
+    return (f"not answered with {top} because {missed}; and no entry is plausible enough to offer "
+            f"(probability >= clarify_confidence {config.clarify_confidence} "
+            f"and a question >= clarify_similarity {config.clarify_similarity} similar)")

@@ -43,6 +43,7 @@ def test_search_shows_decision_and_scored_candidates(small_kb: Path, tmp_path: P
     lines = result.stdout.splitlines()
     assert lines[0].startswith("decision: answer -> reset_password")
     assert lines[2].split()[0] == "1" and lines[2].split()[3] == "reset_password"
+    assert lines[-1].startswith("why: answered with reset_password: its closest question is")
 
 
 def test_eval_prints_every_metric_as_json_and_writes_details(small_kb: Path, tmp_path: Path) -> None:

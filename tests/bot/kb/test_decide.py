@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.kb.decide import DecisionConfig, decide
+from bot.kb.decide import DecisionConfig, decide, explain
 from bot.kb.entries import Entry
 from bot.kb.index import Scored
 
@@ -57,6 +57,20 @@ def test_one_probable_entry_that_is_not_close_enough_to_answer_is_confirmed() ->
 def test_nothing_close_falls_back() -> None:
     assert decide(scored((0.3, 0.3), (0.2, 0.25)), CONFIG).kind == "fallback"
     assert decide([], CONFIG).kind == "fallback"
+
+
+def test_explanation_names_the_settings_that_stopped_an_answer() -> None:
+    capped = DecisionConfig(answer_confidence=0.55, answer_margin=0.0, answer_similarity=0.55, answer_runner_up=0.2,
+                            clarify_similarity=0.4, clarify_confidence=0.1)
+    why = explain(scored((0.63, 0.82), (0.35, 0.75)), capped)
+    assert why.startswith("not answered with e0 because the next entry has 0.35 (answer_runner_up 0.2);")
+    assert "answer_similarity" not in why and "which of the choices they mean" in why
+    why = explain(scored((0.93, 0.49), (0.03, 0.35)), capped)
+    assert "closest question is 0.49 similar (answer_similarity 0.55)" in why and "asked to confirm it" in why
+    why = explain(scored((0.32, 0.27), (0.12, 0.24)), capped)
+    assert "its probability is 0.32 (answer_confidence 0.55)" in why and "no entry is plausible enough" in why
+    assert explain(scored((0.99, 0.9), (0.0, 0.4)), capped).startswith("answered with e0: ")
+    assert explain([], capped) == "the knowledge base is empty"
 
 
 def test_config_is_read_from_the_knowledge_base_section(tmp_path: Path) -> None:
