@@ -68,20 +68,25 @@ class Decision:
         return self.candidates[0] if self.candidates else None
 
 
-def _answer_checks(ranked: list[Scored], config: DecisionConfig) -> list[tuple[bool, str]]:
-    """Each condition for answering with the top entry: (met, what it says, in an editor's words)."""
+def _answer_checks(ranked: list[Scored], config: DecisionConfig) -> tuple[tuple[bool, str, float], ...]:
+    """Each condition for answering with the top entry: (met, setting, measured value)."""
     top = ranked[0]
     runner_up = ranked[1].probability if len(ranked) > 1 else 0.0
-    return [
-        (top.similarity >= config.answer_similarity,
-         f"its closest question is {top.similarity:.2f} similar (answer_similarity {config.answer_similarity})"),
-        (top.probability >= config.answer_confidence,
-         f"its probability is {top.probability:.2f} (answer_confidence {config.answer_confidence})"),
-        (top.probability - runner_up >= config.answer_margin,
-         f"it leads the next entry by {top.probability - runner_up:.2f} (answer_margin {config.answer_margin})"),
-        (runner_up <= config.answer_runner_up,
-         f"the next entry has {runner_up:.2f} (answer_runner_up {config.answer_runner_up})"),
-    ]
+    return (
+        (top.similarity >= config.answer_similarity, "answer_similarity", top.similarity),
+        (top.probability >= config.answer_confidence, "answer_confidence", top.probability),
+        (top.probability - runner_up >= config.answer_margin, "answer_margin", top.probability - runner_up),
+        (runner_up <= config.answer_runner_up, "answer_runner_up", runner_up),
+    )
+
+
+# how `explain` words each condition, with the measured value and the setting's value
+_CHECK_WORDS = {
+    "answer_similarity": "its closest question is {value:.2f} similar (answer_similarity {limit})",
+    "answer_confidence": "its probability is {value:.2f} (answer_confidence {limit})",
+    "answer_margin": "it leads the next entry by {value:.2f} (answer_margin {limit})",
+    "answer_runner_up": "the next entry has {value:.2f} (answer_runner_up {limit})",
+}
 
 
 def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
@@ -89,7 +94,7 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
     if not ranked:
         return Decision("fallback", ())
     top = ranked[0]
-    if all(met for met, _ in _answer_checks(ranked, config)):
+    if all(met for met, _, _ in _answer_checks(ranked, config)):
         return Decision("answer", (top,))
     choices = tuple(
         s for s in ranked[: config.max_choices]
@@ -109,11 +114,12 @@ def explain(ranked: list[Scored], config: DecisionConfig) -> str:
     decision = decide(ranked, config)
     if not ranked:
         return "the knowledge base is empty"
-    checks = _answer_checks(ranked, config)
+    words = [(met, _CHECK_WORDS[name].format(value=value, limit=getattr(config, name)))
+             for met, name, value in _answer_checks(ranked, config)]
     top = ranked[0].entry.id
     if decision.kind == "answer":
-        return f"answered with {top}: " + "; ".join(text for _, text in checks)
-    missed = "; ".join(text for met, text in checks if not met)
+        return f"answered with {top}: " + "; ".join(text for _, text in words)
+    missed = "; ".join(text for met, text in words if not met)
     if decision.kind == "clarify" and len(decision.candidates) == 1:
         return f"not answered with {top} because {missed}; it is the one plausible entry, so the customer is asked to confirm it"
     if decision.kind == "clarify":
