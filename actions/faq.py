@@ -1,7 +1,8 @@
 """action_answer_faq: answer from the knowledge base, paraphrase first, offer choices, or admit not knowing.
 
-Every question is first read for the customer's mood (bot/detect): a request for a person
-hands over, high or rising frustration offers a person, mild frustration gets empathy first.
+Every message the NLU takes for a question or a request for a person comes here, and is first
+read for the customer's mood (bot/detect): a request for a person hands over, high or rising
+frustration offers a person, mild frustration gets empathy first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from actions.handoff import hand_over
 from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
 from bot import conversation, dialogue
 from bot.detect import Assessment, assess
-from bot.detect.requests import mentions_person
+from bot.detect.requests import INTENT as REQUEST_INTENT, mentions_person
 from bot.kb import replies
 
 
@@ -32,11 +33,8 @@ class ActionAnswerFaq(Action):
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, mood: Assessment) -> list[dict[str, Any]]:
         """Answer the latest question, given the customer's mood (already assessed by the caller)."""
         now = context(tracker)
-        # "this is useless, get me a person": NLU routed it here as a question, but it names a person to talk
-        # to. (Close wording alone is not enough here: "I want to cancel" is near "I want to talk to someone
-        # about cancelling".)
-        if mood.action == "handover" and mentions_person(now.text):
-            return await hand_over(dispatcher, tracker, "request")
+        if self._asks_for_a_person(tracker, mood, now.text):
+            return await hand_over(dispatcher, tracker, tracker.get_slot("handoff_reason") or "request")
         chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
         if mood.action == "offer_person" and mood.failures < DETECTION.max_failures:
             turn = dialogue.frustrated_offer(now)  # high or rising frustration: a person, before anything else
@@ -49,6 +47,23 @@ class ActionAnswerFaq(Action):
         if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
             turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
         return dispatch(dispatcher, turn)
+
+    @staticmethod
+    def _asks_for_a_person(tracker: Tracker, mood: Assessment, text: str) -> bool:
+        """Hand over? The rule sends every confident `request_human` here, as any other question.
+
+        The NLU alone also says request_human for messages unlike any request ("Can I mail in a
+        check to top up?"), so the wording is checked too (bot/detect: `mood.action == "handover"`
+        covers the "Talk to a person" button). Below the rule's confidence the NLU called it a
+        question: then it must also name a person ("this is useless, get me a person"), since close
+        wording alone is not enough there ("I want to cancel" is near "I want to talk to someone
+        about cancelling"). After the assistant offered a person (slot `handoff_reason` set), a
+        confident request is the customer taking the offer.
+        """
+        requested = (tracker.latest_message.get("intent") or {}).get("name") == REQUEST_INTENT
+        if requested and tracker.get_slot("handoff_reason"):
+            return True
+        return mood.action == "handover" and (requested or mentions_person(text))
 
     @staticmethod
     def _chosen_entry(tracker: Tracker) -> str | None:

@@ -1,10 +1,13 @@
-"""action_handoff: hand the conversation to a person, tell the customer what happens next, and pause the bot.
+"""Handing the conversation to a person: store the summary, tell the customer what happens next, pause the bot.
 
-The reason comes from slot `handoff_reason` (request, frustration, failures,
-abuse; default request), so other features can set it and chain here. When
-no agent channel is configured (AGENT_TOKEN, TELEGRAM_AGENT_CHAT_ID or
-HANDOFF_WEBHOOK_URL), nobody would answer: the customer gets S-Club's
-contact details instead and the bot keeps talking.
+`hand_over` is called by the actions that decide a person should take over:
+action_answer_faq (a request for a person, in words or with the "Talk to a
+person" button), action_follow_up ("yes, connect me" after an offer) and
+action_set_boundary (repeated abuse). The reason is one of request,
+frustration, failures, abuse. When no agent channel is configured
+(AGENT_TOKEN, TELEGRAM_AGENT_CHAT_ID or HANDOFF_WEBHOOK_URL), nobody would
+answer: the customer gets S-Club's contact details instead and the bot keeps
+talking.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ import asyncio
 import time
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import DETECTION, KNOWLEDGE_BASE, SCORER
+from actions.runtime import KNOWLEDGE_BASE, SCORER
 from bot.conversation import customer_name
-from bot.detect import assess
 from bot.handoff.service import open_desk
 from bot.handoff.store import REASONS
 from bot.handoff.summary import build_summary
@@ -43,8 +45,7 @@ def entry_info(entry_id: str) -> dict[str, Any] | None:
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
     """Store the handoff with its summary, tell the customer what happens next, and pause the bot.
 
-    Other actions call this to chain a handover (after "yes, connect me", repeated abuse,
-    or detected frustration) in the same turn.
+    Called in the turn that decided it; an unknown reason is recorded as a request.
     """
     if reason not in REASONS:
         reason = "request"
@@ -60,24 +61,3 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
     dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
     return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]
-
-
-class ActionHandoff(Action):
-    def name(self) -> str:
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        reason = tracker.get_slot("handoff_reason") or "request"
-        text = (tracker.latest_message or {}).get("text") or ""
-        if reason == "request" and not text.lstrip().startswith("/"):
-            # The rule sends every confident request_human here; the NLU alone also says so for messages
-            # unlike any request ("Can I mail in a check to top up?"), so the wording is checked as for any
-            # message (bot/detect), and what is not a request is answered as a question.
-            mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
-            if mood.action != "handover":
-                from actions.faq import ActionAnswerFaq  # actions.faq imports this module
-
-                return await ActionAnswerFaq().respond(dispatcher, tracker, mood)
-        return await hand_over(dispatcher, tracker, reason)

@@ -19,9 +19,10 @@ calm rows).
 
 `nlu_rule`: the same shares for the NLU alone at Rasa's FallbackClassifier
 threshold (config.yml): a message whose intent is request_human at that
-confidence or more matches the rule `request_human -> action_handoff` in
-data/rules/conversation.yml before any wording check, so these are the
-figures of that path.
+confidence or more matches the rule `request_human -> action_answer_faq` in
+data/rules/conversation.yml, where the wording is checked as for any message;
+these are the figures the NLU alone would give (a handover on the intent
+alone, as the rule once did).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""action_handoff on trackers from JSON, with a real desk on a temporary SQLite database."""
+"""Handing over (actions/handoff.py) from action_answer_faq, where the rule sends every request_human,
+on trackers from JSON, with a real desk on a temporary SQLite database."""
 
 import json
 
@@ -6,6 +7,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_action
+from actions.faq import ActionAnswerFaq
 from bot.handoff.service import open_desk
 from bot.settings import Settings
 from tests.actions.conftest import tracker
@@ -34,7 +36,7 @@ def desk(tmp_path, monkeypatch):
 
 async def run(t):
     dispatcher = CollectingDispatcher()
-    events = await handoff_action.ActionHandoff().run(dispatcher, t, {})
+    events = await ActionAnswerFaq().run(dispatcher, t, {})
     return dispatcher.messages, events
 
 
@@ -81,10 +83,10 @@ async def test_without_anyone_to_take_over_the_customer_gets_contact_details_and
     assert all(e["event"] != "pause" for e in events) and real.store.listing() == []
 
 
-def nlu_says_request_human(text: str) -> dict:
-    """The handoff tracker with its latest message replaced: NLU request_human at 0.9 for `text`."""
+def nlu_says(text: str, intent: str = "request_human", confidence: float = 0.9) -> dict:
+    """The handoff tracker with its latest message replaced: the NLU's `intent` at `confidence` for `text`."""
     state = json.loads((PROJECT_DIR / "tests" / "actions" / "trackers" / "asks_for_a_person_after_an_answer.json").read_text())
-    parse = {"intent": {"name": "request_human", "confidence": 0.9}, "entities": []}
+    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": []}
     state["latest_message"] = {"text": text, **parse, "message_id": "m3"}
     state["events"][-1] = {**state["events"][-1], "text": text, "parse_data": parse}
     return state
@@ -94,9 +96,41 @@ async def test_a_message_the_nlu_takes_for_a_request_but_worded_like_none_is_ans
     from rasa_sdk import Tracker
 
     real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
-    messages, events = await run(Tracker.from_dict(nlu_says_request_human("what time does the pool open on sunday")))
+    messages, events = await run(Tracker.from_dict(nlu_says("what time does the pool open on sunday")))
     assert real.store.listing() == [] and "pause" not in [e["event"] for e in events]
     assert messages and "person on the S-Club team" not in messages[0].get("text", "")
     # Worded as a request, the same NLU result hands over.
-    _, events = await run(Tracker.from_dict(nlu_says_request_human("could I speak with someone from your team please")))
+    _, events = await run(Tracker.from_dict(nlu_says("could I speak with someone from your team please")))
     assert events[-1]["event"] == "pause" and len(real.store.listing()) == 1
+
+
+async def test_the_talk_to_a_person_button_hands_over(desk) -> None:
+    from rasa_sdk import Tracker
+
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    _, events = await run(Tracker.from_dict(nlu_says("/request_human", confidence=1.0)))
+    assert events[-1]["event"] == "pause" and real.store.listing()[0].reason == "request"
+
+
+async def test_below_the_rules_confidence_a_request_must_name_a_person(desk) -> None:
+    from rasa_sdk import Tracker
+
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    # Rasa's FallbackClassifier turned a 0.4 request_human into nlu_fallback; the detection reads past it
+    unsure = {"name": "nlu_fallback", "confidence": 0.45}
+    state = nlu_says("I need to speak to someone about my bill")
+    state["latest_message"]["intent"] = unsure
+    state["latest_message"]["intent_ranking"] = [unsure, {"name": "request_human", "confidence": 0.4}]
+    state["events"][-1]["parse_data"] = state["latest_message"]
+    _, events = await run(Tracker.from_dict(state))
+    assert events[-1]["event"] == "pause" and len(real.store.listing()) == 1
+
+
+async def test_taking_the_offer_of_a_person_hands_over_for_the_offers_reason(desk) -> None:
+    from rasa_sdk import Tracker
+
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    state = nlu_says("ok then", confidence=0.6)  # not worded as a request, but the answer to the offer
+    state["slots"]["handoff_reason"] = "failures"
+    _, events = await run(Tracker.from_dict(state))
+    assert events[-1]["event"] == "pause" and real.store.listing()[0].reason == "failures"

@@ -53,7 +53,7 @@ def test_eval_prints_per_label_metrics_as_json_on_its_last_line(tmp_path: Path) 
         assert metrics[label]["support"] == support
     assert metrics["escalate"]["recall"] == 1.0 and metrics["calm_flagged_escalate"] == 0.0
     assert metrics["frustrated"]["recall"] == 1.0 and metrics["calm"]["recall"] == 1.0
-    # The NLU alone at the FallbackClassifier threshold (the rule request_human -> action_handoff).
+    # The NLU alone at the FallbackClassifier threshold (what a handover on the intent alone would do).
     assert metrics["nlu_rule"]["threshold"] == 0.45
     assert metrics["nlu_rule"]["escalate_recall"] == 1.0 and metrics["nlu_rule"]["calm_flagged"] == 0.0
     with details.open(newline="", encoding="utf-8") as f:
