@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -50,7 +51,7 @@ def add_question(root: Path, spec: str) -> None:
     at = lines.index("questions:") + 1
     while at < len(lines) and lines[at].startswith("  - "):
         at += 1
-    lines.insert(at, f"  - {question!r}".replace("'", '"'))
+    lines.insert(at, f"  - {json.dumps(question)}")  # a JSON string is a valid YAML double-quoted scalar
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
