@@ -33,8 +33,9 @@ class ActionAnswerFaq(Action):
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, mood: Assessment) -> list[dict[str, Any]]:
         """Answer the latest question, given the customer's mood (already assessed by the caller)."""
         now = context(tracker)
-        if self._asks_for_a_person(tracker, mood, now.text):
-            return await hand_over(dispatcher, tracker, tracker.get_slot("handoff_reason") or "request")
+        reason = self._handover_reason(tracker, mood, now.text)
+        if reason:
+            return await hand_over(dispatcher, tracker, reason)
         chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
         if mood.action == "offer_person" and mood.failures < DETECTION.max_failures:
             turn = dialogue.frustrated_offer(now)  # high or rising frustration: a person, before anything else
@@ -49,21 +50,25 @@ class ActionAnswerFaq(Action):
         return dispatch(dispatcher, turn)
 
     @staticmethod
-    def _asks_for_a_person(tracker: Tracker, mood: Assessment, text: str) -> bool:
-        """Hand over? The rule sends every confident `request_human` here, as any other question.
+    def _handover_reason(tracker: Tracker, mood: Assessment, text: str) -> str | None:
+        """Why to hand over now (`request`, or the reason of the person just offered), or None.
 
-        The NLU alone also says request_human for messages unlike any request ("Can I mail in a
-        check to top up?"), so the wording is checked too (bot/detect: `mood.action == "handover"`
+        The rule sends every confident `request_human` here, as any other question. The NLU alone
+        also says request_human for messages unlike any request ("Can I mail in a check to top
+        up?"), so the wording is checked too (bot/detect: `mood.action == "handover"`, which also
         covers the "Talk to a person" button). Below the rule's confidence the NLU called it a
         question: then it must also name a person ("this is useless, get me a person"), since close
         wording alone is not enough there ("I want to cancel" is near "I want to talk to someone
         about cancelling"). After the assistant offered a person (slot `handoff_reason` set), a
-        confident request is the customer taking the offer.
+        confident request is the customer taking the offer, for the offer's reason.
         """
         requested = (tracker.latest_message.get("intent") or {}).get("name") == REQUEST_INTENT
-        if requested and tracker.get_slot("handoff_reason"):
-            return True
-        return mood.action == "handover" and (requested or mentions_person(text))
+        offered = tracker.get_slot("handoff_reason")
+        if requested and offered:
+            return offered
+        if mood.action == "handover" and (requested or mentions_person(text)):
+            return "request"
+        return None
 
     @staticmethod
     def _chosen_entry(tracker: Tracker) -> str | None:

@@ -75,7 +75,7 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(answer.ranked[: args.top], start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
-    print(f"why: {explain(list(answer.ranked), kb.config)}")
+    print(f"why: {explain(answer.decision, list(answer.ranked), kb.config)}")
     return 0
 
 

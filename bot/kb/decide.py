@@ -109,9 +109,8 @@ def decide(ranked: list[Scored], config: DecisionConfig) -> Decision:
     return Decision("fallback", tuple(ranked[: config.max_choices]))
 
 
-def explain(ranked: list[Scored], config: DecisionConfig) -> str:
-    """Why `decide` decided as it did, in one sentence naming the settings involved (for `kb search`)."""
-    decision = decide(ranked, config)
+def explain(decision: Decision, ranked: list[Scored], config: DecisionConfig) -> str:
+    """Why `decide(ranked, config)` gave `decision`, in one sentence naming the settings involved (for `kb search`)."""
     if not ranked:
         return "the knowledge base is empty"
     words = [(met, _CHECK_WORDS[name].format(value=value, limit=getattr(config, name)))

@@ -1,3 +1,4 @@
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from bot.errors import ConfigError
 from bot.kb.decide import DecisionConfig, decide, explain
 from bot.kb.entries import Entry
 from bot.kb.index import Scored
+from tests.conftest import PROJECT_DIR
 
 CONFIG = DecisionConfig(answer_confidence=0.5, answer_margin=0.2, answer_similarity=0.5,
                         clarify_similarity=0.4, clarify_confidence=0.05, max_choices=3)
@@ -34,7 +36,7 @@ def test_plausible_runner_up_means_clarify_even_with_a_wide_margin() -> None:
                             answer_runner_up=0.2, clarify_similarity=0.4, clarify_confidence=0.1)
     decision = decide(ranked, capped)
     assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0", "e1"]
-    assert decide(ranked, DecisionConfig(**{**capped.__dict__, "answer_runner_up": 1.0})).kind == "answer"
+    assert decide(ranked, replace(capped, answer_runner_up=1.0)).kind == "answer"
     assert decide(scored((0.8, 0.75), (0.15, 0.62)), capped).kind == "answer"  # a runner-up under the cap
 
 
@@ -62,15 +64,26 @@ def test_nothing_close_falls_back() -> None:
 def test_explanation_names_the_settings_that_stopped_an_answer() -> None:
     capped = DecisionConfig(answer_confidence=0.55, answer_margin=0.0, answer_similarity=0.55, answer_runner_up=0.2,
                             clarify_similarity=0.4, clarify_confidence=0.1)
-    why = explain(scored((0.63, 0.82), (0.35, 0.75)), capped)
-    assert why.startswith("not answered with e0 because the next entry has 0.35 (answer_runner_up 0.2);")
-    assert "answer_similarity" not in why and "which of the choices they mean" in why
-    why = explain(scored((0.93, 0.49), (0.03, 0.35)), capped)
-    assert "closest question is 0.49 similar (answer_similarity 0.55)" in why and "asked to confirm it" in why
-    why = explain(scored((0.32, 0.27), (0.12, 0.24)), capped)
-    assert "its probability is 0.32 (answer_confidence 0.55)" in why and "no entry is plausible enough" in why
-    assert explain(scored((0.99, 0.9), (0.0, 0.4)), capped).startswith("answered with e0: ")
-    assert explain([], capped) == "the knowledge base is empty"
+
+    def why(*pairs: tuple[float, float]) -> str:
+        ranked = scored(*pairs)
+        return explain(decide(ranked, capped), ranked, capped)
+
+    general = why((0.63, 0.82), (0.35, 0.75))
+    assert general.startswith("not answered with e0 because the next entry has 0.35 (answer_runner_up 0.2);")
+    assert "answer_similarity" not in general and "which of the choices they mean" in general
+    reworded = why((0.93, 0.49), (0.03, 0.35))
+    assert "closest question is 0.49 similar (answer_similarity 0.55)" in reworded and "asked to confirm it" in reworded
+    unknown = why((0.32, 0.27), (0.12, 0.24))
+    assert "its probability is 0.32 (answer_confidence 0.55)" in unknown and "no entry is plausible enough" in unknown
+    assert why((0.99, 0.9), (0.0, 0.4)).startswith("answered with e0: ")
+    assert why() == "the knowledge base is empty"
+
+
+def test_the_defaults_are_the_calibrated_thresholds_in_assistant_yml() -> None:
+    shipped = DecisionConfig.from_file(PROJECT_DIR / "assistant.yml")
+    thresholds = [f.name for f in fields(DecisionConfig) if f.name.startswith(("answer_", "clarify_"))]
+    assert {n: getattr(DecisionConfig(), n) for n in thresholds} == {n: getattr(shipped, n) for n in thresholds}
 
 
 def test_config_is_read_from_the_knowledge_base_section(tmp_path: Path) -> None:
