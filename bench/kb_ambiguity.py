@@ -1,18 +1,20 @@
 """Do general questions stay clarified, and specific ones answered, however the fine-tuning falls?
 
-    python bench/kb_ambiguity.py [--kb knowledge_base] [--seeds 0,1,2,3] [--add FILE:QUESTION ...]
+    python bench/kb_ambiguity.py [--kb knowledge_base] [--seeds 0,1,2,3] [--add FILE:QUESTION ...] [--extra DIR]
                                  [--compare answer_runner_up=1,answer_margin=0.4,answer_confidence=0.3]
 
 The fine-tuned encoder (bot/kb/tune.py) is seeded, but any edit to the entries
 re-tunes it, and the probabilities move with it. This script stands in for
-such edits: it fine-tunes the knowledge base once per seed (about 25 s each on
-the starter knowledge base), ranks a set of general questions that two entries
-answer ("I want to cancel": membership or booking) and specific ones, and
-prints for each question the runner-up's probability and the margin over all
-seeds, and the assistant's decision (assistant.yml's thresholds) per seed.
-`--add billing/failed_payment.md:"My card was declined"` first copies the
-knowledge base to a temporary folder and appends that question to the entry:
-an unrelated edit, as an editor would make. `--compare` also prints the
+such edits: it opens the knowledge base as the assistant does, fine-tuned once
+per seed (about 25 s each on the starter knowledge base), asks it a set of
+general questions that two entries answer ("I want to cancel": membership or
+booking) and specific ones, and prints for each question the runner-up's
+probability and the margin over all seeds, and the decision (assistant.yml's
+thresholds) per seed. It first copies the knowledge base to a temporary folder
+when it is to be edited: `--add billing/failed_payment.md:"My card was declined"`
+appends that question to the entry (an unrelated edit, as an editor would
+make); `--extra DIR` adds the entry files under DIR (bench/data/kb_extra: two
+entries the starter knowledge base lacks). `--compare` also prints the
 decisions under other thresholds (assistant.yml's with those settings replaced).
 
 What to look for: every general question clarified under every seed, and
@@ -28,13 +30,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from bot.kb.decide import DecisionConfig, decide
+from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
-from bot.kb.entries import load_entries
-from bot.kb.index import build_index, content_fingerprint, entry_texts
-from bot.kb.tune import TunedModels, tuned_encoder
+from bot.kb.service import KnowledgeBase
+from bot.kb.tune import TunedModels
 from bot.settings import Settings
 
 GENERAL = ["I want to cancel", "I'd like to cancel", "cancel", "how do I cancel", "can I cancel?",
@@ -55,36 +54,39 @@ def add_question(root: Path, spec: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _label(decision: Decision) -> str:
+    return f"answer {decision.top.entry.id}" if decision.kind == "answer" else decision.kind
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=Path, default=Path("knowledge_base"))
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--add", action="append", default=[], metavar="FILE:QUESTION")
+    parser.add_argument("--extra", type=Path, help="a folder of entry files to add to the knowledge base")
     parser.add_argument("--compare", default="", metavar="NAME=VALUE,...")
     args = parser.parse_args()
     settings = Settings.from_env()
-    config = DecisionConfig.from_file(settings.assistant_file)
+    config = dataclasses.replace(DecisionConfig.from_file(settings.assistant_file), fine_tune=True)
     changes = dict(pair.split("=") for pair in args.compare.split(",")) if args.compare else {}
     other = dataclasses.replace(config, **{name: float(value) for name, value in changes.items()})
     base = Encoder(settings.embedding_model, threads=2)
+    questions = GENERAL + SPECIFIC
+    seen: dict[str, list[tuple[float, float, str, str]]] = {q: [] for q in questions}
     with tempfile.TemporaryDirectory(prefix="kb-ambiguity-") as scratch:
         root = args.kb
-        if args.add:
+        if args.add or args.extra:
             root = Path(scratch) / "kb"
             shutil.copytree(args.kb, root)
+            if args.extra:
+                shutil.copytree(args.extra, root, dirs_exist_ok=True)
             for spec in args.add:
                 add_question(root, spec)
-        entries = load_entries(root).entries
-        texts = [t for e in entries for t in entry_texts(e)]
-        owners = np.concatenate([np.full(len(entry_texts(e)), i) for i, e in enumerate(entries)])
-        questions = GENERAL + SPECIFIC
-        seen: dict[str, list[tuple[float, float, str, str]]] = {q: [] for q in questions}
         for seed in (int(s) for s in args.seeds.split(",")):
-            tuned = tuned_encoder(base, TunedModels(Path(scratch) / "models"), content_fingerprint(entries, base),
-                                  texts, owners, len(entries), seed=seed).encoder
-            index = build_index(entries, tuned, Path(scratch) / f"state-{seed}")
-            for question, vector in zip(questions, tuned.encode(questions)):
-                ranked = index.rank(vector, limit=config.max_choices)
+            kb = KnowledgeBase(root, Path(scratch) / f"state-{seed}", base, config,
+                               tuned_models=TunedModels(Path(scratch) / "models"), tuning="wait", seed=seed)
+            for question in questions:
+                ranked = list(kb.ask(question).ranked)
                 seen[question].append((ranked[1].probability, ranked[0].probability - ranked[1].probability,
                                        _label(decide(ranked, config)), _label(decide(ranked, other))))
     print(f"{'question':36s} {'runner-up min..max':>18s} {'margin min..max':>16s}  decisions by seed"
@@ -95,10 +97,6 @@ def main() -> None:
             runner_up, margin, labels, others = zip(*seen[question])
             print(f"{question:36s} {min(runner_up):8.2f}..{max(runner_up):.2f} {min(margin):10.2f}..{max(margin):.2f}  "
                   + ", ".join(labels) + (" | " + ", ".join(others) if changes else ""))
-
-
-def _label(decision) -> str:
-    return f"answer {decision.top.entry.id}" if decision.kind == "answer" else decision.kind
 
 
 if __name__ == "__main__":

@@ -262,20 +262,14 @@ class KBIndex:
         """
         if not self.entries:
             return []
-        k = min(NEIGHBOURS, len(self.owners))
-        sims, rows = self.faiss.search(query.reshape(1, -1), k)
+        sims, rows = self._nearest(query)
         best_sim: dict[int, float] = {}
-        for sim, row in zip(sims[0], rows[0]):
+        for sim, row in zip(sims, rows):
             owner = int(self.owners[row])
             if owner not in best_sim:
                 best_sim[owner] = float(sim)
         if self.head is not None:
-            probs = self.head.probabilities(query)
-            if vote:
-                votes = np.zeros_like(probs)
-                weights = np.exp((sims[0][:VOTE_NEIGHBOURS] - sims[0][0]) / VOTE_TEMPERATURE)
-                np.add.at(votes, self.owners[rows[0][:VOTE_NEIGHBOURS]], weights)
-                probs = (probs + VOTE_WEIGHT * votes / votes.sum()) / (1 + VOTE_WEIGHT)
+            probs = self._mixed(query, sims, rows) if vote else self.head.probabilities(query)
             order = np.argsort(-probs)[:limit]
         else:  # a single entry: certainty comes from similarity alone
             order = np.array(sorted(best_sim, key=best_sim.get, reverse=True)[:limit])
@@ -287,6 +281,26 @@ class KBIndex:
                 best_sim[i] = float(np.max(self.vectors[self.owners == i] @ query))
             scored.append(Scored(self.entries[i], float(probs[i]), best_sim[i]))
         return scored
+
+    def probabilities(self, query: np.ndarray) -> np.ndarray:
+        """Every entry's probability for one normalised query vector, as `rank` orders them (head + vote).
+
+        For analyses over all entries (bench/kb_ceiling.py averages them across tunings); needs a head.
+        """
+        return self._mixed(query, *self._nearest(query))
+
+    def _nearest(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines and row numbers of the NEIGHBOURS nearest questions, nearest first."""
+        sims, rows = self.faiss.search(query.reshape(1, -1), min(NEIGHBOURS, len(self.owners)))
+        return sims[0], rows[0]
+
+    def _mixed(self, query: np.ndarray, sims: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The head's probabilities mixed with the nearest questions' vote."""
+        probs = self.head.probabilities(query)
+        votes = np.zeros_like(probs)
+        weights = np.exp((sims[:VOTE_NEIGHBOURS] - sims[0]) / VOTE_TEMPERATURE)
+        np.add.at(votes, self.owners[rows[:VOTE_NEIGHBOURS]], weights)
+        return (probs + VOTE_WEIGHT * votes / votes.sum()) / (1 + VOTE_WEIGHT)
 
     # -- persistence -------------------------------------------------------
 

@@ -76,8 +76,9 @@ def folder_signature(root: Path) -> tuple:
 
 class KnowledgeBase:
     def __init__(self, root: Path, state_folder: Path, encoder: Encoder, config: DecisionConfig,
-                 tuned_models: TunedModels | None = None, tuning: str = "background") -> None:
+                 tuned_models: TunedModels | None = None, tuning: str = "background", seed: int = 0) -> None:
         self.root = root
+        self.seed = seed  # the fine-tuning's seed (the assistant's is 0; bench/kb_ambiguity.py varies it)
         self.state_folder = state_folder
         self.encoder = encoder  # the base model, for callers that embed messages (the frustration scorer)
         self.config = config
@@ -106,7 +107,7 @@ class KnowledgeBase:
     def tuned(self) -> bool:
         """True when the serving snapshot uses an encoder fine-tuned on exactly its entries."""
         snapshot = self.snapshot
-        return isinstance(snapshot.encoder, TunedEncoder) and snapshot.encoder.key == tune_key(snapshot.content)
+        return isinstance(snapshot.encoder, TunedEncoder) and snapshot.encoder.key == tune_key(snapshot.content, self.seed)
 
     def _merge_last_good(self, content: KnowledgeBaseContent) -> tuple[Entry, ...]:
         """Entries from disk, plus the previous version of any file that now has errors."""
@@ -125,7 +126,7 @@ class KnowledgeBase:
             return self._snapshot.encoder
         if self.tuned_models is None or not entries:
             return self.encoder
-        exact = self.tuned_models.load(self.encoder, tune_key(content_fingerprint(entries, self.encoder)))
+        exact = self.tuned_models.load(self.encoder, tune_key(content_fingerprint(entries, self.encoder), self.seed))
         if exact is not None or self.tuning == "saved":
             return exact or self.encoder
         return self.tuned_models.load_latest(self.encoder) or self.encoder  # close enough until re-tuned
@@ -179,7 +180,7 @@ class KnowledgeBase:
         try:
             stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
             result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
-                                   should_stop=stop,  # the base snapshot's rows are those texts' embeddings
+                                   seed=self.seed, should_stop=stop,  # the base snapshot's rows are those texts' embeddings
                                    base_vectors=snapshot.vectors if snapshot.encoder is self.encoder else None)
             tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
         except Cancelled:

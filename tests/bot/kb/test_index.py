@@ -61,3 +61,13 @@ def test_empty_and_single_entry_knowledge_bases(tmp_path: Path, encoder) -> None
     single = build_index(load_entries(root).entries, encoder, tmp_path / "s2")
     [best] = single.rank(encoder.encode(["can I park my car"])[0])
     assert best.entry.id == "only" and best.similarity > 0.5
+
+
+def test_every_entrys_probability_is_the_one_rank_reports(small_kb: Path, encoder, tmp_path: Path) -> None:
+    index = build_index(load_entries(small_kb).entries, encoder, tmp_path / "state")
+    query = encoder.encode(["I can't remember my password"])[0]
+    probabilities = index.probabilities(query)
+    ranked = index.rank(query, limit=len(index))
+    assert probabilities.shape == (len(index),) and abs(probabilities.sum() - 1.0) < 1e-5
+    assert [s.entry.id for s in ranked] == [index.entries[i].id for i in np.argsort(-probabilities)]
+    assert np.allclose([s.probability for s in ranked], np.sort(probabilities)[::-1], atol=1e-6)

@@ -161,3 +161,13 @@ def test_the_frustration_scorers_layer_pass_leaves_the_bottom_layers_for_the_tun
     remembered = tuned.encode([window[1]])
     base.bottoms.clear()
     assert np.allclose(remembered, tuned.encode([window[1]]), atol=1e-5)
+
+
+def test_a_knowledge_base_tuned_under_another_seed_serves_that_tuning(small_kb: Path, encoder, tmp_path: Path) -> None:
+    models = TunedModels(tmp_path / "models")
+    seeded = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait", seed=1)
+    content = seeded.snapshot.content
+    assert seeded.tuned and seeded.snapshot.encoder.key == tune_key(content, seed=1)
+    # the assistant's (seed 0) is a model of its own, not the seed-1 one found on disk
+    default = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
+    assert default.tuned and default.snapshot.encoder.key == tune_key(content) != tune_key(content, seed=1)
