@@ -54,6 +54,33 @@ def current_session(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(events)
 
 
+def transcript(events: Iterable[dict[str, Any]], limit: int = 200) -> list[dict[str, Any]]:
+    """The conversation's messages as text, oldest first, at most the last `limit`.
+
+    Each is `{"author": "customer" | "assistant" | "agent" | "system", "text": ...}`,
+    an agent's also with `"agent"` (their name). A button the customer clicked shows
+    as the button's title, not its payload; events without text are left out.
+    """
+    messages: list[dict[str, Any]] = []
+    buttons: dict[str, str] = {}  # payload -> title, of the buttons offered since the customer last wrote
+    for event in events:
+        text = event.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        if event.get("event") == "user":
+            messages.append({"author": "customer", "text": buttons.get(text, text)})
+            buttons = {}
+        elif event.get("event") == "bot":
+            metadata = event.get("metadata") or {}
+            offered = (event.get("data") or {}).get("buttons") or []
+            buttons.update({str(b.get("payload")): str(b.get("title")) for b in offered if isinstance(b, dict)})
+            if metadata.get("agent"):
+                messages.append({"author": "agent", "text": text, "agent": str(metadata["agent"])})
+            else:
+                messages.append({"author": "system" if metadata.get("notice") else "assistant", "text": text})
+    return messages[-limit:]
+
+
 def is_first_turn(events: Sequence[dict[str, Any]]) -> bool:
     """True when the assistant has not said anything yet in this session."""
     return not any(e.get("event") == "bot" for e in current_session(events))

@@ -95,6 +95,7 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    session_key: str = field(default="", repr=False)  # FRONTDESK_SESSION_KEY; empty: <state>/session.key (bot/sessions.py)
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -106,6 +107,9 @@ class Settings:
         if generated:
             token = secrets.token_urlsafe(24)
         database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'frontdesk.db'}"
+        session_key = env.get("FRONTDESK_SESSION_KEY", "").strip()
+        if session_key and len(session_key) < 32:
+            raise ConfigError("FRONTDESK_SESSION_KEY is shorter than 32 characters: use a long random value (openssl rand -hex 32)")
         try:
             threads = int(env.get("TORCH_THREADS", "1"))
         except ValueError:
@@ -122,6 +126,7 @@ class Settings:
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
             handoff=HandoffSettings.from_env(env),
+            session_key=session_key,
             env=env,
         )
 

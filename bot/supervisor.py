@@ -23,6 +23,7 @@ import httpx
 
 from bot.channels_config import crm_line, write_credentials
 from bot.errors import SetupError
+from bot.sessions import session_key
 from bot.settings import Settings
 from bot.training import ensure_trained
 
@@ -53,7 +54,8 @@ def check_port_free(host: str, port: int, variable: str) -> None:
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
-    """The environment both servers get: ports, database URL, offline model loading."""
+    """The environment both servers get: ports, database URL, offline model loading, and the Rasa API
+    token of this run (generated or not), which the REST channel checks operators' requests against."""
     env = dict(os.environ)
     env.update(
         {
@@ -64,6 +66,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONUNBUFFERED": "1",
+            "RASA_API_TOKEN": settings.rasa_api_token,
         }
     )
     return env
@@ -136,6 +139,7 @@ def run(settings: Settings, echo=print) -> int:
     check_port_free(settings.host, settings.rasa_port, "RASA_PORT")
     check_port_free(settings.host, settings.actions_port, "ACTIONS_PORT")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
     model = ensure_trained(settings, echo=echo)
     credentials, enabled = write_credentials(settings)
     env = child_environment(settings)

@@ -1,4 +1,4 @@
-from bot.conversation import customer_name, greeting
+from bot.conversation import customer_name, greeting, transcript
 from bot.persona import Persona
 
 
@@ -78,3 +78,32 @@ def test_the_customers_key_term_is_mirrored_only_when_it_is_on_topic() -> None:
     assert "your account." in acknowledgement(text, login, "c1", 1)
     assert acknowledgement("My son wants to swim. He is seven years old, do you do lessons?", "Swimming lessons",
                            "c1", 1) in ACKNOWLEDGEMENTS
+
+
+def test_transcript_is_the_conversations_text_with_authors_and_clicked_button_titles() -> None:
+    events = [
+        {"event": "session_started"},
+        user("I want to cancel"),
+        {"event": "bot", "text": "Which one?", "data": {"buttons": [{"title": "Your membership", "payload": "/m"}]}},
+        {"event": "action", "name": "action_listen"},
+        user("/m"),
+        {"event": "bot", "text": "Give 30 days' notice.", "metadata": {}},
+        {"event": "bot", "text": "Kim has joined.", "metadata": {"notice": "claimed", "handoff_id": "h1"}},
+        {"event": "bot", "text": "Hi, Kim here.", "metadata": {"agent": "Kim", "handoff_id": "h1"}},
+        user("/m"),  # typed after the buttons were answered: shown as typed
+        {"event": "bot", "text": None, "data": {"custom": {}}},
+    ]
+    assert transcript(events) == [
+        {"author": "customer", "text": "I want to cancel"},
+        {"author": "assistant", "text": "Which one?"},
+        {"author": "customer", "text": "Your membership"},
+        {"author": "assistant", "text": "Give 30 days' notice."},
+        {"author": "system", "text": "Kim has joined."},
+        {"author": "agent", "text": "Hi, Kim here.", "agent": "Kim"},
+        {"author": "customer", "text": "/m"},
+    ]
+
+
+def test_transcript_keeps_the_latest_messages() -> None:
+    events = [user(f"message {n}") for n in range(5)]
+    assert [m["text"] for m in transcript(events, limit=2)] == ["message 3", "message 4"]

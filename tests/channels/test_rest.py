@@ -3,7 +3,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from channels.rest import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, BadRequest, parse_body
+from channels.rest import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, BadRequest, parse_body, parse_session_body, parse_since
 
 
 def body(**fields) -> bytes:
@@ -19,8 +19,9 @@ def test_metadata_is_optional() -> None:
     assert parse_body(body(sender="u1", message="hi")).metadata == {}
 
 
-def test_channel_defaults_to_rest() -> None:
-    assert parse_body(body(sender="u1", message="hi", metadata={"name": "Ana"})).channel == "rest"
+def test_sender_and_channel_may_be_left_to_the_session() -> None:
+    message = parse_body(body(message="hi", metadata={"name": "Ana"}))
+    assert (message.sender, message.channel) == (None, None)
 
 
 @pytest.mark.parametrize("channel", ["rest", "webchat", "telegram", "sms", "whatsapp"])
@@ -34,7 +35,6 @@ def test_metadata_channel_plays_that_channels_customer(channel: str) -> None:
         (b"not json", 400, "not valid UTF-8 JSON"),
         (b"\xff\xfe{}", 400, "not valid UTF-8 JSON"),
         (b"[1, 2]", 400, "must be a JSON object"),
-        (body(message="hi"), 400, "'sender'"),
         (body(sender="", message="hi"), 400, "'sender'"),
         (body(sender=12, message="hi"), 400, "'sender'"),
         (body(sender="u1"), 400, "'message'"),
@@ -43,6 +43,7 @@ def test_metadata_channel_plays_that_channels_customer(channel: str) -> None:
         (body(sender="u1", message="hi", metadata={"channel": "fax"}), 400, "'metadata.channel' must be one of"),
         (body(sender="u1", message="hi", metadata={"channel": 3}), 400, "'metadata.channel' must be one of"),
         (body(sender="u1", message="hi", metadata={"name": ["Ana"]}), 400, "'metadata.name' must be a string"),
+        (body(sender="x" * 129, message="hi"), 400, "'sender' is longer"),
         (body(sender="u1", message="x" * (MAX_MESSAGE_CHARS + 1)), 413, "longer than"),
         (b" " * (MAX_BODY_BYTES + 1), 413, "larger than"),
     ],
@@ -71,4 +72,26 @@ def test_any_json_value_parses_or_is_refused_cleanly(value) -> None:
     except BadRequest as error:
         assert error.status in (400, 413)
     else:
-        assert isinstance(message.sender, str) and isinstance(message.text, str)
+        assert message.sender is None or isinstance(message.sender, str)
+        assert isinstance(message.text, str)
+
+
+@pytest.mark.parametrize("raw, channel", [(b"", "rest"), (b"  ", "rest"), (body(), "rest"),
+                                          (body(channel="webchat"), "webchat"), (body(channel="rest"), "rest")])
+def test_a_session_is_for_rest_or_the_web_chat(raw: bytes, channel: str) -> None:
+    assert parse_session_body(raw) == channel
+
+
+@pytest.mark.parametrize("raw, reason", [(body(channel="sms"), "'channel' must be one of"), (b"{", "JSON"),
+                                         (b"[]", "JSON object")])
+def test_a_session_for_another_channel_or_a_bad_body_is_refused(raw: bytes, reason: str) -> None:
+    with pytest.raises(BadRequest, match=reason) as error:
+        parse_session_body(raw)
+    assert error.value.status == 400
+
+
+def test_since_is_a_message_number_or_absent() -> None:
+    assert parse_since(None) is None and parse_since("12") == 12
+    for bad in ("-1", "a", "1.5", ""):
+        with pytest.raises(BadRequest, match="'since'"):
+            parse_since(bad)
