@@ -24,6 +24,7 @@ from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.integration.conftest import start_assistant
 
 TOKEN = "pat-bench"
+API_TOKEN = "bench-api-token"  # both assistants' RASA_API_TOKEN, which rest_load.py sends
 
 
 def main() -> None:
@@ -42,11 +43,12 @@ def main() -> None:
         assistant_file = Path(tmp) / "assistant-crm.yml"
         assistant_file.write_text(yaml.safe_dump(settings))
         on = start_assistant(on_dir, {"HUBSPOT_ACCESS_TOKEN": TOKEN, "HUBSPOT_API_BASE": hubspot.url,
-                                      "ASSISTANT_FILE": str(assistant_file)})
-        off = start_assistant(off_dir)
+                                      "ASSISTANT_FILE": str(assistant_file), "RASA_API_TOKEN": API_TOKEN})
+        off = start_assistant(off_dir, {"RASA_API_TOKEN": API_TOKEN})
         try:
             print(f"CRM on: {on.url}   CRM off: {off.url}", flush=True)
             subprocess.run([sys.executable, str(PROJECT_DIR / "bench" / "rest_load.py"), "--url", on.url, "--url", off.url,
+                            "--token", API_TOKEN,
                             "--messages", str(args.messages), "--concurrency", *map(str, args.concurrency),
                             "--rounds", str(args.rounds)], check=True)
         finally:

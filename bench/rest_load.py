@@ -1,6 +1,6 @@
 """Drive a running assistant over its REST channel and print latency and throughput.
 
-    python bench/rest_load.py [--url URL] [--messages N] [--concurrency C ...]
+    python bench/rest_load.py [--url URL] [--token T] [--messages N] [--concurrency C ...]
 
 C concurrent senders each hold conversations of --turns messages (a new
 sender id per conversation, as real customers come and go) until --messages
@@ -8,6 +8,9 @@ are sent. Prints p50/p99 latency per message and
 messages per second for each concurrency level, as one JSON line each, so
 two bots (ours and a stock `rasa init` bot, see bench/README.md) can be
 compared side by side in one run with --url given twice.
+
+Choosing sender ids needs the Rasa API token (`Authorization: Bearer`, from
+--token or RASA_API_TOKEN); the stock bot ignores the header.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -42,11 +46,11 @@ async def sender_loop(client: httpx.AsyncClient, url: str, turns: int, budget: l
         await conversation(client, url, turns, latencies)
 
 
-async def load(base: str, concurrency: int, messages: int, turns: int) -> dict:
+async def load(base: str, token: str, concurrency: int, messages: int, turns: int) -> dict:
     url = f"{base.rstrip('/')}/webhooks/rest/webhook"
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency + 5)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers={"Authorization": f"Bearer {token}"}) as client:
         await conversation(client, url, 2, [])  # warm-up
         started = time.perf_counter()
         budget = [messages]
@@ -66,17 +70,21 @@ async def load(base: str, concurrency: int, messages: int, turns: int) -> dict:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", action="append", help="Rasa server base URL (repeatable); default http://127.0.0.1:5005")
+    parser.add_argument("--token", default=os.environ.get("RASA_API_TOKEN", ""),
+                        help="the assistant's Rasa API token (default: $RASA_API_TOKEN)")
     parser.add_argument("--messages", type=int, default=200, help="messages per concurrency level and bot")
     parser.add_argument("--turns", type=int, default=8, help="messages per conversation")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--rounds", type=int, default=3, help="alternate the bots this many times; medians reported")
     args = parser.parse_args()
+    if not args.token:
+        parser.error("pass --token or set RASA_API_TOKEN: choosing sender ids over REST needs the Rasa API token")
     urls = args.url or ["http://127.0.0.1:5005"]
     for concurrency in args.concurrency:
         runs: dict[str, list[dict]] = {u: [] for u in urls}
         for _ in range(args.rounds):
             for url in urls:  # interleaved, so machine noise hits every bot alike
-                runs[url].append(await load(url, concurrency, args.messages, args.turns))
+                runs[url].append(await load(url, args.token, concurrency, args.messages, args.turns))
         for url, results in runs.items():
             summary = dict(results[0])
             for key in ("p50_ms", "p99_ms", "msgs_per_s"):

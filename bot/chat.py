@@ -1,12 +1,12 @@
 """A terminal chat against the running assistant's REST channel.
 
-Buttons are shown as numbered options; typing the number sends the
-button's payload. `/quit` or Ctrl-D leaves.
+Starts a visitor session (`POST /webhooks/rest/session`, no token needed) and
+sends every message with it, as the web chat page does. Buttons are shown as
+numbered options; typing the number sends the button's payload. `/quit` or
+Ctrl-D leaves.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import httpx
 
@@ -26,13 +26,25 @@ def render(messages: list[dict]) -> list[dict]:
     return buttons
 
 
-def chat(rasa_url: str, sender: str | None = None, name: str | None = None) -> int:
-    sender = sender or f"cli-{uuid.uuid4().hex[:10]}"
+def start_session(client: httpx.Client, rasa_url: str) -> tuple[str, dict[str, str]]:
+    """A new REST conversation: its id and the header that proves it on every request."""
+    try:
+        reply = client.post(f"{rasa_url}/webhooks/rest/session", json={"channel": "rest"})
+    except httpx.ConnectError:
+        raise SetupError(f"no assistant answers at {rasa_url}: start it with `make run` first") from None
+    if reply.status_code != 201:
+        raise SetupError(f"the assistant at {rasa_url} gave no session ({reply.status_code}): {reply.text.strip()[:200]}")
+    session = reply.json()
+    return session["conversation_id"], {session["header"]: session["session"]}
+
+
+def chat(rasa_url: str, name: str | None = None) -> int:
     url = f"{rasa_url}/webhooks/rest/webhook"
     metadata = {"name": name} if name else {}
-    print(f"Chatting as {sender!r} with {rasa_url} (type /quit to leave)")
     buttons: list[dict] = []
     with httpx.Client(timeout=60) as client:
+        conversation_id, headers = start_session(client, rasa_url)
+        print(f"Chatting as {conversation_id} with {rasa_url} (type /quit to leave)")
         while True:
             try:
                 text = input("you> ").strip()
@@ -46,7 +58,7 @@ def chat(rasa_url: str, sender: str | None = None, name: str | None = None) -> i
             if text.isdigit() and 1 <= int(text) <= len(buttons):
                 text = buttons[int(text) - 1]["payload"]
             try:
-                reply = client.post(url, json={"sender": sender, "message": text, "metadata": metadata})
+                reply = client.post(url, headers=headers, json={"message": text, "metadata": metadata})
             except httpx.ConnectError:
                 raise SetupError(f"no assistant answers at {rasa_url}: start it with `make run` first") from None
             if reply.status_code != 200:

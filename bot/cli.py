@@ -35,7 +35,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import chat
     from bot.settings import Settings
 
-    return chat(args.url or Settings.from_env().rasa_url, sender=args.sender, name=args.name)
+    return chat(args.url or Settings.from_env().rasa_url, name=args.name)
 
 
 def _cmd_kb_check(args: argparse.Namespace) -> int:
@@ -224,7 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat with the running assistant in this terminal")
     chat.add_argument("--url", help="the Rasa server (default: http://127.0.0.1:$RASA_PORT)")
-    chat.add_argument("--sender", help="conversation id (default: a new random one)")
     chat.add_argument("--name", help="your first name, as a messaging channel would pass it")
     chat.set_defaults(func=_cmd_chat)
 
@@ -261,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     conversations.add_argument("paths", nargs="*", metavar="PATH",
                                help="files or folders of *.yml (default: tests/conversations)")
     conversations.add_argument("--url", help="a running assistant (default: start one for the run and stop it after)")
-    conversations.add_argument("--token", help="its Rasa API token, to read slots (default: $RASA_API_TOKEN)")
+    conversations.add_argument("--token", help="its Rasa API token, to play channels and read slots (default: $RASA_API_TOKEN)")
     conversations.set_defaults(func=_cmd_test_conversations)
     detect = sub.add_parser("detect", help="frustration and escalation detection tools").add_subparsers(
         dest="detect_command", required=True)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from bot.errors import FrontdeskError
 from bot.sessions import HEADER, Session, SessionSigner
 
 NO_CREDENTIAL = f"no session: POST /webhooks/rest/session first, then send its 'session' as {HEADER}"
 
 
-class Refused(ValueError):
+class Refused(FrontdeskError):
     """The request is not allowed; `status` is the HTTP status to answer (400, 401 or 403)."""
 
     def __init__(self, reason: str, status: int) -> None:

@@ -2,8 +2,10 @@
 
 Each conversation talks to the REST channel under a fresh sender id; a step's
 channel and profile name travel as `metadata.channel` / `metadata.name`, so the
-turn is handled as that channel's (e.g. the SMS wording). Slots and the paused
-state come from Rasa's tracker API (`GET /conversations/<id>/tracker`, token).
+turn is handled as that channel's (e.g. the SMS wording). Choosing the sender
+and playing another channel need the Rasa API token, sent as
+`Authorization: Bearer`; slots and the paused state come from Rasa's tracker
+API (`GET /conversations/<id>/tracker`, the same token).
 
 Without a URL the runner starts the assistant itself (`python -m bot.cli run`,
 a temporary state folder, free ports, the trained model from the project's
@@ -37,18 +39,19 @@ READY_LINE = b"Frontdesk is running."
 
 
 class AssistantClient:
-    """The two HTTP calls a conversation test makes: send a message, read the tracker."""
+    """The two HTTP calls a conversation test makes: send a message, read the tracker (both with the API token)."""
 
     def __init__(self, url: str, token: str, timeout_s: float = 60) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.http = httpx.Client(timeout=timeout_s)
+        self.bearer = {"Authorization": f"Bearer {token}"}
 
     def say(self, sender: str, step: Step) -> list[dict]:
         metadata = {"channel": step.channel}
         if step.profile_name:
             metadata["name"] = step.profile_name
-        reply = self.http.post(f"{self.url}/webhooks/rest/webhook",
+        reply = self.http.post(f"{self.url}/webhooks/rest/webhook", headers=self.bearer,
                                json={"sender": sender, "message": step.say, "metadata": metadata})
         if reply.status_code != 200:
             raise StepError(f"the REST channel answered {reply.status_code}: {reply.text.strip()[:300]}")
@@ -213,7 +216,8 @@ def run_command(paths: list[Path], url: str | None, token: str | None, settings:
             url, token = stack.enter_context(running_assistant(settings, echo=lambda m: print(m, file=out)))
         elif not token:
             if settings.api_token_generated:
-                raise SetupError("pass --token (or set RASA_API_TOKEN) to read slots from the running assistant")
+                raise SetupError("pass --token (or set RASA_API_TOKEN): the running assistant's Rasa API token, "
+                                 "to play channels and read slots")
             token = settings.rasa_api_token
         client = AssistantClient(url, token)
         stack.callback(client.close)

@@ -49,6 +49,32 @@ def alive(pid: int) -> bool:
 
 
 @dataclass
+class Visitor:
+    """A web chat or REST visitor: a session from POST /webhooks/rest/session, sent with every request."""
+
+    url: str
+    conversation_id: str
+    headers: dict[str, str]
+
+    def say(self, text: str, **metadata) -> list[dict]:
+        reply = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"message": text, "metadata": metadata},
+                           headers=self.headers, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def poll(self, since: int | None = None) -> dict:
+        reply = httpx.get(f"{self.url}/webhooks/rest/messages", params={"since": since} if since is not None else None,
+                          headers=self.headers, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def history(self) -> dict:
+        reply = httpx.get(f"{self.url}/webhooks/rest/history", headers=self.headers, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+@dataclass
 class RunningAssistant:
     process: subprocess.Popen
     url: str
@@ -57,14 +83,26 @@ class RunningAssistant:
     output: Path
     knowledge_base: Path
 
+    @property
+    def bearer(self) -> dict[str, str]:
+        """The operator's header: any sender, any channel (tests that play a visitor use a session instead)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def say(self, sender: str, text: str, **metadata) -> list[dict]:
         reply = httpx.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
+            headers=self.bearer,
             timeout=60,
         )
         reply.raise_for_status()
         return reply.json()
+
+    def visitor(self, channel: str = "rest") -> Visitor:
+        reply = httpx.post(f"{self.url}/webhooks/rest/session", json={"channel": channel}, timeout=30)
+        assert reply.status_code == 201, reply.text
+        session = reply.json()
+        return Visitor(self.url, session["conversation_id"], {session["header"]: session["session"]})
 
     def tracker(self, sender: str) -> dict:
         reply = httpx.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30)
@@ -91,7 +129,7 @@ class RunningAssistant:
 def private_knowledge_base(tmp_dir: Path) -> Path:
     """A copy of the starter knowledge base and an assistant.yml pointing at it, for tests that edit it."""
     kb = tmp_dir / "knowledge_base"
-    shutil.copytree(PROJECT_DIR / "knowledge_base", kb)
+    shutil.copytree(PROJECT_DIR / "knowledge_base", kb, dirs_exist_ok=True)  # a restart may reuse the folder
     settings = yaml.safe_load((PROJECT_DIR / "assistant.yml").read_text())
     settings["knowledge_base"].update(folder=str(kb), reload_interval_s=0.5)
     path = tmp_dir / "assistant.yml"

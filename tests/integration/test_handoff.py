@@ -23,7 +23,7 @@ from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.integration.conftest import start_assistant
 from tests.integration.test_telegram_channel import SECRET, TOKEN, post, wait_for_messages
-from tests.integration.test_webchat_browser import browser, wait_for  # noqa: F401 - the browser fixture
+from tests.integration.test_webchat_browser import browser, log_texts, wait_for  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.integration
 
@@ -104,13 +104,6 @@ def texts(api_fake: FakeTelegramAPI, chat_id: int) -> list[str]:
     return [m["text"] for m in api_fake.sent_to(chat_id)]
 
 
-def poll(assistant, sender: str, since: int | None = None) -> dict:
-    params = {"sender": sender} | ({"since": since} if since is not None else {})
-    reply = httpx.get(f"{assistant.url}/webhooks/rest/messages", params=params, timeout=30)
-    reply.raise_for_status()
-    return reply.json()
-
-
 def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) -> None:
     assistant, telegram, hook = desk
     chat = 7001
@@ -161,29 +154,40 @@ def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) 
 
 def test_rest_customer_polls_agent_messages_and_the_bot_answers_after_release(desk) -> None:
     assistant, telegram, hook = desk
-    sender = "web-handoff-1"
-    assistant.say(sender, "hi", name="Ana")
-    assistant.say(sender, "my card 4111 1111 1111 1111 was charged twice")
-    [reply] = assistant.say(sender, "can I speak to someone from your team please")
+    ana = assistant.visitor()
+    ana.say("hi", name="Ana")
+    ana.say("my card 4111 1111 1111 1111 was charged twice")
+    [reply] = ana.say("can I speak to someone from your team please")
     assert "passing you to a person" in reply["text"]
-    start = poll(assistant, sender)
+    start = ana.poll()
     assert start["messages"] == []
-    assert assistant.say(sender, "I'm still here") == []
+    assert ana.say("I'm still here") == []
 
-    handoff = open_handoff(assistant, sender)
+    handoff = open_handoff(assistant, ana.conversation_id)
     summary = json.dumps(handoff["summary"])
     assert "4111" not in summary and "[card number removed]" in summary
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Cleo"}).status_code == 200
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/messages",
                json={"text": "Hello Ana, I can refund the double charge.", "agent": "Cleo"}).status_code == 201
-    got = poll(assistant, sender, start["last"])
+    got = ana.poll(start["last"])
     agent_messages = [m for m in got["messages"] if m["author"] == "agent"]
     assert [(m["text"], m["agent"]) for m in agent_messages] == [("Hello Ana, I can refund the double charge.", "Cleo")]
-    assert poll(assistant, sender, got["last"])["messages"] == []
+    assert ana.poll(got["last"])["messages"] == []
+    stranger = httpx.get(f"{assistant.url}/webhooks/rest/messages", timeout=30,
+                         params={"sender": ana.conversation_id, "since": start["last"]})
+    assert stranger.status_code == 401 and "refund" not in stranger.text
+    bob = assistant.visitor()
+    other = httpx.get(f"{assistant.url}/webhooks/rest/messages", headers=bob.headers, timeout=30,
+                      params={"sender": ana.conversation_id, "since": start["last"]})
+    assert other.status_code == 403 and "refund" not in other.text
+    assert bob.poll(start["last"])["messages"] == []  # Bob's own conversation has no agent messages
+    history = [(m["author"], m["text"]) for m in ana.history()["messages"]]
+    assert ("customer", "my card [card number removed] was charged twice") in history
+    assert history[-1] == ("agent", "Hello Ana, I can refund the double charge.")
 
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/release").status_code == 200
-    assert any("passed you back" in m["text"] for m in poll(assistant, sender, got["last"])["messages"])
-    [greeting] = assistant.say(sender, "hello")
+    assert any("passed you back" in m["text"] for m in ana.poll(got["last"])["messages"])
+    [greeting] = ana.say("hello")
     assert "Ana!" in greeting["text"]  # the bot is back ("Hi again, Ana!")
     assert api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve").status_code == 409
 
@@ -290,15 +294,15 @@ def test_the_helpdesk_webhook_receives_the_signed_summary(desk) -> None:
 
 def test_a_customer_nobody_claims_gets_an_honest_update(desk) -> None:
     assistant, telegram, hook = desk
-    sender = "web-handoff-waiting"
-    start = poll(assistant, sender)
-    assistant.say(sender, "let me talk to a person")
-    got = wait_until(lambda: poll(assistant, sender, start["last"])["messages"], timeout=UNCLAIMED_AFTER_S + 20,
+    lee = assistant.visitor("webchat")
+    start = lee.poll()
+    lee.say("let me talk to a person")
+    got = wait_until(lambda: lee.poll(start["last"])["messages"], timeout=UNCLAIMED_AFTER_S + 20,
                      what="the unclaimed update")
     assert "still in the queue" in got[0]["text"] and got[0]["author"] == "system"
     time.sleep(3)
-    assert len(poll(assistant, sender, start["last"])["messages"]) == 1  # once, not every round
-    handoff = open_handoff(assistant, sender)
+    assert len(lee.poll(start["last"])["messages"]) == 1  # once, not every round
+    handoff = open_handoff(assistant, lee.conversation_id)
     api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
 
 
@@ -342,10 +346,12 @@ def test_the_login_form_sets_a_cookie_that_opens_the_desk_and_its_api(desk) -> N
         assert browser_like.get("/agent/api/handoffs").status_code == 200
 
 
-@pytest.mark.parametrize("params", [{}, {"sender": ""}, {"sender": "x", "since": "-1"}, {"sender": "x", "since": "a"}])
-def test_the_poll_endpoint_refuses_bad_queries(desk, params) -> None:
+@pytest.mark.parametrize("params, operator", [({}, True), ({"sender": ""}, True), ({"since": "-1"}, False),
+                                              ({"since": "a"}, False), ({"sender": "x", "since": "a"}, True)])
+def test_the_poll_endpoint_refuses_bad_queries(desk, params, operator) -> None:
     assistant, telegram, hook = desk
-    reply = httpx.get(f"{assistant.url}/webhooks/rest/messages", params=params, timeout=30)
+    headers = assistant.bearer if operator else assistant.visitor().headers
+    reply = httpx.get(f"{assistant.url}/webhooks/rest/messages", params=params, headers=headers, timeout=30)
     assert reply.status_code == 400 and reply.json()["error"]
 
 
@@ -363,11 +369,11 @@ def test_agent_desk_page_claims_replies_and_resolves_in_a_browser(desk, browser)
     from selenium.webdriver.common.by import By
 
     assistant, telegram, hook = desk
-    sender = "web-handoff-browser"
-    assistant.say(sender, "hi", name="Zoe")
-    assistant.say(sender, "I'd like to talk to a real person")
-    handoff = open_handoff(assistant, sender)
-    start = poll(assistant, sender)
+    zoe = assistant.visitor("webchat")
+    zoe.say("hi", name="Zoe")
+    zoe.say("I'd like to talk to a real person")
+    handoff = open_handoff(assistant, zoe.conversation_id)
+    start = zoe.poll()
 
     browser.get(f"{assistant.url}/agent?token={AGENT_TOKEN}")
     assert "token" not in browser.current_url  # dropped from the address once the cookie is set
@@ -381,14 +387,14 @@ def test_agent_desk_page_claims_replies_and_resolves_in_a_browser(desk, browser)
     wait_for(browser, lambda d: api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["agent"] == "Pat")
     box = browser.find_element(By.ID, "reply-text")
     box.send_keys("Hi Zoe, Pat here.\n")
-    wait_for(browser, lambda d: any(m["text"] == "Hi Zoe, Pat here." for m in poll(assistant, sender, start["last"])["messages"]))
+    wait_for(browser, lambda d: any(m["text"] == "Hi Zoe, Pat here." for m in zoe.poll(start["last"])["messages"]))
     wait_for(browser, lambda d: "Hi Zoe, Pat here." in d.find_element(By.ID, "transcript").text)
-    assistant.say(sender, "thanks, that's all")
+    zoe.say("thanks, that's all")
     wait_for(browser, lambda d: "thanks, that's all" in d.find_element(By.ID, "transcript").text)
     browser.find_element(By.ID, "resolve").click()
     wait_for(browser, lambda d: api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["status"] == "resolved")
-    assert assistant.say(sender, "5")  # the bot is back, reading the survey's rating
-    assert assistant.tracker(sender)["slots"]["csat"] == 5
+    assert zoe.say("5")  # the bot is back, reading the survey's rating
+    assert assistant.tracker(zoe.conversation_id)["slots"]["csat"] == 5
 
 
 def test_without_agent_settings_the_desk_is_off_and_customers_get_contact_details(assistant) -> None:
@@ -409,13 +415,19 @@ def test_web_chat_customer_sees_the_agents_reply_in_the_page(desk, browser) -> N
     box = browser.find_element(By.ID, "text")
     box.send_keys("I want to talk to a human\n")
     wait_for(browser, lambda d: any("passing you to a person" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))
-    sender = browser.execute_script("return localStorage.getItem('frontdesk-sender')")
+    sender = browser.execute_script("return JSON.parse(sessionStorage.getItem('frontdesk-session')).conversation_id")
     handoff = open_handoff(assistant, sender)
     api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Kim"})
     api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hello Lou, Kim from S-Club here."})
     agent_message = wait_for(browser, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot.agent")
                                                  if e.text == "Hello Lou, Kim from S-Club here."])[0]
     assert agent_message.get_attribute("data-agent") == "Kim"
+    before = log_texts(browser)
+    browser.refresh()  # the history shows the agent's message; polling goes on after it
+    wait_for(browser, lambda d: log_texts(d) == before)
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "<b>Still</b> there, Lou?"})
+    wait_for(browser, lambda d: log_texts(d)[len(before):] == [("msg bot agent", "<b>Still</b> there, Lou?")])
+    assert browser.find_elements(By.CSS_SELECTOR, "#log b") == []
     api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
     wait_for(browser, lambda d: any("marked your conversation as resolved" in e.text
                                     for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))

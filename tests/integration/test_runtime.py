@@ -65,8 +65,9 @@ def test_conversations_are_stored_in_the_sql_tracker_store(assistant) -> None:
     "body, status",
     [
         (b"not json", 400),
-        (b'{"message": "hi"}', 400),
+        (b'{"message": "hi"}', 401),  # no session, no token
         (b'{"sender": "x", "message": 5}', 400),
+        (b'{"sender": "", "message": "hi"}', 400),
         (b'{"sender": "x", "message": "' + b"a" * 5000 + b'"}', 413),
     ],
 )
@@ -80,7 +81,9 @@ def test_bad_rest_input_gets_a_clear_4xx_and_the_server_keeps_answering(assistan
 def test_web_chat_page_is_served(assistant) -> None:
     page = httpx.get(f"{assistant.url}/webhooks/webchat/", timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert "/webhooks/rest/webhook" in page.text
+    assert "/webhooks/rest/session" in page.text and "/webhooks/rest/webhook" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'sha256-" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
 
 
 def test_port_in_use_stops_with_one_line_naming_the_variable(tmp_path) -> None:
