@@ -208,7 +208,7 @@ def _print_banner(settings: Settings, enabled: list[str], echo) -> None:
     echo("")
     echo("Frontdesk is running.")
     echo(f"  Web chat:      {base}/webhooks/webchat/")
-    echo(f"  REST channel:  POST {base}/webhooks/rest/webhook")
+    echo(f"  REST channel:  POST {base}/webhooks/rest/session, then /webhooks/rest/webhook with its X-Frontdesk-Session")
     echo(f"  Channels on:   {', '.join(name for name in enabled if name != 'crm')}")
     echo(f"  HubSpot CRM:   {crm_line(settings)}")
     echo(f"  Agent desk:    {base}/agent" if settings.handoff.agent_token else "  Agent desk:    off (set AGENT_TOKEN to open /agent)")

@@ -176,8 +176,7 @@ class RestInput(InputChannel):
 
     def _reader(self, request: Request) -> str:
         """The conversation a poll or history request may read (Refused/BadRequest otherwise)."""
-        sender = request.args.get("sender")
-        return self.gate.for_reading(self._caller(request), _sender(sender) if sender is not None else None)
+        return self.gate.for_reading(self._caller(request), _sender(request.args.get("sender")))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)

@@ -1,8 +1,8 @@
 """A small web chat page at `GET /webhooks/webchat/` for trying the assistant.
 
 The page talks to the REST channel on the same server (no CORS): it gets a
-visitor session (`POST /webhooks/rest/session`), keeps it in the tab's
-sessionStorage, sends it with every request, and reloads the conversation's
+visitor session (`POST /webhooks/rest/session`), keeps it in the browser's
+localStorage, sends it with every request, and reloads the conversation's
 history on page load. All text is shown with textContent, and the
 Content-Security-Policy runs only the page's own script (by its hash), so
 text that looks like HTML stays text. It is a convenience for people, not a

@@ -415,7 +415,7 @@ def test_web_chat_customer_sees_the_agents_reply_in_the_page(desk, browser) -> N
     box = browser.find_element(By.ID, "text")
     box.send_keys("I want to talk to a human\n")
     wait_for(browser, lambda d: any("passing you to a person" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))
-    sender = browser.execute_script("return JSON.parse(sessionStorage.getItem('frontdesk-session')).conversation_id")
+    sender = browser.execute_script("return JSON.parse(localStorage.getItem('frontdesk-session')).conversation_id")
     handoff = open_handoff(assistant, sender)
     api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Kim"})
     api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hello Lou, Kim from S-Club here."})

@@ -62,7 +62,7 @@ def test_web_chat_greets_by_name_answers_and_offers_clickable_choices(assistant,
 
 
 def conversation_id(driver) -> str:
-    return driver.execute_script("return JSON.parse(sessionStorage.getItem('frontdesk-session')).conversation_id")
+    return driver.execute_script("return JSON.parse(localStorage.getItem('frontdesk-session')).conversation_id")
 
 
 def log_texts(driver) -> list[tuple[str, str]]:
