@@ -138,6 +138,8 @@ def _identity(sender: str, channel: str, config: CrmConfig) -> tuple[str, str]:
         return "phone", sender.removeprefix("whatsapp:")
     if channel == "telegram":
         return config.telegram_property, sender
+    if sender.startswith(("rest:", "webchat:")):  # a visitor session's id already names its channel
+        return config.chat_property, sender
     return config.chat_property, f"{channel}:{sender}"
 
 

@@ -137,6 +137,14 @@ def test_a_closed_conversation_is_noted_without_waiting_for_the_idle_timeout(wor
     assert "closed in the chat" in note["hs_note_body"] and "CSAT 5/5" in note["hs_note_body"]
 
 
+def test_a_web_chat_sessions_conversation_id_is_its_contacts_chat_id(world: World, hubspot: FakeHubSpotAPI) -> None:
+    sender, start = "webchat:3q2-7wAAAAB_aZcdefGhiA", time.time() - 10
+    asyncio.run(world.conversation(sender, "webchat", start, [("do you have parking?", answered("parking")),
+                                                            ("bye", closed())]))
+    run(world, hubspot)
+    assert [c["frontdesk_chat_id"] for c in hubspot.contacts()] == [sender]  # not webchat:webchat:...
+
+
 def test_a_429_is_retried_after_its_retry_after(world: World, hubspot: FakeHubSpotAPI) -> None:
     asyncio.run(telegram_question(world))
     hubspot.fail_next(1, status=429, retry_after=1)
