@@ -86,6 +86,16 @@ def test_web_chat_page_is_served(assistant) -> None:
     assert "script-src 'sha256-" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
 
 
+def test_terminal_chat_talks_through_its_own_session_without_a_token(assistant) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RASA_API_TOKEN"}
+    chat = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--url", assistant.url], cwd=PROJECT_DIR, env=env,
+                          input="hello\n/quit\n", capture_output=True, text=True, timeout=120)
+    assert chat.returncode == 0, chat.stderr
+    conversation_id = chat.stdout.split("Chatting as ", 1)[1].split()[0]
+    assert conversation_id.startswith("rest:") and "bot> Hi there!" in chat.stdout
+    assert [e["text"] for e in assistant.tracker(conversation_id)["events"] if e["event"] == "user"] == ["hello"]
+
+
 def test_port_in_use_stops_with_one_line_naming_the_variable(tmp_path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
