@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels_config import crm_line, write_credentials
+from bot.channels_config import crm_line, desk_line, write_credentials
 from bot.errors import SetupError
 from bot.settings import Settings
 from bot.training import ensure_trained
@@ -207,7 +207,7 @@ def _print_banner(settings: Settings, enabled: list[str], echo) -> None:
     echo(f"  REST channel:  POST {base}/webhooks/rest/webhook")
     echo(f"  Channels on:   {', '.join(name for name in enabled if name != 'crm')}")
     echo(f"  HubSpot CRM:   {crm_line(settings)}")
-    echo(f"  Agent desk:    {base}/agent" if settings.handoff.agent_token else "  Agent desk:    off (set AGENT_TOKEN to open /agent)")
+    echo(f"  Agent desk:    {desk_line(settings)}")
     echo(f"  Rasa HTTP API: {base}/conversations/<id>/tracker?token=<RASA_API_TOKEN>")
     echo(f"  API token:     {token}")
     echo("  Terminal chat: make chat   |   Stop: Ctrl-C")

@@ -25,7 +25,7 @@ import bcrypt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.errors import FrontdeskError
+from bot.errors import RefusedError
 from bot.settings import AGENT_NAME_PATTERN
 from bot.store import agent_sessions, agents
 
@@ -34,13 +34,9 @@ BCRYPT_ROUNDS = 12  # about 0.3 s a check on a small server: cheap once per logi
 CACHE_SIZE = 512
 
 
-class AgentError(FrontdeskError):
+class AgentError(RefusedError):
     """An account operation or a credential is refused; `status` is the HTTP status an API answers with
     (400 bad name or role, 401 bad credential, 403 not allowed, 404 unknown agent, 409 duplicate)."""
-
-    def __init__(self, reason: str, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -57,20 +57,13 @@ class AgentWork:
         await self._record("reply", agent, handoff_id, address)
         return message
 
-    async def resolve(self, agent: Agent, handoff_id: str, address: str | None = None) -> Handoff:
-        """Resolve (the customer is thanked and surveyed; the bot answers again). 403 not allowed, 409 closed."""
+    async def close(self, agent: Agent, handoff_id: str, how: str, address: str | None = None) -> Handoff:
+        """`resolve` (the customer is thanked and surveyed) or `release` (handed back to the bot); either way the
+        bot answers again. 403 not allowed, 404 unknown id, 409 already closed."""
         handoff = await asyncio.to_thread(self.desk.store.get, handoff_id)
-        check_may_act(agent, handoff, "resolve")
-        done = await self.desk.resolve(handoff_id, by=agent.name)
-        await self._record("resolve", agent, handoff_id, address)
-        return done
-
-    async def release(self, agent: Agent, handoff_id: str, address: str | None = None) -> Handoff:
-        """Hand the conversation back to the bot. 403 not allowed, 409 closed."""
-        handoff = await asyncio.to_thread(self.desk.store.get, handoff_id)
-        check_may_act(agent, handoff, "release")
-        done = await self.desk.release(handoff_id, by=agent.name)
-        await self._record("release", agent, handoff_id, address)
+        check_may_act(agent, handoff, how)
+        done = await (self.desk.resolve if how == "resolve" else self.desk.release)(handoff_id, by=agent.name)
+        await self._record(how, agent, handoff_id, address)
         return done
 
     async def assign(self, agent: Agent, handoff_id: str, to: str, address: str | None = None) -> Handoff:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.errors import FrontdeskError
+from bot.errors import RefusedError
 from bot.privacy import mask_secrets
 from bot.store import handoff_messages, handoffs
 
@@ -26,12 +26,8 @@ AUTHORS = ("customer", "agent", "bot", "system")
 REASONS = ("request", "frustration", "failures", "abuse")
 
 
-class HandoffError(FrontdeskError):
+class HandoffError(RefusedError):
     """A handoff operation cannot be done; `status` is the HTTP status an API answers with."""
-
-    def __init__(self, reason: str, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 @dataclass(frozen=True)
