@@ -11,14 +11,28 @@ import argparse
 import time
 from zoneinfo import ZoneInfo
 
-from bot.agents.accounts import ROLES, Agent, AgentAccounts
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.agents.accounts import ROLES, Agent, AgentAccounts, AgentError
 from bot.agents.audit import AuditLog
 
 
-def _accounts(settings) -> AgentAccounts:
+def _database(settings) -> Engine:
+    """DATABASE_URL's engine with Frontdesk's tables (the state folder is made for the default SQLite file);
+    a database that cannot be opened is a one-line error."""
     from bot.store import open_database
 
-    return AgentAccounts(open_database(settings.database_url), settings.handoff.agent_token, settings.desk.bootstrap_name)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return open_database(settings.database_url)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise AgentError(f"cannot open the database at DATABASE_URL: {reason}", 503) from None
+
+
+def _accounts(settings) -> AgentAccounts:
+    return AgentAccounts(_database(settings), settings.handoff.agent_token, settings.desk.bootstrap_name)
 
 
 def _when(ts: float | None) -> str:
@@ -74,11 +88,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from bot.report.config import resolve_period
-    from bot.store import open_database
 
-    now = time.time()
-    start = resolve_period(ZoneInfo("UTC"), now, since=args.since).start
-    entries = AuditLog(open_database(_settings().database_url)).since(start)
+    start = resolve_period(ZoneInfo("UTC"), time.time(), since=args.since).start
+    entries = AuditLog(_database(_settings())).since(start)
     if not entries:
         print(f"No agent activity since {_when(start)}.")
     for entry in entries:
