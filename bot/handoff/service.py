@@ -67,6 +67,11 @@ class HandoffDesk:
 
     # --- the assistant hands over (action server) ---
 
+    def reachable(self) -> bool:
+        """True when some person can take a handoff: a route set in the environment (AGENT_TOKEN, Telegram
+        group, webhook) or an active agent account in the database. Otherwise customers get contact details."""
+        return self.settings.configured or AgentAccounts(self.store.engine).any_active()
+
     def expectation(self, handoff: Handoff, now: float) -> str:
         """What the customer is told: a person takes over, how long it may take or when the team is back."""
         kept = ("They'll see our conversation so far, so you won't need to repeat yourself, "
@@ -121,11 +126,6 @@ class HandoffDesk:
         return message
 
     # --- agents act (agent desk, API, Telegram group) ---
-
-    def reachable(self) -> bool:
-        """True when some person can take a handoff: a route set in the environment (AGENT_TOKEN, Telegram
-        group, webhook) or an active agent account in the database. Otherwise customers get contact details."""
-        return self.settings.configured or AgentAccounts(self.store.engine).any_active()
 
     async def claim(self, handoff_id: str, agent: str) -> Handoff:
         """Give a waiting handoff to `agent` and tell the customer they joined; 409 if someone else has it."""
