@@ -135,8 +135,10 @@ class Settings:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     actions_port: int = 5055
-    rasa_api_token: str = ""
+    rasa_api_token: str = field(default="", repr=False)
     api_token_generated: bool = False
+    actions_host: str = "127.0.0.1"
+    actions_secret: str = field(default="", repr=False)
     database_url: str = ""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
@@ -152,6 +154,9 @@ class Settings:
         generated = not token
         if generated:
             token = secrets.token_urlsafe(24)
+        actions_secret = env.get("ACTIONS_SECRET", "").strip() or secrets.token_urlsafe(32)
+        if len(actions_secret) < 16:
+            raise ConfigError("ACTIONS_SECRET is shorter than 16 characters: use a long random value (openssl rand -hex 24)")
         database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'frontdesk.db'}"
         try:
             threads = int(env.get("TORCH_THREADS", "1"))
@@ -165,6 +170,8 @@ class Settings:
             actions_port=_port(env, "ACTIONS_PORT", 5055),
             rasa_api_token=token,
             api_token_generated=generated,
+            actions_host=env.get("ACTIONS_HOST", "").strip() or "127.0.0.1",
+            actions_secret=actions_secret,
             database_url=database_url,
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
@@ -190,5 +197,10 @@ class Settings:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def actions_connect_host(self) -> str:
+        """Where the Rasa server reaches the action server: ACTIONS_HOST, or loopback when that is a wildcard."""
+        return "127.0.0.1" if self.actions_host in ("0.0.0.0", "::", "") else self.actions_host
+
+    @property
     def actions_url(self) -> str:
-        return f"http://{self.host}:{self.actions_port}/webhook"
+        return f"http://{self.actions_connect_host}:{self.actions_port}/webhook"

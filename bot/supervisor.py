@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.action_server import binding_warning
 from bot.channels_config import crm_line, desk_line, write_credentials
 from bot.errors import SetupError
 from bot.settings import Settings
@@ -58,6 +59,9 @@ def child_environment(settings: Settings) -> dict[str, str]:
     env.update(
         {
             "ACTIONS_PORT": str(settings.actions_port),
+            "ACTIONS_HOST": settings.actions_host,
+            "ACTIONS_CONNECT_HOST": settings.actions_connect_host,
+            "ACTIONS_SECRET": settings.actions_secret,
             "DATABASE_URL": settings.database_url,
             "FRONTDESK_STATE_DIR": str(settings.state_dir),
             "HF_HUB_OFFLINE": "1",
@@ -134,14 +138,18 @@ def run(settings: Settings, echo=print) -> int:
     died or never became ready.
     """
     check_port_free(settings.host, settings.rasa_port, "RASA_PORT")
-    check_port_free(settings.host, settings.actions_port, "ACTIONS_PORT")
+    check_port_free(settings.actions_host, settings.actions_port, "ACTIONS_PORT")
+    warning = binding_warning(settings.actions_host)
+    if warning:
+        echo(warning)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     model = ensure_trained(settings, echo=echo)
     credentials, enabled = write_credentials(settings)
     env = child_environment(settings)
     python = sys.executable
     commands = {
-        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        "actions": [python, "-m", "bot.action_server", "--actions", "actions",
+                    "--host", settings.actions_host, "--port", str(settings.actions_port)],
         "rasa": [
             python, "-m", "bot.rasa_server", "run",
             "--model", str(model),
@@ -152,7 +160,7 @@ def run(settings: Settings, echo=print) -> int:
         ],
     }
     health = {
-        "actions": f"http://{settings.host}:{settings.actions_port}/health",
+        "actions": f"http://{settings.actions_connect_host}:{settings.actions_port}/health",
         "rasa": f"{settings.rasa_url}/",
     }
     children: list[Child] = []

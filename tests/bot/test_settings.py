@@ -68,6 +68,24 @@ def test_incomplete_handoff_settings_fail_naming_the_variable(tmp_path: Path, en
         Settings.from_env(env, project_dir=tmp_path)
 
 
+def test_the_action_server_binds_loopback_with_a_secret_by_default(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, project_dir=tmp_path)
+    assert settings.actions_host == "127.0.0.1" and len(settings.actions_secret) >= 32
+    assert settings.actions_url == "http://127.0.0.1:5055/webhook"
+    assert settings.actions_secret not in repr(settings) and settings.rasa_api_token not in repr(settings)
+
+
+def test_a_wildcard_action_host_is_reached_over_loopback(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ACTIONS_HOST": "0.0.0.0", "ACTIONS_SECRET": "x" * 24}, project_dir=tmp_path)
+    assert settings.actions_host == "0.0.0.0" and settings.actions_url == "http://127.0.0.1:5055/webhook"
+    assert settings.actions_secret == "x" * 24
+
+
+def test_a_short_action_secret_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ACTIONS_SECRET"):
+        Settings.from_env({"ACTIONS_SECRET": "short"}, project_dir=tmp_path)
+
+
 def test_desk_sign_in_settings_have_defaults_and_read_the_environment(tmp_path: Path) -> None:
     default = Settings.from_env({}, project_dir=tmp_path).desk
     assert (default.bootstrap_name, default.session_hours, default.trusted_proxies) == ("lead", 12.0, ())
