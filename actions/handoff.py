@@ -4,10 +4,9 @@
 action_answer_faq (a request for a person, in words or with the "Talk to a
 person" button), action_follow_up ("yes, connect me" after an offer) and
 action_set_boundary (repeated abuse). The reason is one of request,
-frustration, failures, abuse. When no agent channel is configured
-(AGENT_TOKEN, TELEGRAM_AGENT_CHAT_ID or HANDOFF_WEBHOOK_URL), nobody would
-answer: the customer gets S-Club's contact details instead and the bot keeps
-talking.
+frustration, failures, abuse. When no person could answer (no agent account
+in the database, no AGENT_TOKEN, TELEGRAM_AGENT_CHAT_ID or HANDOFF_WEBHOOK_URL),
+the customer gets S-Club's contact details instead and the bot keeps talking.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     """
     if reason not in REASONS:
         reason = "request"
-    if not SETTINGS.handoff.enabled:
+    if not await asyncio.to_thread(DESK.reachable):
         dispatcher.utter_message(response="utter_human_contact")
         return [SlotSet("handoff_reason", None)]
     channel = tracker.get_latest_input_channel() or "rest"

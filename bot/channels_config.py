@@ -53,3 +53,20 @@ def crm_line(settings: Settings) -> str:
     if settings.env.get("HUBSPOT_ACCESS_TOKEN", "").strip():
         return "on: ended conversations, handoff tickets (status: bot.crm.status)"
     return "off (set HUBSPOT_ACCESS_TOKEN to record conversations in HubSpot)"
+
+
+def desk_line(settings: Settings) -> str:
+    """What the start-up banner says about the agent desk: its address, or how to switch it on."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.agents import AgentAccounts
+    from bot.store import open_database
+
+    if settings.handoff.agent_token:
+        return f"{settings.rasa_url}/agent"
+    try:
+        if AgentAccounts(open_database(settings.database_url)).any_active():
+            return f"{settings.rasa_url}/agent"
+    except SQLAlchemyError as error:
+        return f"unknown (the database did not answer: {type(error).__name__})"
+    return "off (add an agent: frontdesk agents add NAME --role lead; or set AGENT_TOKEN)"

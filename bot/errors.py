@@ -4,7 +4,10 @@
     ├── ConfigError      a setting is missing or malformed (names the variable)
     ├── SetupError       the machine lacks something (Python, a free port, a venv)
     ├── TrainingError    Rasa could not train or load a model
-    └── ReportError      the report cannot read the tracker store or write its files
+    ├── ReportError      the report cannot read the tracker store or write its files
+    └── RefusedError     an operation is refused, with the HTTP status an API answers
+        ├── HandoffError (bot/handoff/store.py)   a handoff cannot be claimed, answered, closed ...
+        └── AgentError (bot/agents/accounts.py)   a credential, a permission or an account change
 
 The CLI prints `str(error)` as one line and exits non-zero; it never shows
 a traceback for these.
@@ -29,3 +32,11 @@ class TrainingError(FrontdeskError):
 
 class ReportError(FrontdeskError):
     """The service report cannot read the tracker store or write its files."""
+
+
+class RefusedError(FrontdeskError):
+    """An operation is refused; `status` is the HTTP status an API answers with, the message its one-line reason."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status

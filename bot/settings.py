@@ -6,7 +6,9 @@ configuration at all. Environment variables win over `.env`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,14 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     return port
 
 
+AGENT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,31}")  # agents' names, shown to customers
+
+
 @dataclass(frozen=True)
 class HandoffSettings:
-    """Where handed-over conversations go: the agent desk (AGENT_TOKEN), a Telegram group
-    (TELEGRAM_AGENT_CHAT_ID) and a signed webhook (HANDOFF_WEBHOOK_URL + HANDOFF_WEBHOOK_SECRET)."""
+    """Where handed-over conversations go: the agent desk (AGENT_TOKEN; agent accounts live in the
+    database), a Telegram group (TELEGRAM_AGENT_CHAT_ID) and a signed webhook (HANDOFF_WEBHOOK_URL +
+    HANDOFF_WEBHOOK_SECRET)."""
 
     agent_token: str = field(default="", repr=False)
     telegram_agent_chat_id: int | None = None
@@ -50,8 +56,9 @@ class HandoffSettings:
     webhook_secret: str = field(default="", repr=False)
 
     @property
-    def enabled(self) -> bool:
-        """True when some person can receive a handoff; otherwise the assistant gives contact details."""
+    def configured(self) -> bool:
+        """True when the environment alone gives a person a way to receive a handoff (AGENT_TOKEN's lead, the
+        Telegram group, the webhook). Agent accounts are in the database: `HandoffDesk.reachable()` asks both."""
         return bool(self.agent_token or self.telegram_agent_chat_id is not None or self.webhook_url)
 
     @classmethod
@@ -77,6 +84,45 @@ class HandoffSettings:
 
 
 @dataclass(frozen=True)
+class DeskSettings:
+    """How agents sign in to the desk: AGENT_NAME (the name of AGENT_TOKEN's lead account, default `lead`),
+    AGENT_SESSION_HOURS (a desk session's lifetime, default 12) and TRUSTED_PROXIES (comma-separated
+    addresses or networks whose X-Forwarded-For / -Proto / -Host headers are believed; default none)."""
+
+    bootstrap_name: str = "lead"
+    session_hours: float = 12.0
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> DeskSettings:
+        name = env.get("AGENT_NAME", "").strip() or "lead"
+        if not AGENT_NAME_PATTERN.fullmatch(name):
+            raise ConfigError(f"AGENT_NAME={name!r} is not a name: a letter, then up to 31 letters, digits, '.', '_' or '-'")
+        raw = env.get("AGENT_SESSION_HOURS", "").strip() or "12"
+        try:
+            hours = float(raw)
+        except ValueError:
+            hours = 0.0
+        if not 0 < hours <= 24 * 90:
+            raise ConfigError(f"AGENT_SESSION_HOURS={raw!r} is not a number of hours (more than 0, at most 2160)")
+        proxies = []
+        for item in filter(None, (p.strip() for p in env.get("TRUSTED_PROXIES", "").split(","))):
+            try:
+                proxies.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ConfigError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)") from None
+        return cls(name, hours, tuple(proxies))
+
+    def trusts(self, address: str) -> bool:
+        """True when `address` (a socket peer) is one of TRUSTED_PROXIES."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the assistant reads from its environment.
 
@@ -89,12 +135,15 @@ class Settings:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     actions_port: int = 5055
-    rasa_api_token: str = ""
+    rasa_api_token: str = field(default="", repr=False)
     api_token_generated: bool = False
+    actions_host: str = "127.0.0.1"
+    actions_secret: str = field(default="", repr=False)
     database_url: str = ""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    desk: DeskSettings = field(default_factory=DeskSettings)
     session_key: str = field(default="", repr=False)  # FRONTDESK_SESSION_KEY; empty: <state>/session.key (bot/sessions.py)
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -106,6 +155,9 @@ class Settings:
         generated = not token
         if generated:
             token = secrets.token_urlsafe(24)
+        actions_secret = env.get("ACTIONS_SECRET", "").strip() or secrets.token_urlsafe(32)
+        if len(actions_secret) < 16:
+            raise ConfigError("ACTIONS_SECRET is shorter than 16 characters: use a long random value (openssl rand -hex 24)")
         database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'frontdesk.db'}"
         session_key = env.get("FRONTDESK_SESSION_KEY", "").strip()
         if session_key and len(session_key) < 32:
@@ -122,10 +174,13 @@ class Settings:
             actions_port=_port(env, "ACTIONS_PORT", 5055),
             rasa_api_token=token,
             api_token_generated=generated,
+            actions_host=env.get("ACTIONS_HOST", "").strip() or "127.0.0.1",
+            actions_secret=actions_secret,
             database_url=database_url,
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
             handoff=HandoffSettings.from_env(env),
+            desk=DeskSettings.from_env(env),
             session_key=session_key,
             env=env,
         )
@@ -147,5 +202,10 @@ class Settings:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def actions_connect_host(self) -> str:
+        """Where the Rasa server reaches the action server: ACTIONS_HOST, or loopback when that is a wildcard."""
+        return "127.0.0.1" if self.actions_host in ("0.0.0.0", "::", "") else self.actions_host
+
+    @property
     def actions_url(self) -> str:
-        return f"http://{self.host}:{self.actions_port}/webhook"
+        return f"http://{self.actions_connect_host}:{self.actions_port}/webhook"

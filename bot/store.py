@@ -1,4 +1,4 @@
-"""Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync), in the database at DATABASE_URL.
+"""Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -143,6 +143,44 @@ crm_sync = sa.Table(
     sa.Column("last_event_id", sa.Integer),  # notes: the conversation's last tracker event id
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# --- Agent accounts, desk sessions and the audit log (bot/agents) ---
+
+agents = sa.Table(
+    "frontdesk_agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(32), nullable=False),  # as given; customers read it ("Bob from the S-Club team")
+    sa.Column("name_key", sa.String(32), nullable=False, unique=True),  # lower-case name: unique whatever the case
+    sa.Column("role", sa.String(8), nullable=False),  # agent, lead
+    sa.Column("key_id", sa.String(16), nullable=False, unique=True),  # the token's public part, before the dot
+    sa.Column("secret_hash", sa.String(60), nullable=False),  # bcrypt of the token's secret part (never the token)
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("token_issued_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float),  # None: active
+)
+
+agent_sessions = sa.Table(
+    "frontdesk_agent_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # sha256 hex of the desk cookie's random session id
+    sa.Column("agent", sa.String(32), nullable=False, index=True),  # the agent's name_key
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),  # logged out, or the agent was revoked or given a new token
+)
+
+agent_audit = sa.Table(
+    "frontdesk_agent_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("agent", sa.String(32)),  # the agent's name; None for a failed login
+    sa.Column("action", sa.String(16), nullable=False),  # view, claim, reply, assign, release, resolve, login, ...
+    sa.Column("handoff_id", sa.String(36), index=True),
+    sa.Column("detail", sa.String(128)),  # e.g. "Ann -> Bob" for assign; never message text or tokens
+    sa.Column("address", sa.String(64)),  # the client's address
 )
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels_config import crm_line, write_credentials
+from bot.action_server import binding_warning
+from bot.channels_config import crm_line, desk_line, write_credentials
 from bot.errors import SetupError
 from bot.sessions import session_key
 from bot.settings import Settings
@@ -54,12 +55,16 @@ def check_port_free(host: str, port: int, variable: str) -> None:
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
-    """The environment both servers get: ports, database URL, offline model loading, and the Rasa API
-    token of this run (generated or not), which the REST channel checks operators' requests against."""
+    """The environment both servers get: ports, the action server's address and secret, database URL, offline
+    model loading, and the Rasa API token of this run (generated or not), which the REST channel checks
+    operators' requests against."""
     env = dict(os.environ)
     env.update(
         {
             "ACTIONS_PORT": str(settings.actions_port),
+            "ACTIONS_HOST": settings.actions_host,
+            "ACTIONS_CONNECT_HOST": settings.actions_connect_host,
+            "ACTIONS_SECRET": settings.actions_secret,
             "DATABASE_URL": settings.database_url,
             "FRONTDESK_STATE_DIR": str(settings.state_dir),
             "HF_HUB_OFFLINE": "1",
@@ -137,7 +142,10 @@ def run(settings: Settings, echo=print) -> int:
     died or never became ready.
     """
     check_port_free(settings.host, settings.rasa_port, "RASA_PORT")
-    check_port_free(settings.host, settings.actions_port, "ACTIONS_PORT")
+    check_port_free(settings.actions_host, settings.actions_port, "ACTIONS_PORT")
+    warning = binding_warning(settings.actions_host)
+    if warning:
+        echo(warning)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
     model = ensure_trained(settings, echo=echo)
@@ -145,7 +153,8 @@ def run(settings: Settings, echo=print) -> int:
     env = child_environment(settings)
     python = sys.executable
     commands = {
-        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        "actions": [python, "-m", "bot.action_server", "--actions", "actions",
+                    "--host", settings.actions_host, "--port", str(settings.actions_port)],
         "rasa": [
             python, "-m", "bot.rasa_server", "run",
             "--model", str(model),
@@ -156,7 +165,7 @@ def run(settings: Settings, echo=print) -> int:
         ],
     }
     health = {
-        "actions": f"http://{settings.host}:{settings.actions_port}/health",
+        "actions": f"http://{settings.actions_connect_host}:{settings.actions_port}/health",
         "rasa": f"{settings.rasa_url}/",
     }
     children: list[Child] = []
@@ -211,7 +220,7 @@ def _print_banner(settings: Settings, enabled: list[str], echo) -> None:
     echo(f"  REST channel:  POST {base}/webhooks/rest/session, then /webhooks/rest/webhook with its X-Frontdesk-Session")
     echo(f"  Channels on:   {', '.join(name for name in enabled if name != 'crm')}")
     echo(f"  HubSpot CRM:   {crm_line(settings)}")
-    echo(f"  Agent desk:    {base}/agent" if settings.handoff.agent_token else "  Agent desk:    off (set AGENT_TOKEN to open /agent)")
+    echo(f"  Agent desk:    {desk_line(settings)}")
     echo(f"  Rasa HTTP API: {base}/conversations/<id>/tracker?token=<RASA_API_TOKEN>")
     echo(f"  API token:     {token}")
     echo("  Terminal chat: make chat   |   Stop: Ctrl-C")

@@ -1,10 +1,16 @@
-"""The agent desk: `GET /agent` (the desk page) and the JSON API under `/agent/api`, served by the Rasa server.
+"""The agent desk: `GET /agent` (the desk page, with its login form), `/agent/login`, `/agent/logout`, the
+service report at `/agent/report` and the JSON API under `/agent/api` (channels/agent_api.py), served by the
+Rasa server.
 
-Every request needs AGENT_TOKEN: `Authorization: Bearer <token>` for the API,
-or the desk's cookie (set from its login form or `/agent?token=`, then the
-token is dropped from the address). Without it: 401. Unknown handoff: 404;
-bad body: 400 with a one-line reason; claiming another agent's handoff: 409.
-With AGENT_TOKEN unset the desk is off (503) and says so once at start-up.
+Agents have their own accounts (`frontdesk agents add NAME`; AGENT_TOKEN, when
+set, is a lead account too). The page logs in with a form POST and keeps a
+random session id in an HttpOnly cookie; the API takes `Authorization: Bearer
+<agent token>` (channels/agent_auth.py). Without a valid credential: 401 with
+a one-line reason (the page shows its login form); 429 with `Retry-After`
+after 10 wrong tokens a minute from one address; 403 for a state-changing
+cookie request from another site. With no AGENT_TOKEN and no active agent the
+desk is off (503) and says so once at start-up. A token in the address
+(`/agent?token=`) logs nobody in.
 
 The desk also runs, in the server, the outbox worker for the signed handoff
 webhook and the loop that tells customers nobody has claimed them yet.
@@ -13,11 +19,10 @@ webhook and the loop that tells customers nobody has claimed them yet.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import inspect
-import json
 import logging
 import re
+from html import escape
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -26,62 +31,27 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.agents import AgentAccounts, AgentError, AuditLog, DeskSessions
+from bot.agents.work import AgentWork
 from bot.crm import status as crm_status
 from bot.handoff.service import HandoffDesk, open_desk
-from bot.handoff.store import OPEN, Handoff, HandoffError
 from bot.handoff.tracker import rasa_tracker_writer
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
 from bot.outbox import OutboxWorker
 from bot.report import latest_report
 from bot.settings import Settings
+from channels.agent_api import add_api_routes, error
+from channels.agent_auth import COOKIE, SAFE_METHODS, DeskGate, TooManyFailures
 
 logger = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("static") / "agent.html"
-COOKIE = "frontdesk_agent"
-MAX_TEXT_CHARS = 4096
-MAX_AGENT_CHARS = 64
-STATUSES = {"open": OPEN, "waiting": ("waiting",), "claimed": ("claimed",), "closed": ("resolved", "released"),
-            "all": ("waiting", "claimed", "resolved", "released")}
 UPDATE_LOOP_S = 2.0
+OFF = "the agent desk is off: add an agent (frontdesk agents add NAME) or set AGENT_TOKEN"
 SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self' 'unsafe-inline'", "Cache-Control": "no-store",
-                    "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
-
-
-def _error(reason: str, status: int) -> HTTPResponse:
-    return response.json({"error": reason}, status=status)
-
-
-def handoff_json(handoff: Handoff, with_messages: list | None = None) -> dict[str, Any]:
-    summary = {k: v for k, v in handoff.summary.items() if k != "message_ids"}
-    data = {"id": handoff.id, "status": handoff.status, "reason": handoff.reason, "agent": handoff.agent,
-            "customer": summary.get("customer"), "created_at": handoff.created_at, "claimed_at": handoff.claimed_at,
-            "first_agent_reply_at": handoff.first_agent_reply_at, "closed_at": handoff.closed_at,
-            "updated_at": handoff.updated_at}
-    if with_messages is not None:
-        data["summary"] = summary
-        data["messages"] = [m.as_json() for m in with_messages]
-    return data
-
-
-def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads((request.body or b"{}").decode("utf-8") or "{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise HandoffError("body is not valid UTF-8 JSON", 400) from None
-    if not isinstance(body, dict):
-        raise HandoffError("body must be a JSON object", 400)
-    return body
-
-
-def _agent_name(value: Any, required: bool) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise HandoffError("'agent' must be your name (a non-empty string)", 400)
-    if len(value.strip()) > MAX_AGENT_CHARS:
-        raise HandoffError(f"'agent' is longer than {MAX_AGENT_CHARS} characters", 400)
-    return value.strip()
+                    # same-origin: the desk's own POSTs carry its Origin (the CSRF check), other sites learn nothing
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+PUBLIC = {("/agent", "GET"), ("/agent/login", "POST"), ("/agent/logout", "POST")}  # they check credentials themselves
 
 
 class AgentDeskInput(InputChannel):
@@ -89,8 +59,12 @@ class AgentDeskInput(InputChannel):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.token = settings.handoff.agent_token
         self.desk: HandoffDesk = open_desk(settings)
+        engine = self.desk.store.engine
+        self.accounts = AgentAccounts(engine, settings.handoff.agent_token, settings.desk.bootstrap_name)
+        self.gate = DeskGate(self.accounts, DeskSessions(engine, self.accounts, settings.desk.session_hours),
+                             AuditLog(engine), settings.desk)
+        self.work = AgentWork(self.desk, self.accounts, self.gate.audit)
         senders = {WEBHOOK_CHANNEL: WebhookSender(settings.handoff.webhook_secret)} if settings.handoff.webhook_url else {}
         self.worker = OutboxWorker(self.desk.outbox, senders) if senders else None
         self._loop_task: asyncio.Task | None = None
@@ -106,17 +80,9 @@ class AgentDeskInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> AgentDeskInput:
         return cls(Settings.from_env())
 
-    def _authorised(self, request: Request) -> bool:
-        if not self.token:
-            return False
-        header = request.headers.get("Authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
-        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
-
-    def _desk(self, request: Request) -> HandoffDesk:
-        """The desk, writing to the tracker store of the Rasa agent serving this request."""
+    def _prepare(self, request: Request) -> None:
+        """Point the desk at the tracker store of the Rasa agent serving this request."""
         self.desk.tracker = rasa_tracker_writer(request.app.ctx.agent)
-        return self.desk
 
     async def _unclaimed_updates(self, app: Any) -> None:
         while True:
@@ -130,17 +96,31 @@ class AgentDeskInput(InputChannel):
             except Exception:  # the database may be briefly unavailable; try again next round
                 logger.exception("agent desk: sending unclaimed-handoff updates failed")
 
+    async def _refusal(self, refused: AgentError) -> HTTPResponse:
+        """401/429 as JSON, or 503 when nobody could sign in at all (the desk is off)."""
+        if isinstance(refused, TooManyFailures):
+            return error(str(refused), 429, {"Retry-After": str(refused.retry_after)})
+        if refused.status == 401 and not await asyncio.to_thread(self.accounts.any_active):
+            return error(OFF, 503)
+        return error(str(refused), refused.status)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
         source = PAGE.read_text(encoding="utf-8")
-        login = source.split("<!--desk-->")[0] + "</body></html>"
+        login_page = source.split("<!--desk-->")[0] + "</body></html>"
         html = re.sub(r"<!--login-->.*<!--/login-->", "", source, flags=re.DOTALL)
+
+        def login(reason: str = "", status: int = 401, headers: dict[str, str] | None = None) -> HTTPResponse:
+            """The login form, with `reason` shown as text."""
+            return response.html(login_page.replace("<!--error-->", escape(reason)), status=status,
+                                 headers=SECURITY_HEADERS | (headers or {}))
 
         @hook.listener("after_server_start")
         async def start(app, loop) -> None:
-            if not self.token:
-                logger.warning("The agent desk is off: set AGENT_TOKEN to open /agent and /agent/api.")
+            if not await asyncio.to_thread(self.accounts.any_active):
+                logger.warning("The agent desk is off: add an agent (frontdesk agents add NAME) or set AGENT_TOKEN "
+                               "to open /agent and /agent/api.")
             if self.worker is not None:
                 self.worker.start()
             self._loop_task = loop.create_task(self._unclaimed_updates(app))
@@ -154,117 +134,80 @@ class AgentDeskInput(InputChannel):
 
         @hook.middleware("request")
         async def guard(request: Request):
+            """Sign-in for everything under /agent but the page, login and logout; CSRF for cookie requests."""
             if not request.path.startswith("/agent"):
                 return None
-            if not self.token:
-                return _error("the agent desk is off: set AGENT_TOKEN", 503)
-            if request.path.rstrip("/") in ("/agent", "/agent/login") and request.method in ("GET", "POST"):
-                return None  # the page handles its own login
-            if not self._authorised(request):
-                return _error("missing or wrong agent token (Authorization: Bearer <AGENT_TOKEN>)", 401)
+            if (request.path.rstrip("/") or "/", request.method) in PUBLIC:
+                return None
+            try:
+                caller = await self.gate.authenticate(request)
+            except AgentError as refused:
+                return await self._refusal(refused)
+            if caller.via == "cookie" and request.method not in SAFE_METHODS:
+                reason = self.gate.cross_site(request)
+                if reason:
+                    logger.warning("agent desk: refused a cross-site %s %s from %s", request.method, request.path,
+                                   caller.address)
+                    return error(reason, 403)
+            request.ctx.caller = caller
             return None
-
-        def with_cookie(request: Request, target: str, token: str) -> HTTPResponse:
-            reply = response.redirect(target, headers=SECURITY_HEADERS)
-            if request.scheme == "https" or request.headers.get("X-Forwarded-Proto", "") == "https":
-                reply.cookies[COOKIE] = token
-                reply.cookies[COOKIE]["secure"] = True
-            reply.cookies[COOKIE] = token
-            reply.cookies[COOKIE]["httponly"] = True
-            reply.cookies[COOKIE]["samesite"] = "Strict"
-            reply.cookies[COOKIE]["path"] = "/agent"
-            return reply
 
         @hook.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
-            given = request.args.get("token")
-            if given is not None:
-                if hmac.compare_digest(given.encode(), self.token.encode()):
-                    return with_cookie(request, "/agent", given)
-                return response.html(login.replace("<!--error-->", "That token is not right."), status=401,
-                                     headers=SECURITY_HEADERS)
-            if not self._authorised(request):
-                return response.html(login, status=401, headers=SECURITY_HEADERS)
+            """The desk for a signed-in agent (cookie); else the login form (401), or 503 when the desk is off.
+            `?token=` is ignored: tokens never travel in addresses."""
+            try:
+                await self.gate.authenticate(request)
+            except AgentError as refused:
+                if refused.status == 401 and not await asyncio.to_thread(self.accounts.any_active):
+                    return response.html(f"<!doctype html><title>Agent desk</title><p>{OFF}.</p>", status=503,
+                                         headers=SECURITY_HEADERS)
+                if "token" in request.args:
+                    return login("Tokens in the address no longer log in: paste yours here.")
+                headers = {"Retry-After": str(refused.retry_after)} if isinstance(refused, TooManyFailures) else None
+                return login("" if request.cookies.get(COOKIE) is None else str(refused), refused.status, headers)
             return response.html(html, headers=SECURITY_HEADERS)
 
         @hook.route("/login", methods=["POST"])
         async def log_in(request: Request) -> HTTPResponse:
-            given = (request.form.get("token") or "") if request.form else ""
-            if given and hmac.compare_digest(given.encode(), self.token.encode()):
-                return with_cookie(request, "/agent", given)
-            return response.html(login.replace("<!--error-->", "That token is not right."), status=401,
-                                 headers=SECURITY_HEADERS)
+            """The login form's POST: 303 to /agent with a new session cookie; 401 (form again), 429, or 403 when
+            the form was posted from another site."""
+            if request.headers.get("origin") and self.gate.cross_site(request):
+                return login("This form was sent from another site.", 403)
+            token = (request.form.get("token") or "") if request.form else ""
+            try:
+                agent, session_id = await self.gate.log_in(token, self.gate.address(request))
+            except TooManyFailures as refused:
+                return login(str(refused), 429, {"Retry-After": str(refused.retry_after)})
+            except AgentError as refused:
+                return login(f"That token is not right ({refused}).", 401)
+            reply = response.redirect("/agent", status=303, headers=SECURITY_HEADERS)
+            self.gate.set_cookie(reply, request, session_id)
+            logger.info("agent desk: %s logged in", agent.name)
+            return reply
 
-        def api(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
-            async def wrapped(request: Request, **kwargs: Any) -> HTTPResponse:
-                try:
-                    return await handler(request, **kwargs)
-                except HandoffError as error:
-                    return _error(str(error), error.status)
-            wrapped.__name__ = handler.__name__
-            return wrapped
+        @hook.route("/logout", methods=["POST"])
+        async def log_out(request: Request) -> HTTPResponse:
+            """End the desk session server-side and drop the cookie: 303 to /agent; 403 from another site."""
+            reason = self.gate.cross_site(request)
+            if reason:
+                return error(reason, 403)
+            await self.gate.log_out(request)
+            reply = response.redirect("/agent", status=303, headers=SECURITY_HEADERS)
+            self.gate.clear_cookie(reply, request)
+            return reply
 
-        @hook.route("/api/handoffs", methods=["GET"])
-        @api
-        async def listing(request: Request) -> HTTPResponse:
-            status = request.args.get("status", "open")
-            if status not in STATUSES:
-                raise HandoffError(f"'status' must be one of {', '.join(STATUSES)}", 400)
-            found = await asyncio.to_thread(self.desk.store.listing, STATUSES[status])
-            return response.json({"handoffs": [handoff_json(h) for h in found]})
-
-        @hook.route("/api/handoffs/<handoff_id:str>", methods=["GET"])
-        @api
-        async def detail(request: Request, handoff_id: str) -> HTTPResponse:
-            after = request.args.get("after", "0")
-            if not after.isdigit():
-                raise HandoffError("'after' must be a message number", 400)
-            handoff = await asyncio.to_thread(self.desk.store.get, handoff_id)
-            found = await asyncio.to_thread(self.desk.store.messages, handoff_id, int(after))
-            return response.json(handoff_json(handoff, found))
-
-        @hook.route("/api/handoffs/<handoff_id:str>/claim", methods=["POST"])
-        @api
-        async def claim(request: Request, handoff_id: str) -> HTTPResponse:
-            agent = _agent_name(_json_body(request).get("agent"), required=True)
-            handoff = await self._desk(request).claim(handoff_id, agent)
-            return response.json(handoff_json(handoff))
-
-        @hook.route("/api/handoffs/<handoff_id:str>/messages", methods=["POST"])
-        @api
-        async def reply(request: Request, handoff_id: str) -> HTTPResponse:
-            body = _json_body(request)
-            text = body.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise HandoffError("'text' must be a non-empty string", 400)
-            if len(text) > MAX_TEXT_CHARS:
-                raise HandoffError(f"'text' is longer than {MAX_TEXT_CHARS} characters", 400)
-            agent = _agent_name(body.get("agent"), required=False)
-            message = await self._desk(request).reply(handoff_id, text.strip(), agent)
-            return response.json(message.as_json(), status=201)
-
-        @hook.route("/api/handoffs/<handoff_id:str>/resolve", methods=["POST"])
-        @api
-        async def resolve(request: Request, handoff_id: str) -> HTTPResponse:
-            await asyncio.to_thread(self.desk.store.get, handoff_id)  # 404 first
-            return response.json(handoff_json(await self._desk(request).resolve(handoff_id)))
-
-        @hook.route("/api/handoffs/<handoff_id:str>/release", methods=["POST"])
-        @api
-        async def release(request: Request, handoff_id: str) -> HTTPResponse:
-            await asyncio.to_thread(self.desk.store.get, handoff_id)
-            return response.json(handoff_json(await self._desk(request).release(handoff_id)))
+        add_api_routes(hook, self.work, self._prepare)
 
         @hook.route("/report", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:
             """The newest service report (`frontdesk report` writes it), read-only."""
             path = latest_report(self.settings.state_dir)
             if path is None:
-                return _error("no report yet: run `frontdesk report`", 404)
+                return error("no report yet: run `frontdesk report`", 404)
             return await response.file(path, mime_type="text/html", headers=SECURITY_HEADERS)
 
         @hook.route("/api/status", methods=["GET"])
-        @api
         async def status(request: Request) -> HTTPResponse:
             """What the team needs to see besides the queue: the CRM sync's failures, the newest report."""
             crm = await asyncio.to_thread(crm_status, self.desk.store.engine) if self.settings.env.get(

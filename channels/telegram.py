@@ -198,9 +198,16 @@ class TelegramInput(InputChannel):
                 data = json.loads(body.decode("utf-8"))
                 if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                     raise ValueError("not an Update")
-                turn = parse_update(data, self.bot)
-            except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
+            except (UnicodeDecodeError, ValueError) as error:
                 return self._refuse(400, f"body is not a Telegram Update ({type(error).__name__})")
+            try:
+                turn = parse_update(data, self.bot)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                # Signed by Telegram, but python-telegram-bot cannot read it (a newer or unusual shape).
+                # Telegram retries anything but 2xx, so acknowledge it rather than loop on it.
+                logger.warning("telegram update %s acknowledged but not handled: python-telegram-bot could not "
+                               "parse it (%s)", data["update_id"], type(error).__name__)
+                return response.json({"ok": True, "ignored": "unparseable"})
             if turn is None:
                 return response.json({"ok": True, "ignored": True})
             watch.lap("parse")

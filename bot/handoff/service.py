@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.engine import Engine
 
 from bot import feedback
+from bot.agents.accounts import AgentAccounts
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
@@ -65,6 +66,11 @@ class HandoffDesk:
         self.tracker = tracker
 
     # --- the assistant hands over (action server) ---
+
+    def reachable(self) -> bool:
+        """True when some person can take a handoff: a route set in the environment (AGENT_TOKEN, Telegram
+        group, webhook) or an active agent account in the database. Otherwise customers get contact details."""
+        return self.settings.configured or AgentAccounts(self.store.engine).any_active()
 
     def expectation(self, handoff: Handoff, now: float) -> str:
         """What the customer is told: a person takes over, how long it may take or when the team is back."""
@@ -122,36 +128,55 @@ class HandoffDesk:
     # --- agents act (agent desk, API, Telegram group) ---
 
     async def claim(self, handoff_id: str, agent: str) -> Handoff:
+        """Give a waiting handoff to `agent` and tell the customer they joined; 409 if someone else has it."""
         before = await asyncio.to_thread(self.store.get, handoff_id)
         handoff = await asyncio.to_thread(self.store.claim, handoff_id, agent)
         if before.status == "waiting":
-            await self._to_customer(handoff, "system", f"{agent} from the {self.wording.company} team has joined "
-                                    "and is reading our conversation.", {"handoff_id": handoff.id, "notice": "claimed"})
+            await self._joined(handoff, agent)
         return handoff
 
-    async def reply(self, handoff_id: str, text: str, agent: str | None = None) -> HandoffMessage:
-        """Send an agent's message to the customer: 409 unless the handoff is claimed (by this agent, if named)."""
+    async def assign(self, handoff_id: str, agent: str) -> tuple[Handoff, Handoff]:
+        """Give an open handoff to `agent` (a lead's reassignment); the customer is told when the person changes.
+        Returns (before, after); 409 when the handoff is closed."""
+        before, handoff = await asyncio.to_thread(self.store.assign, handoff_id, agent)
+        if before.agent != agent or before.status == "waiting":
+            await self._joined(handoff, agent)
+        return before, handoff
+
+    async def _joined(self, handoff: Handoff, agent: str) -> None:
+        await self._to_customer(handoff, "system", f"{agent} from the {self.wording.company} team has joined "
+                                "and is reading our conversation.", {"handoff_id": handoff.id, "notice": "claimed"})
+
+    async def reply(self, handoff_id: str, text: str, agent: str | None = None, *, for_owner: bool = False) -> HandoffMessage:
+        """Send an agent's message to the customer, recorded under `agent` (else the handoff's agent).
+
+        A waiting handoff is claimed for `agent` first. 409 unless the handoff
+        is claimed, and, when `agent` is named, claimed by them; `for_owner`
+        lets a lead write into someone else's claimed handoff under their own name.
+        """
         handoff = await asyncio.to_thread(self.store.get, handoff_id)
         if handoff.status == "waiting" and agent:
             handoff = await self.claim(handoff_id, agent)
         if handoff.status != "claimed":
             raise HandoffError("claim this handoff before replying" if handoff.status == "waiting"
                                else f"this handoff is {handoff.status}", 409)
-        if agent and agent != handoff.agent:
+        if agent and agent != handoff.agent and not for_owner:
             raise HandoffError(f"claimed by {handoff.agent}, not {agent}", 409)
-        message = await self._to_customer(handoff, "agent", text, {"agent": handoff.agent, "handoff_id": handoff.id})
+        author = agent or handoff.agent
+        message = await self._to_customer(handoff, "agent", text, {"agent": author, "handoff_id": handoff.id})
         await asyncio.to_thread(self.store.note_agent_reply, handoff.id)
         return message
 
-    async def resolve(self, handoff_id: str) -> Handoff:
+    async def resolve(self, handoff_id: str, by: str | None = None) -> Handoff:
         """Close the handoff, give the conversation back to the bot, and start the feedback survey.
 
-        The survey is the same `feedback_form` the closing flow runs: the CSAT
+        The customer is told `by` (else the handoff's agent) resolved it. The
+        survey is the same `feedback_form` the closing flow runs: the CSAT
         question is sent here and the form is made active in the tracker, so
         the customer's next message is read as their rating.
         """
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "resolved")
-        who = handoff.agent or "Our team"
+        who = by or handoff.agent or "Our team"
         question = feedback.question("csat", handoff.channel)["text"]
         await self._to_customer(handoff, "system", f"{who} has marked your conversation as resolved. Thank you for your "
                                 f"patience! I'm {self.wording.assistant_name} again. {question}",
@@ -159,9 +184,11 @@ class HandoffDesk:
                                 then=feedback.survey_start_events("feedback_csat"))
         return handoff
 
-    async def release(self, handoff_id: str) -> Handoff:
+    async def release(self, handoff_id: str, by: str | None = None) -> Handoff:
+        """Close the handoff and give the conversation back to the bot; the customer is told `by` (else the
+        handoff's agent) passed them back. 409 when it is already closed."""
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "released")
-        who = handoff.agent or "Our team"
+        who = by or handoff.agent or "Our team"
         await self._to_customer(handoff, "system", f"{who} has passed you back to me, {self.wording.assistant_name}. "
                                 "How else can I help?", {"handoff_id": handoff.id, "notice": "released"}, resume=True)
         return handoff

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.errors import FrontdeskError
+from bot.errors import RefusedError
 from bot.privacy import mask_secrets
 from bot.store import handoff_messages, handoffs
 
@@ -26,12 +26,8 @@ AUTHORS = ("customer", "agent", "bot", "system")
 REASONS = ("request", "frustration", "failures", "abuse")
 
 
-class HandoffError(FrontdeskError):
+class HandoffError(RefusedError):
     """A handoff operation cannot be done; `status` is the HTTP status an API answers with."""
-
-    def __init__(self, reason: str, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -188,6 +184,22 @@ class HandoffStore:
         if current.status == "claimed":
             raise HandoffError(f"already claimed by {current.agent}", 409)
         raise HandoffError(f"this handoff is {current.status}", 409)
+
+    def assign(self, handoff_id: str, agent: str, now: float | None = None) -> tuple[Handoff, Handoff]:
+        """Give an open handoff (waiting or claimed) to `agent`; returns (before, after). 409 when it is closed.
+
+        A handoff that was waiting counts as claimed now; one reassigned keeps its first claim time.
+        """
+        now = time.time() if now is None else now
+        before = self.get(handoff_id)
+        with self.engine.begin() as db:
+            updated = db.execute(handoffs.update().where(handoffs.c.id == handoff_id, handoffs.c.status.in_(OPEN)).values(
+                status="claimed", agent=agent, claimed_at=sa.func.coalesce(handoffs.c.claimed_at, now),
+                updated_at=now)).rowcount
+        current = self.get(handoff_id)
+        if updated != 1:
+            raise HandoffError(f"this handoff is {current.status}", 409)
+        return before, current
 
     def note_agent_reply(self, handoff_id: str, now: float | None = None) -> None:
         now = time.time() if now is None else now

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import FrontdeskError, ReportError
+from bot.report.agents import agent_activity
 from bot.report.config import Period, ReportConfig
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
@@ -83,6 +84,7 @@ def build_report(settings, period: Period, database_url: str | None = None, out:
     conversations = list(reader.conversations(period.start, period.end))
     surveys = reader.surveys(period.start, period.end)
     metrics = compute(conversations, surveys, period, now, entry_titles(settings))
+    metrics["agents"] = agent_activity(reader, period.start, period.end)
     gaps = content_gaps(settings, config, [g for c in conversations for g in c.gaps])
     metrics["gaps"] = gaps
     charts = {}

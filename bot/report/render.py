@@ -104,6 +104,10 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
     parts.append(f'<p>{ho["handoffs"]} handoffs: ' + ", ".join(f"{n} {s}" for s, n in ho["status"].items())
                  + f'; {ho["never_claimed"]} never claimed by an agent; '
                  f'{fr["agent_never_replied"]} handed-over conversations without an agent reply.</p>')
+    parts.append("<h3>Agents</h3>" + _table(
+        ["agent", "handoffs claimed", "first replies"],
+        [[escape(name), str(f["claimed"]), str(f["first_replies"])] for name, f in metrics.get("agents", {}).items()]
+        or [["-", "0", "0"]]))
     parts.append("<h2>Feedback</h2>" + _table(
         ["survey", "asked", "answers", "skipped", "figure"],
         [["CSAT (1-5)", str(csat["asked"]), str(csat["responses"]), str(csat["skipped"]),

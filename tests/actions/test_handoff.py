@@ -83,6 +83,15 @@ async def test_without_anyone_to_take_over_the_customer_gets_contact_details_and
     assert all(e["event"] != "pause" for e in events) and real.store.listing() == []
 
 
+async def test_an_agent_account_in_the_database_is_someone_to_take_over(desk) -> None:
+    from bot.agents import AgentAccounts
+
+    real = desk({})  # nothing in the environment
+    AgentAccounts(real.store.engine, rounds=4).add("Bob")
+    messages, events = await run(tracker("asks_for_a_person_after_an_answer"))
+    assert "person on the S-Club team" in messages[0]["text"] and events[-1]["event"] == "pause"
+
+
 def nlu_says(text: str, intent: str = "request_human", confidence: float = 0.9) -> dict:
     """The handoff tracker with its latest message replaced: the NLU's `intent` at `confidence` for `text`."""
     state = json.loads((PROJECT_DIR / "tests" / "actions" / "trackers" / "asks_for_a_person_after_an_answer.json").read_text())

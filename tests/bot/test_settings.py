@@ -45,10 +45,10 @@ def test_bad_port_is_a_one_line_config_error_naming_the_variable(tmp_path: Path,
 
 
 def test_handoff_is_off_until_someone_can_receive_it(tmp_path: Path) -> None:
-    assert not Settings.from_env({}, project_dir=tmp_path).handoff.enabled
+    assert not Settings.from_env({}, project_dir=tmp_path).handoff.configured
     settings = Settings.from_env({"AGENT_TOKEN": "a" * 24, "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_AGENT_CHAT_ID": "-1001"},
                                  project_dir=tmp_path)
-    assert settings.handoff.enabled and settings.handoff.telegram_agent_chat_id == -1001
+    assert settings.handoff.configured and settings.handoff.telegram_agent_chat_id == -1001
     assert "a" * 24 not in repr(settings.handoff)
 
 
@@ -58,7 +58,39 @@ def test_handoff_is_off_until_someone_can_receive_it(tmp_path: Path) -> None:
     ({"TELEGRAM_AGENT_CHAT_ID": "-100"}, "TELEGRAM_BOT_TOKEN"),
     ({"TELEGRAM_AGENT_CHAT_ID": "agents", "TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_AGENT_CHAT_ID"),
     ({"AGENT_TOKEN": "short"}, "AGENT_TOKEN"),
+    ({"AGENT_SESSION_HOURS": "0"}, "AGENT_SESSION_HOURS"),
+    ({"AGENT_SESSION_HOURS": "a day"}, "AGENT_SESSION_HOURS"),
+    ({"TRUSTED_PROXIES": "127.0.0.1, proxy.example"}, "TRUSTED_PROXIES"),
+    ({"AGENT_NAME": "team lead"}, "AGENT_NAME"),
 ])
 def test_incomplete_handoff_settings_fail_naming_the_variable(tmp_path: Path, env: dict, variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env(env, project_dir=tmp_path)
+
+
+def test_the_action_server_binds_loopback_with_a_secret_by_default(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, project_dir=tmp_path)
+    assert settings.actions_host == "127.0.0.1" and len(settings.actions_secret) >= 32
+    assert settings.actions_url == "http://127.0.0.1:5055/webhook"
+    assert settings.actions_secret not in repr(settings) and settings.rasa_api_token not in repr(settings)
+
+
+def test_a_wildcard_action_host_is_reached_over_loopback(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ACTIONS_HOST": "0.0.0.0", "ACTIONS_SECRET": "x" * 24}, project_dir=tmp_path)
+    assert settings.actions_host == "0.0.0.0" and settings.actions_url == "http://127.0.0.1:5055/webhook"
+    assert settings.actions_secret == "x" * 24
+
+
+def test_a_short_action_secret_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ACTIONS_SECRET"):
+        Settings.from_env({"ACTIONS_SECRET": "short"}, project_dir=tmp_path)
+
+
+def test_desk_sign_in_settings_have_defaults_and_read_the_environment(tmp_path: Path) -> None:
+    default = Settings.from_env({}, project_dir=tmp_path).desk
+    assert (default.bootstrap_name, default.session_hours, default.trusted_proxies) == ("lead", 12.0, ())
+    desk = Settings.from_env({"AGENT_NAME": "Maya", "AGENT_SESSION_HOURS": "1.5", "TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8"},
+                             project_dir=tmp_path).desk
+    assert (desk.bootstrap_name, desk.session_hours) == ("Maya", 1.5)
+    assert desk.trusts("127.0.0.1") and desk.trusts("10.20.30.40")
+    assert not desk.trusts("192.168.1.1") and not desk.trusts("not an address")

@@ -3,7 +3,9 @@
 import pytest
 
 from bot.handoff.store import Handoff, HandoffError
-from channels.agent_desk import _agent_name, handoff_json
+from bot.settings import DeskSettings
+from channels.agent_api import handoff_json, json_body, text_field
+from channels.agent_auth import client_address, cross_site
 
 
 def handoff(**changes) -> Handoff:
@@ -23,13 +25,65 @@ def test_the_json_never_carries_the_customers_address_or_internal_ids() -> None:
     assert detailed["customer"]["contact"] == "+44•••123"
 
 
-@pytest.mark.parametrize("value", ["", "   ", 5, None, "x" * 65])
-def test_an_agent_name_is_required_to_claim(value) -> None:
+@pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": "   "}, {"text": 5}, {"text": "x" * 65}])
+def test_a_text_field_must_be_a_short_non_empty_string(body) -> None:
     with pytest.raises(HandoffError) as error:
-        _agent_name(value, required=True)
-    assert error.value.status == 400
+        text_field(body, "text", 64)
+    assert error.value.status == 400 and "'text'" in str(error.value)
 
 
-def test_agent_names_are_trimmed_and_optional_for_replies() -> None:
-    assert _agent_name("  Bob ", required=True) == "Bob"
-    assert _agent_name(None, required=False) is None
+def test_text_fields_are_trimmed() -> None:
+    assert text_field({"agent": "  Bob "}, "agent", 64) == "Bob"
+
+
+class Body:
+    def __init__(self, raw: bytes) -> None:
+        self.body = raw
+
+
+@pytest.mark.parametrize("raw, reason", [(b"{not json", "JSON"), (b"[]", "object"), (b"\xff", "UTF-8")])
+def test_a_body_must_be_a_json_object(raw, reason) -> None:
+    with pytest.raises(HandoffError, match=reason):
+        json_body(Body(raw))
+
+
+HOST = "desk.s-club.example:5005"
+
+
+@pytest.mark.parametrize("origin, referer", [
+    ("http://desk.s-club.example:5005", None),
+    ("https://desk.s-club.example:5005", None),
+    (None, "http://desk.s-club.example:5005/agent"),
+    ("HTTP://DESK.s-club.example:5005", "https://evil.example/"),  # Origin wins over Referer
+])
+def test_requests_from_the_desks_own_address_pass_the_csrf_check(origin, referer) -> None:
+    assert cross_site(origin, referer, HOST) is None
+
+
+@pytest.mark.parametrize("origin, referer, reason", [
+    (None, None, "needs an Origin or Referer"),
+    ("https://evil.example", None, "Origin is another site"),
+    ("http://desk.s-club.example:5006", None, "Origin is another site"),
+    ("http://desk.s-club.example.evil.example:5005", None, "Origin is another site"),
+    (None, "https://evil.example/agent", "Referer is another site"),
+    ("null", None, "not an http(s) address"),
+    ("file:///agent", None, "not an http(s) address"),
+])
+def test_cross_site_requests_are_refused_with_a_reason(origin, referer, reason) -> None:
+    assert reason in cross_site(origin, referer, HOST)
+
+
+def test_default_ports_are_the_same_address() -> None:
+    assert cross_site("https://desk.example", None, "desk.example:443") is None
+    assert cross_site("http://desk.example", None, "desk.example") is None
+    assert cross_site("https://desk.example", None, "desk.example:80") is not None
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
+    trusted = DeskSettings.from_env({"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"})
+    assert client_address("127.0.0.1", ["203.0.113.9"], trusted) == "203.0.113.9"
+    assert client_address("10.1.2.3", ["1.1.1.1, 203.0.113.9"], trusted) == "203.0.113.9"  # the last hop only
+    assert client_address("10.1.2.3", ["1.1.1.1", "203.0.113.7"], trusted) == "203.0.113.7"
+    assert client_address("198.51.100.4", ["203.0.113.9"], trusted) == "198.51.100.4"  # not a proxy of ours
+    assert client_address("127.0.0.1", [], trusted) == "127.0.0.1"
+    assert client_address("127.0.0.1", ["203.0.113.9"], DeskSettings()) == "127.0.0.1"  # none trusted by default

@@ -82,6 +82,7 @@ class RunningAssistant:
     state_dir: Path
     output: Path
     knowledge_base: Path
+    actions_url: str = ""
 
     @property
     def bearer(self) -> dict[str, str]:
@@ -117,7 +118,7 @@ class RunningAssistant:
         found = {}
         for pid in self.children():
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            found["actions" if b"rasa_sdk" in cmdline else "rasa"] = pid
+            found["actions" if b"bot.action_server" in cmdline else "rasa"] = pid
         return found
 
     def stop(self) -> int:
@@ -164,7 +165,7 @@ def start_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> R
         start_new_session=True,
     )
     assistant = RunningAssistant(process, f"http://127.0.0.1:{rasa_port}", token, tmp_dir / "state", output,
-                                 tmp_dir / "knowledge_base")
+                                 tmp_dir / "knowledge_base", f"http://127.0.0.1:{actions_port}")
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while b"Frontdesk is running." not in output.read_bytes():
         if process.poll() is not None:

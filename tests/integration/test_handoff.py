@@ -1,5 +1,7 @@
 """Handing a conversation to a person, end to end: the real assistant, a fake Telegram Bot API and a
-fake helpdesk webhook on loopback, and the agent desk API (and page, in headless Chromium)."""
+fake helpdesk webhook on loopback, and the agent desk API used by agents with their own accounts (AGENT_TOKEN
+is set too, as in a deployment from before accounts: it is a lead named `lead`). The desk's sign-in, sessions
+and permissions are tested in test_agent_desk.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import yaml
 from twilio.request_validator import RequestValidator
 
 from bot.handoff.webhook import signature_is_valid
@@ -22,12 +23,14 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.integration.conftest import start_assistant
+from tests.integration.desk_setup import add_agents, always_open_assistant_file
 from tests.integration.test_telegram_channel import SECRET, TOKEN, post, wait_for_messages
 from tests.integration.test_webchat_browser import browser, log_texts, wait_for  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.integration
 
-AGENT_TOKEN = "agent-desk-token-" + "x" * 16
+AGENT_TOKEN = "agent-desk-token-" + "x" * 16  # the lead account `lead`
+AGENTS = {"Bob": "agent", "Cleo": "agent", "Eli": "agent", "Kim": "agent"}
 AGENT_GROUP = -100123456
 HOOK_SECRET = "hook-secret-for-tests"
 UNCLAIMED_AFTER_S = 8
@@ -47,18 +50,6 @@ def text_update(text: str, chat_id: int, first_name: str, chat_type: str = "priv
                                                      "date": int(time.time()), "text": text}}
 
 
-def always_open_assistant_file(tmp_dir) -> str:
-    """assistant.yml with the team in all day, every day, so the test does not depend on the clock."""
-    settings = yaml.safe_load((PROJECT_DIR / "assistant.yml").read_text())
-    settings["knowledge_base"]["folder"] = str(PROJECT_DIR / "knowledge_base")
-    settings["team"] = {"time_zone": "Europe/London", "hours": {day: "00:00-24:00" for day in (
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")},
-        "holidays": [], "unclaimed_update_after_s": UNCLAIMED_AFTER_S}
-    path = tmp_dir / "assistant-open.yml"
-    path.write_text(yaml.safe_dump(settings))
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("handoff")
@@ -69,14 +60,18 @@ def desk(tmp_path_factory):
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": telegram.url,
             "AGENT_TOKEN": AGENT_TOKEN, "TELEGRAM_AGENT_CHAT_ID": str(AGENT_GROUP),
             "HANDOFF_WEBHOOK_URL": f"{hook.url}/frontdesk", "HANDOFF_WEBHOOK_SECRET": HOOK_SECRET,
-            "ASSISTANT_FILE": always_open_assistant_file(tmp),
+            "ASSISTANT_FILE": always_open_assistant_file(tmp, UNCLAIMED_AFTER_S),
         })
         running.sms = sms
+        running.tokens = add_agents(running.state_dir, AGENTS)
         yield running, telegram, hook
         running.stop()
 
 
-def api(assistant, method: str, path: str, token: str | None = AGENT_TOKEN, **kwargs) -> httpx.Response:
+def api(assistant, method: str, path: str, token: str | None = AGENT_TOKEN, agent: str | None = None,
+        **kwargs) -> httpx.Response:
+    """A desk API request as `agent` (their own token), else with `token` (AGENT_TOKEN's lead by default)."""
+    token = assistant.tokens[agent] if agent else token
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.request(method, f"{assistant.url}/agent/api{path}", headers=headers, timeout=30, **kwargs)
 
@@ -131,10 +126,11 @@ def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) 
     wait_until(lambda: "[sent a photo" in api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["messages"][-1]["text"],
                what="the photo noted for the agent")
 
-    claimed = api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Bob"})
-    assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
-    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Eve"}).status_code == 409
-    sent = api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hi Waffle, Bob here. Let me check."})
+    claimed = api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Bob")
+    assert claimed.status_code == 200 and claimed.json()["status"] == "claimed" and claimed.json()["agent"] == "Bob"
+    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Cleo").status_code == 409
+    sent = api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Bob",
+               json={"text": "Hi Waffle, Bob here. Let me check."})
     assert sent.status_code == 201
     wait_until(lambda: "Hi Waffle, Bob here. Let me check." in texts(telegram, chat), what="the agent's reply on Telegram")
     events = assistant.tracker(str(chat))["events"]
@@ -142,8 +138,8 @@ def test_telegram_customer_is_handed_to_an_agent_who_replies_and_resolves(desk) 
     assert agent_event["text"] == "Hi Waffle, Bob here. Let me check."
     assert agent_event["metadata"]["handoff_id"] == handoff["id"]
 
-    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve").status_code == 200
-    wait_until(lambda: any("marked your conversation as resolved" in t for t in texts(telegram, chat)), what="thanks")
+    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve", agent="Bob").status_code == 200
+    wait_until(lambda: any("Bob has marked your conversation as resolved" in t for t in texts(telegram, chat)), what="thanks")
     assert "How would you rate your experience today" in texts(telegram, chat)[-1]  # the survey follows a handoff
     assert assistant.tracker(str(chat))["slots"]["handoff_id"] is None
     before = len(texts(telegram, chat))
@@ -166,9 +162,9 @@ def test_rest_customer_polls_agent_messages_and_the_bot_answers_after_release(de
     handoff = open_handoff(assistant, ana.conversation_id)
     summary = json.dumps(handoff["summary"])
     assert "4111" not in summary and "[card number removed]" in summary
-    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Cleo"}).status_code == 200
-    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/messages",
-               json={"text": "Hello Ana, I can refund the double charge.", "agent": "Cleo"}).status_code == 201
+    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Cleo").status_code == 200
+    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Cleo",
+               json={"text": "Hello Ana, I can refund the double charge."}).status_code == 201
     got = ana.poll(start["last"])
     agent_messages = [m for m in got["messages"] if m["author"] == "agent"]
     assert [(m["text"], m["agent"]) for m in agent_messages] == [("Hello Ana, I can refund the double charge.", "Cleo")]
@@ -185,7 +181,7 @@ def test_rest_customer_polls_agent_messages_and_the_bot_answers_after_release(de
     assert ("customer", "my card [card number removed] was charged twice") in history
     assert history[-1] == ("agent", "Hello Ana, I can refund the double charge.")
 
-    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/release").status_code == 200
+    assert api(assistant, "POST", f"/handoffs/{handoff['id']}/release", agent="Cleo").status_code == 200
     assert any("passed you back" in m["text"] for m in ana.poll(got["last"])["messages"])
     [greeting] = ana.say("hello")
     assert "Ana!" in greeting["text"]  # the bot is back ("Hi again, Ana!")
@@ -233,8 +229,8 @@ def test_an_sms_customer_gets_the_agents_reply_by_sms(desk) -> None:
     wait_until(lambda: any("passing you to a person" in b for b in bodies()), what="expectations by SMS")
     handoff = open_handoff(assistant, number)
     assert handoff["summary"]["customer"]["contact"] == "+44•••••••555"
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Eli"})
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hi, Eli here. Your refund is done."})
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Eli")
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Eli", json={"text": "Hi, Eli here. Your refund is done."})
     wait_until(lambda: "Hi, Eli here. Your refund is done." in bodies(), what="the agent's SMS")
     [sent] = [m for m in assistant.sms.sent_to(number) if m["Body"] == "Hi, Eli here. Your refund is done."]
     assert sent["From"] == SMS_NUMBER
@@ -311,7 +307,7 @@ def test_the_desk_and_api_refuse_requests_without_the_token(desk, token) -> None
     assistant, telegram, hook = desk
     assert api(assistant, "GET", "/handoffs", token=token).status_code == 401
     assert api(assistant, "POST", "/handoffs/x/claim", token=token, json={"agent": "Eve"}).status_code == 401
-    page = httpx.get(f"{assistant.url}/agent", params={"token": token} if token else None, timeout=30)
+    page = httpx.get(f"{assistant.url}/agent", params={"token": token or AGENT_TOKEN}, timeout=30)
     assert page.status_code == 401 and "Agent token" in page.text and "id=\"queue\"" not in page.text
 
 
@@ -332,18 +328,18 @@ def test_the_desk_links_to_the_newest_service_report_behind_the_token(desk) -> N
     assert shown.status_code == 200 and "data:image/png;base64," in shown.text
 
 
-def test_the_login_form_sets_a_cookie_that_opens_the_desk_and_its_api(desk) -> None:
+def test_agent_token_still_logs_in_as_the_lead_with_a_session_cookie(desk) -> None:
     assistant, telegram, hook = desk
     wrong = httpx.post(f"{assistant.url}/agent/login", data={"token": "nope"}, timeout=30)
     assert wrong.status_code == 401 and "not right" in wrong.text
     login = httpx.post(f"{assistant.url}/agent/login", data={"token": AGENT_TOKEN}, timeout=30)
-    assert login.status_code in (302, 303) and login.headers["location"] == "/agent"
+    assert login.status_code == 303 and login.headers["location"] == "/agent"
     cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/agent" in cookie
-    with httpx.Client(base_url=assistant.url, cookies=login.cookies, timeout=30) as browser_like:
-        page = browser_like.get("/agent")
-        assert page.status_code == 200 and 'id="queue"' in page.text and AGENT_TOKEN not in page.text
-        assert browser_like.get("/agent/api/handoffs").status_code == 200
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/agent" in cookie and AGENT_TOKEN not in cookie
+    session = {"Cookie": f"frontdesk_agent={login.cookies['frontdesk_agent']}"}
+    page = httpx.get(f"{assistant.url}/agent", headers=session, timeout=30)
+    assert page.status_code == 200 and 'id="queue"' in page.text and AGENT_TOKEN not in page.text
+    assert httpx.get(f"{assistant.url}/agent/api/me", headers=session, timeout=30).json() == {"name": "lead", "role": "lead"}
 
 
 @pytest.mark.parametrize("params, operator", [({}, True), ({"sender": ""}, True), ({"since": "-1"}, False),
@@ -355,46 +351,15 @@ def test_the_poll_endpoint_refuses_bad_queries(desk, params, operator) -> None:
     assert reply.status_code == 400 and reply.json()["error"]
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"{not json", "JSON"), (b"[]", "object"), (b'{"agent": ""}', "agent"), (b'{"agent": 5}', "agent")])
-def test_bad_bodies_get_400_and_unknown_ids_404(desk, body, reason) -> None:
+@pytest.mark.parametrize("path, body, reason", [
+    ("messages", b"{not json", "JSON"), ("messages", b"[]", "object"), ("messages", b'{"text": ""}', "text"),
+    ("messages", b'{"text": 5}', "text"), ("assign", b'{"agent": ""}', "agent"), ("assign", b"{}", "agent")])
+def test_bad_bodies_get_400_and_unknown_ids_404(desk, path, body, reason) -> None:
     assistant, telegram, hook = desk
-    reply = api(assistant, "POST", "/handoffs/nope/claim", content=body)
+    reply = api(assistant, "POST", f"/handoffs/nope/{path}", content=body)
     assert reply.status_code == 400 and reason in reply.json()["error"]
     assert api(assistant, "GET", "/handoffs/nope").status_code == 404
-    assert api(assistant, "POST", "/handoffs/nope/claim", json={"agent": "Eve"}).status_code == 404
-
-
-def test_agent_desk_page_claims_replies_and_resolves_in_a_browser(desk, browser) -> None:  # noqa: F811
-    from selenium.webdriver.common.by import By
-
-    assistant, telegram, hook = desk
-    zoe = assistant.visitor("webchat")
-    zoe.say("hi", name="Zoe")
-    zoe.say("I'd like to talk to a real person")
-    handoff = open_handoff(assistant, zoe.conversation_id)
-    start = zoe.poll()
-
-    browser.get(f"{assistant.url}/agent?token={AGENT_TOKEN}")
-    assert "token" not in browser.current_url  # dropped from the address once the cookie is set
-    assert AGENT_TOKEN not in browser.page_source
-    browser.find_element(By.ID, "agent-name").send_keys("Pat")
-    item = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff["id"]}"]'))
-    item[0].click()
-    wait_for(browser, lambda d: "Zoe" in d.find_element(By.ID, "summary").text)
-    assert "I'd like to talk to a real person" in browser.find_element(By.ID, "summary").text
-    browser.find_element(By.ID, "claim").click()
-    wait_for(browser, lambda d: api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["agent"] == "Pat")
-    box = browser.find_element(By.ID, "reply-text")
-    box.send_keys("Hi Zoe, Pat here.\n")
-    wait_for(browser, lambda d: any(m["text"] == "Hi Zoe, Pat here." for m in zoe.poll(start["last"])["messages"]))
-    wait_for(browser, lambda d: "Hi Zoe, Pat here." in d.find_element(By.ID, "transcript").text)
-    zoe.say("thanks, that's all")
-    wait_for(browser, lambda d: "thanks, that's all" in d.find_element(By.ID, "transcript").text)
-    browser.find_element(By.ID, "resolve").click()
-    wait_for(browser, lambda d: api(assistant, "GET", f"/handoffs/{handoff['id']}").json()["status"] == "resolved")
-    assert zoe.say("5")  # the bot is back, reading the survey's rating
-    assert assistant.tracker(zoe.conversation_id)["slots"]["csat"] == 5
+    assert api(assistant, "POST", "/handoffs/nope/claim", agent="Bob").status_code == 404
 
 
 def test_without_agent_settings_the_desk_is_off_and_customers_get_contact_details(assistant) -> None:
@@ -417,15 +382,15 @@ def test_web_chat_customer_sees_the_agents_reply_in_the_page(desk, browser) -> N
     wait_for(browser, lambda d: any("passing you to a person" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot")))
     sender = browser.execute_script("return JSON.parse(localStorage.getItem('frontdesk-session')).conversation_id")
     handoff = open_handoff(assistant, sender)
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", json={"agent": "Kim"})
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "Hello Lou, Kim from S-Club here."})
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Kim")
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Kim", json={"text": "Hello Lou, Kim from S-Club here."})
     agent_message = wait_for(browser, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot.agent")
                                                  if e.text == "Hello Lou, Kim from S-Club here."])[0]
     assert agent_message.get_attribute("data-agent") == "Kim"
     before = log_texts(browser)
     browser.refresh()  # the history shows the agent's message; polling goes on after it
     wait_for(browser, lambda d: log_texts(d) == before)
-    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", json={"text": "<b>Still</b> there, Lou?"})
+    api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Kim", json={"text": "<b>Still</b> there, Lou?"})
     wait_for(browser, lambda d: log_texts(d)[len(before):] == [("msg bot agent", "<b>Still</b> there, Lou?")])
     assert browser.find_elements(By.CSS_SELECTOR, "#log b") == []
     api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")

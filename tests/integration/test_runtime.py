@@ -134,3 +134,14 @@ def test_if_one_server_dies_the_other_is_stopped_and_the_exit_code_is_non_zero(t
     time.sleep(0.5)
     assert not alive(rasa)
     assert "stopped unexpectedly" in running.output.read_text()
+
+
+def test_the_running_action_server_serves_only_the_rasa_server(assistant) -> None:
+    call = {"next_action": "action_answer_faq", "sender_id": "+15551199042", "version": "3.6.21",
+            "tracker": {"sender_id": "+15551199042", "slots": {}, "latest_message": {"text": "how do I cancel"},
+                        "events": [], "paused": False, "followup_action": None, "active_loop": {}}}
+    reply = httpx.post(f"{assistant.actions_url}/webhook", json=call, timeout=30)
+    assert reply.status_code == 401 and "responses" not in reply.text
+    assert httpx.get(f"{assistant.actions_url}/actions", timeout=30).status_code == 401
+    # ... while the Rasa server, which has the secret, still runs them
+    assert "cancel" in texts(assistant.say(new_sender(), "how do I cancel a class booking?")).lower()

@@ -1,0 +1,142 @@
+"""The agent desk's JSON API under `/agent/api`, for the desk page and helpdesk integrations.
+
+Every route runs after the desk's guard (channels/agent_desk.py), which has
+put the signed-in agent on `request.ctx.caller`: actions are recorded under
+that agent, and an `agent` name in a body is ignored. Answers: 200/201 with
+JSON; 400 bad body or query, 403 not allowed (someone else's claim, not a
+lead), 404 unknown handoff, 409 conflict (claimed by another, already
+closed), each with `{"error": "<one-line reason>"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Awaitable, Callable
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.agents.work import AgentWork
+from bot.errors import RefusedError
+from bot.handoff.store import OPEN, Handoff, HandoffError
+
+MAX_TEXT_CHARS = 4096
+STATUSES = {"open": OPEN, "waiting": ("waiting",), "claimed": ("claimed",), "closed": ("resolved", "released"),
+            "all": ("waiting", "claimed", "resolved", "released")}
+
+
+def error(reason: str, status: int, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return response.json({"error": reason}, status=status, headers=headers)
+
+
+def handoff_json(handoff: Handoff, with_messages: list | None = None) -> dict[str, Any]:
+    """What the API shows of a handoff: never the customer's address or internal message ids."""
+    summary = {k: v for k, v in handoff.summary.items() if k != "message_ids"}
+    data = {"id": handoff.id, "status": handoff.status, "reason": handoff.reason, "agent": handoff.agent,
+            "customer": summary.get("customer"), "created_at": handoff.created_at, "claimed_at": handoff.claimed_at,
+            "first_agent_reply_at": handoff.first_agent_reply_at, "closed_at": handoff.closed_at,
+            "updated_at": handoff.updated_at}
+    if with_messages is not None:
+        data["summary"] = summary
+        data["messages"] = [m.as_json() for m in with_messages]
+    return data
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; 400 otherwise."""
+    try:
+        body = json.loads((request.body or b"{}").decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HandoffError("body is not valid UTF-8 JSON", 400) from None
+    if not isinstance(body, dict):
+        raise HandoffError("body must be a JSON object", 400)
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, limit: int) -> str:
+    """A non-empty string field, trimmed; 400 otherwise."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise HandoffError(f"'{name}' must be a non-empty string", 400)
+    if len(value) > limit:
+        raise HandoffError(f"'{name}' is longer than {limit} characters", 400)
+    return value.strip()
+
+
+def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request], None]) -> None:
+    """Register the /api routes on the desk's blueprint; `prepare(request)` points the desk at this request's
+    Rasa agent (for tracker writes) before an action."""
+
+    def api(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        async def wrapped(request: Request, **kwargs: Any) -> HTTPResponse:
+            try:
+                prepare(request)
+                return await handler(request, request.ctx.caller, **kwargs)
+            except RefusedError as refused:
+                return error(str(refused), refused.status)
+        wrapped.__name__ = handler.__name__
+        return wrapped
+
+    @hook.route("/api/me", methods=["GET"])
+    @api
+    async def me(request: Request, caller) -> HTTPResponse:
+        """The signed-in agent: name and role."""
+        return response.json({"name": caller.agent.name, "role": caller.agent.role})
+
+    @hook.route("/api/agents", methods=["GET"])
+    @api
+    async def agents(request: Request, caller) -> HTTPResponse:
+        """Active agents (names and roles), for a lead's reassignment."""
+        found = await asyncio.to_thread(work.accounts.listing)
+        return response.json({"agents": [{"name": a.name, "role": a.role} for a in found if a.active]})
+
+    @hook.route("/api/handoffs", methods=["GET"])
+    @api
+    async def listing(request: Request, caller) -> HTTPResponse:
+        status = request.args.get("status", "open")
+        if status not in STATUSES:
+            raise HandoffError(f"'status' must be one of {', '.join(STATUSES)}", 400)
+        found = await asyncio.to_thread(work.desk.store.listing, STATUSES[status])
+        return response.json({"handoffs": [handoff_json(h) for h in found]})
+
+    @hook.route("/api/handoffs/<handoff_id:str>", methods=["GET"])
+    @api
+    async def detail(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        """Summary and messages after `?after=N`; recorded in the audit log as a view."""
+        after = request.args.get("after", "0")
+        if not after.isdigit():
+            raise HandoffError("'after' must be a message number", 400)
+        handoff, messages = await work.view(caller.agent, handoff_id, int(after), caller.address)
+        return response.json(handoff_json(handoff, messages))
+
+    @hook.route("/api/handoffs/<handoff_id:str>/claim", methods=["POST"])
+    @api
+    async def claim(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        return response.json(handoff_json(await work.claim(caller.agent, handoff_id, caller.address)))
+
+    @hook.route("/api/handoffs/<handoff_id:str>/messages", methods=["POST"])
+    @api
+    async def reply(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        """`{"text": ...}` to the customer, as the signed-in agent: 201."""
+        text = text_field(json_body(request), "text", MAX_TEXT_CHARS)
+        message = await work.reply(caller.agent, handoff_id, text, caller.address)
+        return response.json(message.as_json(), status=201)
+
+    @hook.route("/api/handoffs/<handoff_id:str>/resolve", methods=["POST"])
+    @api
+    async def resolve(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        return response.json(handoff_json(await work.close(caller.agent, handoff_id, "resolve", caller.address)))
+
+    @hook.route("/api/handoffs/<handoff_id:str>/release", methods=["POST"])
+    @api
+    async def release(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        return response.json(handoff_json(await work.close(caller.agent, handoff_id, "release", caller.address)))
+
+    @hook.route("/api/handoffs/<handoff_id:str>/assign", methods=["POST"])
+    @api
+    async def assign(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        """`{"agent": NAME}`: a lead gives the handoff to another active agent (403 for others)."""
+        to = text_field(json_body(request), "agent", 64)
+        return response.json(handoff_json(await work.assign(caller.agent, handoff_id, to, caller.address)))

@@ -1,0 +1,39 @@
+"""Set-up shared by the integration tests of handoffs and the agent desk: a team that is always in, agent
+accounts made with the real `frontdesk agents add` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import PROJECT_DIR
+
+
+def always_open_assistant_file(tmp_dir: Path, unclaimed_after_s: int) -> str:
+    """assistant.yml with the team in all day, every day, so the tests do not depend on the clock."""
+    settings = yaml.safe_load((PROJECT_DIR / "assistant.yml").read_text())
+    settings["knowledge_base"]["folder"] = str(PROJECT_DIR / "knowledge_base")
+    settings["team"] = {"time_zone": "Europe/London", "hours": {day: "00:00-24:00" for day in (
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")},
+        "holidays": [], "unclaimed_update_after_s": unclaimed_after_s}
+    path = tmp_dir / "assistant-open.yml"
+    path.write_text(yaml.safe_dump(settings))
+    return str(path)
+
+
+def frontdesk(state_dir: Path, *argv: str) -> list[str]:
+    """Run `frontdesk ...` on the database in `state_dir`; its output lines (the command must succeed)."""
+    env = dict(os.environ, FRONTDESK_STATE_DIR=str(state_dir), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=PROJECT_DIR, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.splitlines()
+
+
+def add_agents(state_dir: Path, roles: dict[str, str]) -> dict[str, str]:
+    """Create agents {name: role}; returns {name: token} (the last line `frontdesk agents add` prints)."""
+    return {name: frontdesk(state_dir, "agents", "add", name, "--role", role)[-1] for name, role in roles.items()}
