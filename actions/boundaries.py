@@ -13,15 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.faq import ActionAnswerFaq
 from actions.handoff import hand_over
 from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
-from bot import conversation, dialogue
-from bot.boundaries import (
-    OUT_OF_SCOPE_AGAIN,
-    abusive_message,
-    abusive_messages,
-    boundary_message,
-    knowledge_base_first,
-    out_of_scope_message,
-)
+from bot.dialogue import conversation
+from bot.dialogue import turns as dialogue
+from bot.dialogue import (OUT_OF_SCOPE_AGAIN, abusive_message, abusive_messages, boundary_message, knowledge_base_first, out_of_scope_message)
 from bot.detect import assess
 
 

@@ -9,8 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import KNOWLEDGE_BASE, PERSONA
-from bot.closing import closing_message, covered
-from bot.conversation import customer_name
+from bot.dialogue import closing_message, covered
+from bot.dialogue import customer_name
 
 SURVEY_SLOTS = ("feedback_csat", "feedback_nps", "feedback_comment")
 

@@ -15,9 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
 from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
-from bot import conversation, dialogue
+from bot.dialogue import conversation
+from bot.dialogue import turns as dialogue
 from bot.detect import Assessment, assess
-from bot.detect.requests import INTENT as REQUEST_INTENT, mentions_person
+from bot.detect import INTENT as REQUEST_INTENT, mentions_person
 from bot.kb import replies
 
 

@@ -1,7 +1,7 @@
 """The feedback survey after closing: CSAT 1-5, NPS 0-10 for a share of conversations, an optional comment.
 
 `feedback_form` asks; `validate_feedback_form` reads each reply with
-bot.feedback, stores it in frontdesk_surveys and sets the slots `csat` /
+bot.dialogue.feedback, stores it in frontdesk_surveys and sets the slots `csat` /
 `nps`. A reply it cannot read is asked again once, then skipped, so a wrong
 input never traps the customer in the survey; "skip" skips, "bye" ends it.
 """
@@ -19,8 +19,8 @@ from rasa_sdk.types import DomainDict
 from actions.boundaries import ActionSetBoundary
 from actions.faq import ActionAnswerFaq
 from actions.runtime import DATABASE, SETTINGS
-from bot import feedback
-from bot.boundaries import abusive_message
+from bot.dialogue import feedback
+from bot.dialogue import abusive_message
 
 CONFIG = feedback.FeedbackConfig.from_file(SETTINGS.assistant_file)
 QUESTIONS = {"feedback_csat": "csat", "feedback_nps": "nps", "feedback_comment": "comment"}

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
 from actions.runtime import KNOWLEDGE_BASE, context, dispatch
-from bot import dialogue
-from bot.closing import asked_anything_else
+from bot.dialogue import turns as dialogue
+from bot.dialogue import asked_anything_else
 
 
 class ActionFollowUp(Action):

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import DATABASE, PERSONA, context, dispatch
-from bot import dialogue
+from bot.dialogue import turns as dialogue
 
 
 class ActionGreet(Action):

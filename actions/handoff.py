@@ -20,11 +20,11 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import KNOWLEDGE_BASE, SCORER
-from bot.conversation import customer_name
-from bot.handoff.service import open_desk
-from bot.handoff.store import REASONS
-from bot.handoff.summary import build_summary
-from bot.settings import Settings
+from bot.dialogue import customer_name
+from bot.handoff import open_desk
+from bot.handoff import REASONS
+from bot.handoff import build_summary
+from bot.config import Settings
 
 SETTINGS = Settings.from_env()
 DESK = open_desk(SETTINGS)

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.detect import DetectionConfig, FrustrationScorer
 from bot.dialogue import Context, Turn
-from bot.kb.service import open_knowledge_base
-from bot.persona import Persona
-from bot.settings import Settings
-from bot.store import open_database
+from bot.kb import open_knowledge_base
+from bot.config import Persona
+from bot.config import Settings
+from bot.messaging import open_database
 
 SETTINGS = Settings.from_env()
 PERSONA = Persona.load(SETTINGS.assistant_file)

@@ -25,10 +25,10 @@ from pathlib import Path
 from bot.kb.decide import DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import load_entries
-from bot.kb.evaluate import read_queries, score
+from bot.kb.evaluation import read_queries, score
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedModels
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 GRID = {
     "answer_confidence": [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8],

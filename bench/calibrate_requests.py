@@ -37,8 +37,8 @@ from bench.make_detect_data import SHARED, goemotions_rows
 from bench.train_frustration import tune_part
 from bot.detect.requests import DEFAULT_REQUESTS, INTENT, RequestMatcher, mentions_person, request_examples
 from bot.kb.encoder import Encoder
-from bot.settings import Settings
-from bot.training import ensure_trained
+from bot.config.settings import Settings
+from bot.ops.training import ensure_trained
 
 CONFIDENCES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 SIMILARITIES = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 1.01]  # 1.01: naming a person is required
@@ -87,7 +87,7 @@ def main() -> None:
         rest = RequestMatcher(encoder, [examples[i] for i in order if i not in set(held)])
         held_similarity[held] = rest.similarity_of([examples[i] for i in held], vectors[held])
 
-    from bot.detect.evaluate import request_intents
+    from bot.detect.evaluation import request_intents
 
     model = ensure_trained(settings)
     cache = OUT / f"request_nlu_{model.name.split('.')[0]}_v2.json"

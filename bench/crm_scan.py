@@ -22,10 +22,10 @@ from pathlib import Path
 
 from rasa.shared.core.domain import Domain
 
-from bot.crm import CrmConfig, Scanner
-from bot.crm_records import EVENTS
-from bot.store import open_database
-from bot.tracker_store import URLTrackerStore
+from bot.crm.sync import CrmConfig, Scanner
+from bot.crm.records import EVENTS
+from bot.messaging.store import open_database
+from bot.messaging.tracker_store import URLTrackerStore
 
 PARSE_DATA = {"intent": {"name": "ask", "confidence": 0.97},
               "intent_ranking": [{"name": f"intent_{i}", "confidence": 0.01} for i in range(10)],

@@ -16,7 +16,7 @@ import time
 
 from bot.detect import DetectionConfig, FrustrationScorer, assess
 from bot.kb.encoder import Encoder
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 MESSAGES = ["hi", "how do I freeze my membership", "I'm going abroad for two months",
             "that's not what I asked", "how do I freeze my membership??", "this is ridiculous, nobody can help me"]

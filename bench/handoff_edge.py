@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bot.handoff.store import HandoffStore
-from bot.store import open_database
+from bot.messaging.store import open_database
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedModels
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 GENERAL = ["I want to cancel", "I'd like to cancel", "cancel", "how do I cancel", "can I cancel?",
            "I need to cancel", "cancel please"]

@@ -36,10 +36,10 @@ import numpy as np
 import bot.kb.tune as tune
 from bot.kb.decide import DecisionConfig
 from bot.kb.encoder import Encoder
-from bot.kb.evaluate import read_queries
+from bot.kb.evaluation import read_queries
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedModels
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 @contextlib.contextmanager

@@ -43,7 +43,7 @@ from bot.kb.encoder import Encoder
 from bot.kb import tune
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedEncoder, TunedModels
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 from make_dev_kbs import SHARED  # noqa: E402  (bench/ is on sys.path when run as a script)
 

@@ -7,7 +7,7 @@ clarifications and fallbacks, handoffs claimed, resolved, released or never
 claimed, closings, CSAT/NPS answers and skips) are built as Rasa events and
 bulk-inserted into the `events` table the way Rasa's SQLTrackerStore.save
 writes them. Before timing, one conversation is saved through the real
-tracker store (bot.tracker_store.URLTrackerStore) and its rows are compared
+tracker store (bot.messaging.tracker_store.URLTrackerStore) and its rows are compared
 with the generator's rows for the same events: same columns, same type,
 intent and action names, same JSON keys. Prints one JSON line per run and a
 summary with the median wall and CPU time and the load average (the machine
@@ -36,8 +36,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaus
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bot import store  # noqa: E402
-from bot.tracker_store import URLTrackerStore  # noqa: E402
+from bot.messaging import store  # noqa: E402
+from bot.messaging.tracker_store import URLTrackerStore  # noqa: E402
 
 START = 1780272000.0  # 2026-06-01 00:00 UTC
 DAYS = 7
@@ -231,7 +231,7 @@ def main() -> int:
     print(json.dumps({"generated": generate(url, args.conversations), "seconds": round(time.perf_counter() - started, 1)}))
     env = dict(os.environ, PYTHONPATH=str(PROJECT_DIR), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                OMP_NUM_THREADS="1", FRONTDESK_STATE_DIR=str(folder / "state"))
-    command = [sys.executable, "-m", "bot.cli", "report", "--from", "2026-06-01", "--to", "2026-06-08",
+    command = [sys.executable, "-m", "bot.ops.cli", "report", "--from", "2026-06-01", "--to", "2026-06-08",
                "--database-url", url]
     times, cpus = [], []
     for run in range(args.runs):

@@ -38,7 +38,7 @@ import numpy as np
 from bench.make_detect_data import ASKS_FOR_PERSON, FRUSTRATION, SHARED, calm_customers, emotion_names, goemotions_label, goemotions_rows
 from bot.detect.scorer import DEFAULT_HEAD, FrustrationHead, score_from
 from bot.kb.encoder import Encoder
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 CACHE = Path("bench/out")
 

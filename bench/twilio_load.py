@@ -154,7 +154,7 @@ def checkout(ref: str, into: Path) -> Path:
 
 
 async def one_run(tree: Path, env: dict[str, str], conversations: int, turns: int, client_kind: str) -> dict:
-    assistant_runner.PROJECT_DIR = tree  # start_assistant runs `python -m bot.cli run` in this tree
+    assistant_runner.PROJECT_DIR = tree  # start_assistant runs `python -m bot.ops.cli run` in this tree
     with FakeTwilioAPI(SID, TOKEN) as api, tempfile.TemporaryDirectory() as tmp:
         assistant = assistant_runner.start_assistant(Path(tmp), {
             "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_SMS_NUMBER": NUMBER,

@@ -5,6 +5,7 @@
     ├── SetupError       the machine lacks something (Python, a free port, a venv)
     ├── TrainingError    Rasa could not train or load a model
     ├── ReportError      the report cannot read the tracker store or write its files
+    ├── VendorError      a vendor's API refused a one-off call (bot/vendors/: e.g. registering a webhook)
     └── RefusedError     an operation is refused, with the HTTP status an API answers
         ├── HandoffError (bot/handoff/store.py)   a handoff cannot be claimed, answered, closed ...
         └── AgentError (bot/agents/accounts.py)   a credential, a permission or an account change
@@ -32,6 +33,10 @@ class TrainingError(FrontdeskError):
 
 class ReportError(FrontdeskError):
     """The service report cannot read the tracker store or write its files."""
+
+
+class VendorError(FrontdeskError):
+    """A vendor's API (Telegram, Twilio, HubSpot) refused a one-off call; the message is the vendor's reason."""
 
 
 class RefusedError(FrontdeskError):

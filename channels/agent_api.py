@@ -18,9 +18,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.agents.work import AgentWork
+from bot.agents import AgentWork
 from bot.errors import RefusedError
-from bot.handoff.store import OPEN, Handoff, HandoffError
+from bot.handoff import OPEN, Handoff, HandoffError
 
 MAX_TEXT_CHARS = 4096
 STATUSES = {"open": OPEN, "waiting": ("waiting",), "claimed": ("claimed",), "closed": ("resolved", "released"),

@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.agents import Agent, AgentAccounts, AgentError, AuditLog, DeskSessions, FailureLimiter
-from bot.settings import DeskSettings
+from bot.config import DeskSettings
 
 logger = logging.getLogger(__name__)
 

@@ -32,14 +32,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.agents import AgentAccounts, AgentError, AuditLog, DeskSessions
-from bot.agents.work import AgentWork
+from bot.agents import AgentWork
 from bot.crm import status as crm_status
-from bot.handoff.service import HandoffDesk, open_desk
-from bot.handoff.tracker import rasa_tracker_writer
-from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
-from bot.outbox import OutboxWorker
+from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import rasa_tracker_writer
+from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
+from bot.messaging import OutboxWorker
 from bot.report import latest_report
-from bot.settings import Settings
+from bot.config import Settings
 from channels.agent_api import add_api_routes, error
 from channels.agent_auth import COOKIE, SAFE_METHODS, DeskGate, TooManyFailures
 

@@ -2,7 +2,7 @@
 
 Providers want a fast answer (Twilio times out at 15 s, Telegram retries).
 A webhook only verifies, parses and writes the message to the persistent
-inbox (bot/inbox.py: one insert, which is also the de-duplication), then
+inbox (bot/messaging/inbox.py: one insert, which is also the de-duplication), then
 answers; nothing on that path awaits a turn. The inbox worker runs the turns
 (NLU, tracker store, action calls), at most FRONTDESK_TURN_CONCURRENCY at
 once, so queued turns wait without using CPU and the loop stays free for
@@ -36,12 +36,12 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.errors import FrontdeskError
-from bot.handoff.service import HandoffDesk, open_desk
-from bot.handoff.tracker import rasa_tracker_writer
-from bot.inbox import Inbox, InboxMessage, InboxWorker
-from bot.outbox import OutboxWorker
+from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import rasa_tracker_writer
+from bot.messaging import Inbox, InboxMessage, InboxWorker
+from bot.messaging import OutboxWorker
 from bot.privacy import Masked, mask_secrets
-from bot.settings import Settings
+from bot.config import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""Runs the HubSpot CRM sync (bot/crm.py) inside the Rasa server, as a background task started with it.
+"""Runs the HubSpot CRM sync (bot/crm/sync.py) inside the Rasa server, as a background task started with it.
 
 Not a messaging channel: Rasa starts input channels with the server, so this
-is how the sync worker lives and stops with the assistant. bot/channels_config.py
+is how the sync worker lives and stops with the assistant. bot/ops/channels_config.py
 switches it on when HUBSPOT_ACCESS_TOKEN is set. It reads the records the
 conversation left in DATABASE_URL and never takes part in a conversation;
 `GET /webhooks/crm/` answers a bare health check (no data).
@@ -23,9 +23,9 @@ from sanic.response import HTTPResponse
 
 from bot.crm import CrmConfig, CrmSync
 from bot.errors import ConfigError
-from bot.hubspot_api import HubSpotClient
-from bot.settings import Settings
-from bot.store import open_database
+from bot.vendors import HubSpotClient
+from bot.config import Settings
+from bot.messaging import open_database
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 - `POST /webhooks/rest/session` (optional body `{"channel": "rest" | "webchat"}`):
   201 `{"conversation_id", "session", "header"}`, a new visitor conversation
-  (bot/sessions.py). Needs no credential and writes nothing.
+  (bot/messaging/sessions.py). Needs no credential and writes nothing.
 - `POST /webhooks/rest/webhook` `{"message": str, "sender": str?, "metadata": {...}?}`:
   the JSON list of the assistant's replies. `metadata.name` is the customer's
   first name. With a session (`X-Frontdesk-Session`) the conversation is the
@@ -37,9 +37,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.conversation import transcript
-from bot.sessions import HEADER, SESSION_CHANNELS, SessionSigner, session_key
-from bot.settings import Settings
+from bot.dialogue import transcript
+from bot.messaging import HEADER, SESSION_CHANNELS, SessionSigner, session_key
+from bot.config import Settings
 from channels.background import hand_to_assistant, handoff_desk
 from channels.rest_auth import Caller, Refused, RestGate
 
@@ -235,7 +235,7 @@ class RestInput(InputChannel):
 
         @hook.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
-            """The conversation's customer, assistant and agent messages as text (bot.conversation.transcript),
+            """The conversation's customer, assistant and agent messages as text (bot.dialogue.conversation.transcript),
             and `last` to poll /messages from. 4xx for bad credentials."""
             try:
                 sender = self._reader(request)

@@ -3,7 +3,7 @@
 Two credentials, checked before anything is written or read:
 
 - `X-Frontdesk-Session: <session>`, issued by `POST /webhooks/rest/session`
-  (bot/sessions.py): the visitor's own conversation, and only as its own
+  (bot/messaging/sessions.py): the visitor's own conversation, and only as its own
   channel (rest or webchat). A body `sender` or `?sender=` that differs is refused.
 - `Authorization: Bearer <RASA_API_TOKEN>`, the operator's token (compared in
   constant time): any `sender` and any channel, e.g. the conversation tests
@@ -22,7 +22,7 @@ import hmac
 from dataclasses import dataclass
 
 from bot.errors import FrontdeskError
-from bot.sessions import HEADER, Session, SessionSigner
+from bot.messaging import HEADER, Session, SessionSigner
 
 NO_CREDENTIAL = f"no session: POST /webhooks/rest/session first, then send its 'session' as {HEADER}"
 

@@ -4,7 +4,7 @@ In order: verify (X-Telegram-Bot-Api-Secret-Token, content type, size), parse
 (`Update.de_json`) into our `TelegramTurn`, write it to the persistent inbox
 (a retry, update_id seen before, is dropped there), acknowledge with 200 at
 once; the inbox worker runs the turn in the background (channels/background.py). Replies go to the persistent outbox and are sent by its worker
-(bot/outbox.py) with retries, so a slow or failing Bot API never blocks the
+(bot/messaging/outbox.py) with retries, so a slow or failing Bot API never blocks the
 webhook and never loses a reply. Start-up makes no network call.
 
 Updates from the agents' group (TELEGRAM_AGENT_CHAT_ID) never reach Rasa: an
@@ -30,14 +30,14 @@ from sanic.response import HTTPResponse
 from telegram import Update
 
 from bot.errors import ConfigError
-from bot.handoff.service import HandoffDesk, open_desk
-from bot.handoff.store import HandoffError
-from bot.handoff.tracker import rasa_tracker_writer
-from bot.inbox import InboxMessage
-from bot.outbox import Outbox, OutboxWorker
-from bot.settings import Settings
-from bot.store import open_database
-from bot.telegram_api import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
+from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import HandoffError
+from bot.handoff import rasa_tracker_writer
+from bot.messaging import InboxMessage
+from bot.messaging import Outbox, OutboxWorker
+from bot.config import Settings
+from bot.messaging import open_database
+from bot.vendors import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
 from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)

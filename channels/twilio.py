@@ -6,7 +6,7 @@ missing or wrong, nothing reaches the assistant), parse the form into our
 inbox (a retry, MessageSid seen before, is dropped there) and answer empty
 TwiML at once; the inbox worker runs the turn in the background
 (channels/background.py). Replies go to the persistent outbox; its worker
-sends them with `messages.create_async` and retries (bot/twilio_api.py).
+sends them with `messages.create_async` and retries (bot/vendors/twilio_api.py).
 
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
@@ -29,13 +29,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import ConfigError
-from bot.inbox import InboxMessage
-from bot.outbox import Outbox, OutboxWorker, PermanentSendError
-from bot.persona import Persona
-from bot.settings import Settings
-from bot.store import channel_state, open_database
-from bot.telegram_api import split_text
-from bot.twilio_api import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
+from bot.messaging import InboxMessage
+from bot.messaging import Outbox, OutboxWorker, PermanentSendError
+from bot.config import Persona
+from bot.config import Settings
+from bot.messaging import open_database
+from bot.messaging.store import channel_state
+from bot.vendors import split_text
+from bot.vendors import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
 from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)

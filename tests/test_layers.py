@@ -1,7 +1,17 @@
-"""The core never depends on the edges: bot/ imports neither channels/ nor actions/,
-and channels/ and actions/ do not import each other."""
+"""Who may import whom.
+
+- The core never depends on the edges: bot/ imports neither channels/ nor actions/, and
+  channels/ and actions/ do not import each other.
+- Vendor SDKs (twilio, telegram) are imported only in bot/vendors/ and channels/.
+- bot/ is in rooms (bot/<room>/); code outside a room uses the room's surface (`from bot.kb import X`,
+  names in its `__all__`) or one of its public modules (`_MODULES`), never its private modules.
+- Every name a room declares resolves, and no module grows past 400 lines.
+"""
+
+from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -9,23 +19,81 @@ import pytest
 from tests.conftest import PROJECT_DIR
 
 FORBIDDEN = {"bot": {"channels", "actions"}, "channels": {"actions"}, "actions": {"channels"}}
+VENDOR_SDKS = {"twilio", "telegram"}
+VENDOR_ROOMS = ("bot/vendors/", "channels/")
+MAX_LINES = 400
+ROOMS = sorted(p.parent.name for p in (PROJECT_DIR / "bot").glob("*/__init__.py"))
+
+
+def sources(*packages: str) -> list[Path]:
+    return sorted(p for package in packages for p in (PROJECT_DIR / package).rglob("*.py"))
+
+
+def imports(path: Path) -> list[ast.ImportFrom | ast.Import]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
 
 
 def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in imports(path):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
 
 
+def relative(path: Path) -> str:
+    return str(path.relative_to(PROJECT_DIR))
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_does_not_import_forbidden_layers(package: str) -> None:
-    offenders = {
-        str(path.relative_to(PROJECT_DIR)): sorted(imported_packages(path) & FORBIDDEN[package])
-        for path in (PROJECT_DIR / package).rglob("*.py")
-    }
+    offenders = {relative(path): sorted(imported_packages(path) & FORBIDDEN[package]) for path in sources(package)}
     assert {path: bad for path, bad in offenders.items() if bad} == {}
+
+
+def test_vendor_sdks_are_imported_only_in_the_vendors_room_and_the_channels() -> None:
+    offenders = {relative(path): sorted(imported_packages(path) & VENDOR_SDKS)
+                 for path in sources("bot", "actions", "channels") if not relative(path).startswith(VENDOR_ROOMS)}
+    assert {path: bad for path, bad in offenders.items() if bad} == {}
+
+
+def room_of(path: Path) -> str | None:
+    parts = path.relative_to(PROJECT_DIR).parts
+    return parts[1] if parts[0] == "bot" and len(parts) > 2 else None
+
+
+def test_rooms_are_entered_through_their_surface() -> None:
+    public_modules = {room: set(importlib.import_module(f"bot.{room}")._MODULES) for room in ROOMS}
+    offenders = []
+    for path in sources("bot", "actions", "channels"):
+        for node in imports(path):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] != "bot" or len(parts) < 3 or parts[1] not in ROOMS or room_of(path) == parts[1]:
+                    continue
+                if parts[2] not in public_modules[parts[1]]:
+                    offenders.append(f"{relative(path)}:{node.lineno} imports {module}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_every_name_a_room_declares_resolves(room: str) -> None:
+    package = importlib.import_module(f"bot.{room}")
+    assert package.__all__, f"bot/{room}/__init__.py declares no __all__"
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+
+
+def test_bot_is_rooms_and_a_few_shared_modules() -> None:
+    loose = sorted(p.name for p in (PROJECT_DIR / "bot").glob("*.py"))
+    assert loose == ["__init__.py", "errors.py", "privacy.py"]
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {relative(p): n for p in sources("bot", "actions", "channels")
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}

@@ -2,12 +2,37 @@
 
 `bot.agents.work` (what a signed-in agent may do with a handoff) builds on
 `bot.handoff` and is imported from there by the desk, not re-exported here,
-because `bot.handoff` itself asks the accounts whether anyone can take a handoff.
-"""
+because `bot.handoff` itself asks the accounts whether anyone can take a handoff."""
 
-from bot.agents.accounts import ROLES, Agent, AgentAccounts, AgentError
-from bot.agents.audit import AuditEntry, AuditLog
-from bot.agents.sessions import DeskSessions
-from bot.agents.throttle import FailureLimiter
+from __future__ import annotations
 
-__all__ = ["ROLES", "Agent", "AgentAccounts", "AgentError", "AuditEntry", "AuditLog", "DeskSessions", "FailureLimiter"]
+import importlib
+from typing import Any
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "Agent": "bot.agents.accounts",
+    "AgentError": "bot.agents.accounts",
+    "AuditLog": "bot.agents.audit",
+    "DeskSessions": "bot.agents.sessions",
+    "FailureLimiter": "bot.agents.throttle",
+    "AgentAccounts": "bot.agents.accounts",
+    "AgentWork": "bot.agents.work",
+    "AuditEntry": "bot.agents.audit",
+    "ROLES": "bot.agents.accounts",
+}
+# public modules: commands
+_MODULES = ('commands',)
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.errors import RefusedError
-from bot.settings import AGENT_NAME_PATTERN
-from bot.store import agent_sessions, agents
+from bot.config import AGENT_NAME_PATTERN
+from bot.messaging.store import agent_sessions, agents
 
 ROLES = ("agent", "lead")
 BCRYPT_ROUNDS = 12  # about 0.3 s a check on a small server: cheap once per login, ruinous for guessing

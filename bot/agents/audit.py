@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.store import agent_audit
+from bot.messaging.store import agent_audit
 
 ACTIONS = ("view", "claim", "reply", "assign", "release", "resolve", "login", "logout", "login_failed")
 VIEW_EVERY_S = 600.0

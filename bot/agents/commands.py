@@ -21,7 +21,7 @@ from bot.agents.audit import AuditLog
 def _database(settings) -> Engine:
     """DATABASE_URL's engine with Frontdesk's tables (the state folder is made for the default SQLite file);
     a database that cannot be opened is a one-line error."""
-    from bot.store import open_database
+    from bot.messaging import open_database
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -47,7 +47,7 @@ def _hand_over(agent: Agent, token: str, what: str) -> None:
 
 
 def _settings():
-    from bot.settings import Settings
+    from bot.config import Settings
 
     return Settings.from_env()
 
@@ -87,7 +87,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from bot.report.config import resolve_period
+    from bot.report import resolve_period
 
     start = resolve_period(ZoneInfo("UTC"), time.time(), since=args.since).start
     entries = AuditLog(_database(_settings())).since(start)

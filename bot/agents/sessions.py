@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.agents.accounts import Agent, AgentAccounts, AgentError
-from bot.store import agent_sessions
+from bot.messaging.store import agent_sessions
 
 KEEP_OLD_S = 7 * 86400  # ended and expired sessions are deleted this long after
 

@@ -15,8 +15,8 @@ import asyncio
 
 from bot.agents.accounts import Agent, AgentAccounts, AgentError
 from bot.agents.audit import AuditLog
-from bot.handoff.service import HandoffDesk
-from bot.handoff.store import Handoff, HandoffMessage
+from bot.handoff import HandoffDesk
+from bot.handoff import Handoff, HandoffMessage
 
 
 def check_may_act(agent: Agent, handoff: Handoff, what: str) -> None:

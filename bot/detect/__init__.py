@@ -1,12 +1,41 @@
 """Frustration and escalation detection: per-message scores and the conversation-level decision.
 
-    scorer = FrustrationScorer.load(encoder)            # the knowledge base's Encoder
-    scorer.score("this is ridiculous!!!")              # MessageScore(score, reasons, ...)
-    assess(tracker.events, scorer, DetectionConfig.from_file(settings.assistant_file))
-    # Assessment(action="none"|"empathise"|"offer_person"|"handover", level, reasons, triggers, trend, failures)
-"""
+scorer = FrustrationScorer.load(encoder)            # the knowledge base's Encoder
+scorer.score("this is ridiculous!!!")              # MessageScore(score, reasons, ...)
+assess(tracker.events, scorer, DetectionConfig.from_file(settings.assistant_file))
+# Assessment(action="none"|"empathise"|"offer_person"|"handover", level, reasons, triggers, trend, failures)"""
 
-from bot.detect.assess import Assessment, DetectionConfig, Trigger, assess
-from bot.detect.scorer import FrustrationHead, FrustrationScorer, MessageScore
+from __future__ import annotations
 
-__all__ = ["Assessment", "DetectionConfig", "FrustrationHead", "FrustrationScorer", "MessageScore", "Trigger", "assess"]
+import importlib
+from typing import Any
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "Assessment": "bot.detect.decision",
+    "assess": "bot.detect.decision",
+    "DetectionConfig": "bot.detect.decision",
+    "FrustrationHead": "bot.detect.scorer",
+    "FrustrationScorer": "bot.detect.scorer",
+    "INTENT": "bot.detect.requests",
+    "MessageScore": "bot.detect.scorer",
+    "Trigger": "bot.detect.decision",
+    "evaluate": "bot.detect.evaluation",
+    "mentions_person": "bot.detect.requests",
+    "read_messages": "bot.detect.evaluation",
+}
+# public modules: none
+_MODULES = ()
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -26,8 +26,8 @@ import numpy as np
 import yaml
 
 from bot.errors import ConfigError
-from bot.kb.encoder import Encoder
-from bot.settings import PROJECT_DIR
+from bot.kb import Encoder
+from bot.config import PROJECT_DIR
 
 DEFAULT_REQUESTS = PROJECT_DIR / "data" / "nlu" / "request_human.yml"
 INTENT = "request_human"

@@ -24,7 +24,7 @@ import numpy as np
 from bot.detect.lexicon import Cue, cues
 from bot.detect.requests import DEFAULT_REQUESTS, RequestMatcher
 from bot.errors import ConfigError
-from bot.kb.encoder import Encoder
+from bot.kb import Encoder
 
 DEFAULT_HEAD = Path(__file__).resolve().parent / "frustration_head.npz"
 CLASSIFIER_REASON_FLOOR = 0.5  # below this the classifier is not named as a reason

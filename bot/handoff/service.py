@@ -17,17 +17,17 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.engine import Engine
 
-from bot import feedback
-from bot.agents.accounts import AgentAccounts
+from bot.dialogue import feedback
+from bot.agents import AgentAccounts
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
-from bot.outbox import Outbox
-from bot.settings import HandoffSettings, Settings
-from bot.store import open_database
-from bot.telegram_api import split_text
-from bot.twilio_api import TWILIO_BODY_LIMIT, segments
+from bot.messaging import Outbox
+from bot.config import HandoffSettings, Settings
+from bot.messaging import open_database
+from bot.vendors import split_text
+from bot.vendors import TWILIO_BODY_LIMIT, segments
 
 # conversation id, event dicts (Rasa's JSON form) -> appended to that conversation's tracker
 TrackerWriter = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
@@ -231,7 +231,7 @@ class HandoffDesk:
 
 def open_desk(settings: Settings, tracker: TrackerWriter | None = None) -> HandoffDesk:
     """The desk for this environment: DATABASE_URL, the handoff variables, assistant.yml's team and persona."""
-    from bot.persona import Persona
+    from bot.config import Persona
 
     persona = Persona.load(settings.assistant_file)
     return HandoffDesk(open_database(settings.database_url), settings.handoff, TeamHours.load(settings.assistant_file),

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.errors import RefusedError
 from bot.privacy import mask_secrets
-from bot.store import handoff_messages, handoffs
+from bot.messaging.store import handoff_messages, handoffs
 
 OPEN = ("waiting", "claimed")
 AUTHORS = ("customer", "agent", "bot", "system")

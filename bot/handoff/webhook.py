@@ -37,7 +37,7 @@ class WebhookSender:
         self.timeout_s = timeout_s
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.outbox import PermanentSendError, RetryableSendError
+        from bot.messaging import PermanentSendError, RetryableSendError
 
         body = body_bytes(payload)
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret, body),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import ConfigError
-from bot.settings import DEFAULT_EMBEDDING_MODEL
+from bot.config import DEFAULT_EMBEDDING_MODEL
 
 SPLIT_LAYER = 3  # layers below this are frozen by fine-tuning (bot/kb/tune.py), so base and tuned share them
 REMEMBERED = 32  # recent messages whose bottom-layer states are kept for a tuned encoder

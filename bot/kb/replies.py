@@ -13,7 +13,7 @@ import json
 import re
 
 from bot.kb.entries import Entry
-from bot.persona import Persona
+from bot.config import Persona
 
 SHORT_CHANNELS = {"sms"}  # channels that get an entry's `sms` variant and short prompts
 CHOOSE_INTENT = "choose_entry"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot import store
+from bot.messaging import store
 from bot.errors import ReportError
 
 

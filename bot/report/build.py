@@ -51,13 +51,13 @@ def latest_report(state_dir: Path) -> Path | None:
 
 
 def _kb_folder(settings) -> Path:
-    from bot.kb.decide import DecisionConfig
+    from bot.kb import DecisionConfig
 
     return settings.project_dir / DecisionConfig.from_file(settings.assistant_file).folder
 
 
 def entry_titles(settings) -> dict[str, str]:
-    from bot.kb.entries import load_entries
+    from bot.kb import load_entries
 
     folder = _kb_folder(settings)
     return {e.id: e.title for e in load_entries(folder).entries} if folder.is_dir() else {}
@@ -68,7 +68,7 @@ def content_gaps(settings, config: ReportConfig, messages: list[GapMessage]) -> 
     if not messages:
         return find_gaps([], None, None, config)
     try:
-        from bot.kb.service import open_knowledge_base
+        from bot.kb import open_knowledge_base
 
         kb = open_knowledge_base(settings)
         return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config)  # the space the snapshot ranks in

@@ -26,8 +26,8 @@ from bot.report.config import ReportConfig
 from bot.report.records import GapMessage
 
 if TYPE_CHECKING:
-    from bot.kb.encoder import Encoder
-    from bot.kb.index import KBIndex
+    from bot.kb import Encoder
+    from bot.kb import KBIndex
 
 SAMPLES = 5
 CSV_FIELDS = ["cluster", "size", "fallback", "clarify", "suggestion", "nearest_entry", "nearest_title",

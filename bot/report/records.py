@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot import store
+from bot.messaging import store
 from bot.errors import ReportError
 from bot.privacy import mask_secrets
 

@@ -13,7 +13,7 @@ from actions import feedback as feedback_actions
 from actions.boundaries import ActionSetBoundary
 from actions.closing import ActionCloseConversation
 from actions.feedback import ActionAskFeedbackNps, ValidateFeedbackForm
-from bot.store import surveys
+from bot.messaging.store import surveys
 from tests.actions.conftest import tracker
 from tests.conftest import PROJECT_DIR
 

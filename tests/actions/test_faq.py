@@ -4,7 +4,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
-from bot.conversation import MIRRORED
+from bot.dialogue.conversation import MIRRORED
 from tests.actions.conftest import tracker
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.handoff as handoff_action
 from actions.faq import ActionAnswerFaq
 from bot.handoff.service import open_desk
-from bot.settings import Settings
+from bot.config.settings import Settings
 from tests.actions.conftest import tracker
 from tests.conftest import PROJECT_DIR
 

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from bot.store import customers, open_database, record_visit
+from bot.messaging.store import customers, open_database, record_visit
 
 
 def test_first_visit_inserts_and_later_visits_count_sessions_and_keep_the_name(tmp_path) -> None:

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.handoff.store import Handoff, HandoffError
-from bot.settings import DeskSettings
+from bot.config.settings import DeskSettings
 from channels.agent_api import handoff_json, json_body, text_field
 from channels.agent_auth import client_address, cross_site
 

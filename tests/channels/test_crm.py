@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.config.settings import Settings
 from channels.crm import CrmSyncInput
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import inbox as inbox_module
-from bot.inbox import MAX_TURN_ATTEMPTS
+from bot.messaging import inbox as inbox_module
+from bot.messaging.inbox import MAX_TURN_ATTEMPTS
 from channels.background import APOLOGY
 from channels.twilio import SmsInput, TwilioTurn
 from tests.fakes.twilio_api import FakeTwilioAPI

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.sessions import SessionSigner
+from bot.messaging.sessions import SessionSigner
 from channels.rest_auth import Refused, RestGate
 
 TOKEN = "operator-token-for-tests"

@@ -5,7 +5,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot.telegram_api import make_bot, split_text
+from bot.vendors.telegram_api import make_bot, split_text
 from channels.telegram import decode_callback, encode_callback, parse_update
 from tests.conftest import SHARED_DIR
 

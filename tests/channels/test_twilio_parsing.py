@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot.twilio_api import segments, signature_is_valid
+from bot.vendors.twilio_api import segments, signature_is_valid
 from channels.twilio import choice_payload, numbered, parse_form, to_turn
 from tests.conftest import SHARED_DIR
 

@@ -118,7 +118,7 @@ class RunningAssistant:
         found = {}
         for pid in self.children():
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            found["actions" if b"bot.action_server" in cmdline else "rasa"] = pid
+            found["actions" if b"bot.ops.action_server" in cmdline else "rasa"] = pid
         return found
 
     def stop(self) -> int:
@@ -157,7 +157,7 @@ def start_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> R
     env.update(extra_env or {})
     output = tmp_dir / "frontdesk-run.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.ops.cli", "run"],
         cwd=PROJECT_DIR,
         env=env,
         stdout=open(output, "wb"),

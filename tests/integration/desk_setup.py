@@ -28,7 +28,7 @@ def always_open_assistant_file(tmp_dir: Path, unclaimed_after_s: int) -> str:
 def frontdesk(state_dir: Path, *argv: str) -> list[str]:
     """Run `frontdesk ...` on the database in `state_dir`; its output lines (the command must succeed)."""
     env = dict(os.environ, FRONTDESK_STATE_DIR=str(state_dir), HF_HUB_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=PROJECT_DIR, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "bot.ops.cli", *argv], cwd=PROJECT_DIR, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.splitlines()

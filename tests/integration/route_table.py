@@ -10,8 +10,8 @@ import json
 
 import rasa.core.run as rasa_run
 
-from bot.channels_config import write_credentials
-from bot.settings import Settings
+from bot.ops.channels_config import write_credentials
+from bot.config.settings import Settings
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ import itertools
 
 import sqlalchemy as sa
 
-from bot.feedback import FeedbackConfig, nps_due
-from bot.store import surveys
+from bot.dialogue.feedback import FeedbackConfig, nps_due
+from bot.messaging.store import surveys
 
 
 def texts(replies: list[dict]) -> str:

@@ -49,7 +49,7 @@ conversations:
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_DIR), HF_HUB_OFFLINE="1", RASA_TELEMETRY_ENABLED="false")
-    return subprocess.run([sys.executable, "-m", "bot.cli", "test-conversations", *args], cwd=PROJECT_DIR, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.ops.cli", "test-conversations", *args], cwd=PROJECT_DIR, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

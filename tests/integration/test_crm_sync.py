@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.store import handoffs, open_database
+from bot.messaging.store import handoffs, open_database
 from tests.conftest import PROJECT_DIR
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.integration.conftest import start_assistant

@@ -320,7 +320,7 @@ def test_the_desk_links_to_the_newest_service_report_behind_the_token(desk) -> N
     assert httpx.get(page, headers=bearer, timeout=30).status_code == 404
     assistant.say("report-reader", "hi")
     env = dict(os.environ, FRONTDESK_STATE_DIR=str(assistant.state_dir), HF_HUB_OFFLINE="1")
-    made = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--since", "1d"], cwd=PROJECT_DIR, env=env,
+    made = subprocess.run([sys.executable, "-m", "bot.ops.cli", "report", "--since", "1d"], cwd=PROJECT_DIR, env=env,
                           capture_output=True, text=True, timeout=600)
     assert made.returncode == 0, made.stdout + made.stderr
     assert api(assistant, "GET", "/status").json() == {"crm": None, "report": "/agent/report"}

@@ -37,7 +37,7 @@ def test_conversations_the_assistant_stored_are_reported(assistant, tmp_path: Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "FRONTDESK_"))}
     env.update(PYTHONPATH=str(PROJECT_DIR), FRONTDESK_STATE_DIR=str(assistant.state_dir), HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--since", "1h", "--database-url", url,
+    result = subprocess.run([sys.executable, "-m", "bot.ops.cli", "report", "--since", "1h", "--database-url", url,
                              "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env,
                             cwd=PROJECT_DIR, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -88,7 +88,7 @@ def test_web_chat_page_is_served(assistant) -> None:
 
 def test_terminal_chat_talks_through_its_own_session_without_a_token(assistant) -> None:
     env = {k: v for k, v in os.environ.items() if k != "RASA_API_TOKEN"}
-    chat = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--url", assistant.url], cwd=PROJECT_DIR, env=env,
+    chat = subprocess.run([sys.executable, "-m", "bot.ops.cli", "chat", "--url", assistant.url], cwd=PROJECT_DIR, env=env,
                           input="hello\n/quit\n", capture_output=True, text=True, timeout=120)
     assert chat.returncode == 0, chat.stderr
     conversation_id = chat.stdout.split("Chatting as ", 1)[1].split()[0]
@@ -102,7 +102,7 @@ def test_port_in_use_stops_with_one_line_naming_the_variable(tmp_path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot.ops.cli", "run"],
             cwd=PROJECT_DIR,
             env={"PATH": "/usr/bin:/bin", "RASA_PORT": str(port), "FRONTDESK_STATE_DIR": str(tmp_path)},
             capture_output=True,

@@ -187,11 +187,11 @@ def test_set_webhook_command_registers_url_and_secret_with_the_bot_api(tmp_path)
         env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
                "TELEGRAM_API_BASE": api.url, "FRONTDESK_STATE_DIR": str(tmp_path)}
         url = "https://bot.s-club.example/webhooks/telegram/webhook"
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "telegram", "set-webhook", "--url", url],
+        result = subprocess.run([sys.executable, "-m", "bot.ops.cli", "telegram", "set-webhook", "--url", url],
                                 cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         [call] = [c for c in api.calls if c.method == "setWebhook"]
         assert call.params["url"] == url and call.params["secret_token"] == SECRET
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "telegram", "delete-webhook"],
+        result = subprocess.run([sys.executable, "-m", "bot.ops.cli", "telegram", "delete-webhook"],
                                 cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0 and any(c.method == "deleteWebhook" for c in api.calls)

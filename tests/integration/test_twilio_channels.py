@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from bot.inbox import Inbox
-from bot.store import inbox, open_database
+from bot.messaging.inbox import Inbox
+from bot.messaging.store import inbox, open_database
 from channels.twilio import TwilioTurn
 from tests.conftest import SHARED_DIR
 from tests.fakes.twilio_api import FakeTwilioAPI

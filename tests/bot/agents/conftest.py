@@ -3,7 +3,7 @@
 import pytest
 
 from bot.agents import AgentAccounts
-from bot.store import open_database
+from bot.messaging.store import open_database
 
 FAST_ROUNDS = 4
 

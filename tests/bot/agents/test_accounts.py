@@ -5,7 +5,7 @@ import pytest
 
 from bot.agents import AgentAccounts, AgentError
 from bot.agents.accounts import BCRYPT_ROUNDS
-from bot.store import agents
+from bot.messaging.store import agents
 from tests.bot.agents.conftest import FAST_ROUNDS
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from bot.agents import AgentAccounts, AuditLog
-from bot.cli import main
-from bot.store import open_database
+from bot.ops.cli import main
+from bot.messaging.store import open_database
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 import pytest
 
 from bot.agents import AgentError, DeskSessions
-from bot.store import agent_sessions
+from bot.messaging.store import agent_sessions
 
 NOW = 1_800_000_000.0
 

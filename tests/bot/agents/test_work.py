@@ -8,8 +8,8 @@ from bot.agents import AgentAccounts, AgentError, AuditLog
 from bot.agents.work import AgentWork
 from bot.handoff.service import HandoffDesk
 from bot.handoff.store import HandoffError
-from bot.settings import HandoffSettings
-from bot.store import outbox
+from bot.config.settings import HandoffSettings
+from bot.messaging.store import outbox
 from tests.bot.agents.conftest import FAST_ROUNDS
 from tests.bot.handoff.test_service import HOURS, MONDAY_NOON, Recorder
 

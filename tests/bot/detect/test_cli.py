@@ -28,7 +28,7 @@ MESSAGES = [
 def frontdesk(*args: str, state: Path) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false",
            "FRONTDESK_STATE_DIR": str(state), "FRONTDESK_MODELS_DIR": str(PROJECT_DIR / ".state" / "models")}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_DIR, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.ops.cli", *args], cwd=PROJECT_DIR, capture_output=True, text=True,
                           timeout=600, env=env)
 
 
@@ -76,5 +76,5 @@ def test_eval_refuses_a_file_without_the_header(tmp_path: Path) -> None:
 
 
 def test_detect_eval_is_in_the_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], cwd=PROJECT_DIR, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bot.ops.cli", "--help"], cwd=PROJECT_DIR, capture_output=True, text=True)
     assert "detect" in result.stdout and "frustration and escalation detection" in result.stdout

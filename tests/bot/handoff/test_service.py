@@ -12,9 +12,9 @@ from bot.handoff.service import HandoffDesk, text_payloads
 from bot.handoff.store import HandoffError
 from bot.handoff.summary import build_summary
 from bot.handoff.webhook import SIGNATURE_HEADER, WebhookSender, body_bytes, signature, signature_is_valid
-from bot.outbox import PermanentSendError, RetryableSendError
-from bot.settings import HandoffSettings
-from bot.store import open_database, outbox
+from bot.messaging.outbox import PermanentSendError, RetryableSendError
+from bot.config.settings import HandoffSettings
+from bot.messaging.store import open_database, outbox
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 LONDON = ZoneInfo("Europe/London")

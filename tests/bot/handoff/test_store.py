@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.handoff.store import HandoffError, HandoffStore, median_or_none
-from bot.store import open_database
+from bot.messaging.store import open_database
 
 
 @pytest.fixture

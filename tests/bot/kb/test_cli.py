@@ -13,7 +13,7 @@ STATE_DIR = tempfile.mkdtemp(prefix="frontdesk-cli-test-")
 
 
 def frontdesk(*args: str, cwd: Path = PROJECT_DIR, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "bot.ops.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
                           env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "FRONTDESK_STATE_DIR": STATE_DIR, **(env or {})})
 
 

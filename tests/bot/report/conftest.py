@@ -20,9 +20,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.slots import AnySlot
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import store
-from bot.settings import Settings
-from bot.tracker_store import URLTrackerStore
+from bot.messaging import store
+from bot.config.settings import Settings
+from bot.messaging.tracker_store import URLTrackerStore
 from tests.conftest import PROJECT_DIR
 
 SLOTS = ["customer_name", "kb_decision", "kb_answered", "kb_offered", "answer_helped", "conversation_closed",

@@ -18,7 +18,7 @@ skipped (dan), 10 (alice, second session); one CSAT of 1 on 31 May at 22:00 UTC 
 
 from __future__ import annotations
 
-from bot.store import open_database
+from bot.messaging.store import open_database
 from tests.bot.report.conftest import Script, add_handoff, add_survey, save_trackers, utc
 
 CARD = "4111 1111 1111 1111"

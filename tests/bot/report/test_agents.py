@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import store
+from bot.messaging import store
 from bot.report.agents import agent_activity
 from bot.report.config import resolve_period
 from bot.report.metrics import compute

@@ -26,7 +26,7 @@ def frontdesk(*args: str, state_dir: Path, assistant_file: Path | None = None) -
                TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
     if assistant_file:
         env["ASSISTANT_FILE"] = str(assistant_file)
-    return subprocess.run([sys.executable, "-m", "bot.cli", "report", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.ops.cli", "report", *args], capture_output=True, text=True,
                           env=env, cwd=PROJECT_DIR, timeout=300)
 
 
@@ -123,7 +123,7 @@ def test_without_the_sentence_model_the_figures_still_come_and_the_gaps_say_why(
     from zoneinfo import ZoneInfo
 
     from bot.report import build_report, resolve_period
-    from bot.settings import Settings
+    from bot.config.settings import Settings
 
     settings = Settings.from_env(env={"FRONTDESK_STATE_DIR": str(tmp_path), "EMBEDDING_MODEL": str(tmp_path / "no-model")},
                                  project_dir=PROJECT_DIR)

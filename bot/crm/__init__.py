@@ -1,0 +1,29 @@
+"""Recording conversations in HubSpot: the sync worker (sync) and what a conversation becomes there (records).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "CrmConfig": "bot.crm.sync",
+    "CrmSync": "bot.crm.sync",
+    "status": "bot.crm.sync",
+}
+# public modules: none
+_MODULES = ()
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

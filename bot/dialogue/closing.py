@@ -1,0 +1,127 @@
+"""Closing a conversation: what was covered (from the tracker's events), thanks and S-Club's contact details.
+
+The recap is built from the knowledge-base entries answered since the
+conversation began (or since the previous closing): each entry's
+`paraphrase` turned into a topic ("you'd like to cancel a booking" ->
+"how to cancel a booking"), or its title. It is honest: an answer the
+customer said did not help, or questions the assistant could not answer,
+are named as such.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from bot.kb import Entry
+from bot.config import Persona
+
+CLOSING_ACTION = "action_close_conversation"
+
+_TOPIC_RULES = (
+    (re.compile(r"^you'd like to know (?:about )?(?P<rest>.+)$"), "{rest}"),
+    (re.compile(r"^you'd like to (?P<rest>.+)$"), "how to {rest}"),
+    (re.compile(r"^you're having (?P<rest>trouble .+)$"), "{rest}"),
+    (re.compile(r"^you're worried about (?P<rest>.+)$"), "{rest}"),
+)
+
+
+@dataclass
+class Covered:
+    """What happened in the part of the conversation being closed."""
+
+    answered: list[str] = field(default_factory=list)  # entry ids, in order, once each
+    not_helped: set[str] = field(default_factory=set)  # entries the customer said did not help
+    unanswered: int = 0  # questions the knowledge base could not answer
+    handed_over: bool = False
+
+
+def _since_last_close(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events after the session start or the previous closing, whichever is later."""
+    start = 0
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind in ("session_started", "restart") or (kind == "action" and event.get("name") == CLOSING_ACTION):
+            start = index + 1
+    return events[start:]
+
+
+def asked_anything_else(events: Iterable[dict[str, Any]]) -> bool:
+    """Whether the assistant's latest message asked if there is anything else (so "no" means the customer is done)."""
+    for event in reversed(list(events)):
+        if event.get("event") == "bot":
+            return bool(re.search(r"\banything else\b", event.get("text") or "", re.IGNORECASE))
+    return False
+
+
+def covered(events: Iterable[dict[str, Any]]) -> Covered:
+    """Read the knowledge-base slots (`kb_answered`, `kb_decision`, `answer_helped`, `handoff_id`)."""
+    result = Covered()
+    last_answered: str | None = None
+    for event in _since_last_close(list(events)):
+        if event.get("event") != "slot":
+            continue
+        name, value = event.get("name"), event.get("value")
+        if name == "kb_answered" and value:
+            last_answered = str(value)
+            if last_answered not in result.answered:
+                result.answered.append(last_answered)
+            result.not_helped.discard(last_answered)
+        elif name == "kb_decision" and value == "fallback":
+            result.unanswered += 1
+        elif name == "answer_helped" and value is False and last_answered:
+            result.not_helped.add(last_answered)
+        elif name == "handoff_id" and value:
+            result.handed_over = True
+    return result
+
+
+def topic(entry: Entry) -> str:
+    """A phrase for what an entry is about, to follow "we covered"."""
+    paraphrase = (entry.paraphrase or "").strip().rstrip(".")
+    for pattern, template in _TOPIC_RULES:
+        match = pattern.match(paraphrase)
+        if match:
+            return template.format(rest=match.group("rest"))
+    title = entry.title.strip()
+    return title[0].lower() + title[1:] if len(title) > 1 and title[1].islower() else title
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def recap(done: Covered, entries: dict[str, Entry]) -> str | None:
+    """One or two sentences on what was covered; None when the customer asked nothing."""
+    helped = [topic(entries[i]) for i in done.answered if i in entries and i not in done.not_helped]
+    missed = [topic(entries[i]) for i in done.answered if i in entries and i in done.not_helped]
+    parts: list[str] = []
+    if helped:
+        parts.append(f"To recap, we covered {_join(helped)}.")
+    if missed:
+        parts.append(f"I'm sorry I couldn't fully help with {_join(missed)}.")
+    if done.unanswered and not helped and not missed:
+        parts.append("I'm sorry I couldn't find the answer to your question today.")
+    elif done.unanswered:
+        parts.append("I'm sorry I couldn't answer everything you asked.")
+    if done.handed_over:
+        parts.append("I also passed your conversation to our team.")
+    return " ".join(parts) or None
+
+
+def closing_message(persona: Persona, done: Covered, entries: dict[str, Entry], name: str | None,
+                    channel: str | None) -> str:
+    """Recap, thanks, and how to reach S-Club's people (shorter on SMS)."""
+    contact = persona.contact
+    thanks = f"Thank you for contacting {persona.company}, {name}!" if name else f"Thank you for contacting {persona.company}!"
+    if channel == "sms":
+        reach = f"Our team: {contact.phone} ({contact.team_hours}) or {contact.email}."
+    else:
+        reach = (
+            f"If you need us, you can call our team on {contact.phone} or email {contact.email}; "
+            f"they're available {contact.team_hours}. You'll also find help at {contact.website}, and I'm here any time."
+        )
+    if done.unanswered and not done.answered and not done.handed_over:
+        reach = reach.replace("If you need us, you can call", "Our team will be glad to help: you can call", 1)
+    return " ".join(part for part in (recap(done, entries), thanks, reach) if part)

@@ -1,0 +1,41 @@
+"""Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers,
+Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "HEADER": "bot.messaging.sessions",
+    "Inbox": "bot.messaging.inbox",
+    "InboxMessage": "bot.messaging.inbox",
+    "InboxWorker": "bot.messaging.inbox",
+    "Outbox": "bot.messaging.outbox",
+    "OutboxWorker": "bot.messaging.outbox",
+    "PermanentSendError": "bot.messaging.outbox",
+    "RetryableSendError": "bot.messaging.outbox",
+    "SESSION_CHANNELS": "bot.messaging.sessions",
+    "Session": "bot.messaging.sessions",
+    "SessionSigner": "bot.messaging.sessions",
+    "open_database": "bot.messaging.store",
+    "record_visit": "bot.messaging.store",
+    "session_key": "bot.messaging.sessions",
+}
+# public modules: store
+_MODULES = ('store',)
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -1,0 +1,241 @@
+"""The persistent outbox: every outbound message is stored before it is sent.
+
+A message is written as `pending`, claimed by a worker (`sending`, with a
+lease), then marked `sent` with the provider's id, or retried with
+exponential backoff (or the provider's Retry-After) after a network error, a
+5xx or a 429, and marked `failed` after the last attempt (logged with the
+conversation id). A claim whose lease ran out (the process died mid-send) is
+taken again, so a restart resumes what was pending.
+
+Senders are per channel and translate vendor errors into `RetryableSendError`
+or `PermanentSendError`; the outbox never touches a vendor SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.errors import FrontdeskError
+from bot.messaging.store import delivery, outbox
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BASE_DELAY_S = 0.5
+MAX_DELAY_S = 60.0
+LEASE_S = 60.0
+
+
+class SendError(FrontdeskError):
+    """A send did not succeed."""
+
+
+class RetryableSendError(SendError):
+    """Worth trying again: network error, timeout, 5xx, 429. `retry_after` in seconds, if the provider said."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """Trying again will not help (bad request, blocked by the user, invalid token)."""
+
+
+class Sender(Protocol):
+    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        """Deliver one message; return the provider's message id. Raises SendError."""
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    channel: str
+    recipient: str
+    conversation_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt `attempts + 1`: the provider's Retry-After, else exponential with jitter."""
+    if retry_after is not None:
+        return min(float(retry_after), MAX_DELAY_S * 10)
+    delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+class Outbox:
+    """The outbox table; every method is one short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def enqueue(self, channel: str, recipient: str, conversation_id: str, payloads: list[dict[str, Any]]) -> list[int]:
+        """Store messages as pending, in order; return their ids."""
+        now = time.time()
+        ids = []
+        with self.engine.begin() as db:
+            for offset, payload in enumerate(payloads):
+                result = db.execute(outbox.insert().values(
+                    channel=channel, recipient=recipient, conversation_id=conversation_id, payload=payload,
+                    status="pending", attempts=0, next_attempt_at=now + offset * 1e-6, created_at=now + offset * 1e-6,
+                ))
+                ids.append(int(result.inserted_primary_key[0]))
+        return ids
+
+    def claim_due(self, channels: list[str], limit: int = 20) -> list[OutboxMessage]:
+        """Take up to `limit` due messages for these channels, oldest first, one per recipient.
+
+        One per recipient keeps a conversation's messages in order: the next is
+        claimed only after the previous one left `sending`.
+        """
+        now = time.time()
+        claimed: list[OutboxMessage] = []
+        with self.engine.begin() as db:
+            busy = {r for (r,) in db.execute(
+                sa.select(outbox.c.recipient).where(outbox.c.status == "sending", outbox.c.next_attempt_at > now)
+            )}
+            rows = db.execute(
+                sa.select(outbox).where(
+                    outbox.c.channel.in_(channels),
+                    sa.or_(outbox.c.status == "pending", outbox.c.status == "sending"),
+                    outbox.c.next_attempt_at <= now,
+                ).order_by(outbox.c.created_at).limit(limit * 5)
+            ).mappings().all()
+            first_pending: dict[str, Any] = {}
+            for row in db.execute(
+                sa.select(outbox.c.recipient, sa.func.min(outbox.c.created_at))
+                .where(outbox.c.status.in_(["pending", "sending"]), outbox.c.channel.in_(channels))
+                .group_by(outbox.c.recipient)
+            ):
+                first_pending[row[0]] = row[1]
+            for row in rows:
+                if len(claimed) >= limit or row["recipient"] in busy or row["created_at"] != first_pending.get(row["recipient"]):
+                    continue
+                updated = db.execute(
+                    outbox.update()
+                    .where(outbox.c.id == row["id"], outbox.c.next_attempt_at == row["next_attempt_at"])
+                    .values(status="sending", next_attempt_at=now + LEASE_S)
+                )
+                if updated.rowcount == 1:  # nobody else claimed it in between
+                    busy.add(row["recipient"])
+                    claimed.append(OutboxMessage(row["id"], row["channel"], row["recipient"], row["conversation_id"],
+                                                 row["payload"], row["attempts"]))
+        return claimed
+
+    def mark_sent(self, message_id: int, provider_id: str | None) -> None:
+        with self.engine.begin() as db:
+            db.execute(outbox.update().where(outbox.c.id == message_id).values(
+                status="sent", provider_id=provider_id, sent_at=time.time(), attempts=outbox.c.attempts + 1))
+
+    def mark_retry(self, message: OutboxMessage, error: str, retry_after: float | None) -> bool:
+        """Schedule another attempt; False (and marked failed) when attempts are used up."""
+        attempts = message.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            self.mark_failed(message, error)
+            return False
+        with self.engine.begin() as db:
+            db.execute(outbox.update().where(outbox.c.id == message.id).values(
+                status="pending", attempts=attempts, last_error=error[:500],
+                next_attempt_at=time.time() + backoff(attempts, retry_after)))
+        return True
+
+    def mark_failed(self, message: OutboxMessage, error: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(outbox.update().where(outbox.c.id == message.id).values(
+                status="failed", attempts=message.attempts + 1, last_error=error[:500]))
+        logger.error("outbox: message %s to conversation %s on %s failed for good: %s",
+                     message.id, message.conversation_id, message.channel, error)
+
+    def record_status(self, provider_id: str, status: str) -> None:
+        """Store a delivery report (e.g. Twilio's status callback) for a message we sent."""
+        with self.engine.begin() as db:
+            db.execute(delivery.delete().where(delivery.c.provider_id == provider_id))
+            db.execute(delivery.insert().values(provider_id=provider_id, status=status, updated_at=time.time()))
+        if status in {"failed", "undelivered"}:
+            logger.warning("outbox: the provider reports message %s as %s", provider_id, status)
+
+    def delivery_status(self, provider_id: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.execute(sa.select(delivery.c.status).where(delivery.c.provider_id == provider_id)).scalar()
+
+    def sent_payload(self, channel: str, recipient: str, provider_id: str) -> dict[str, Any] | None:
+        """The payload of the message we sent that the provider knows as `provider_id` (e.g. to match a reply to it)."""
+        with self.engine.connect() as db:
+            return db.execute(sa.select(outbox.c.payload).where(
+                outbox.c.channel == channel, outbox.c.recipient == recipient, outbox.c.provider_id == provider_id)).scalar()
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as db:
+            return {status: n for status, n in db.execute(
+                sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status))}
+
+
+class OutboxWorker:
+    """Sends due messages for the channels it has senders for, until stopped."""
+
+    def __init__(self, box: Outbox, senders: dict[str, Sender], poll_s: float = 0.2) -> None:
+        self.box = box
+        self.senders = senders
+        self.poll_s = poll_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-worker")
+
+    def wake(self) -> None:
+        """Call after enqueueing, so messages go out without waiting for the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def drain_once(self) -> int:
+        """Send what is due now (concurrently across recipients); return how many were attempted."""
+        claimed = await asyncio.to_thread(self.box.claim_due, list(self.senders))
+        await asyncio.gather(*(self._deliver(m) for m in claimed))
+        return len(claimed)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        sender = self.senders[message.channel]
+        try:
+            provider_id = await sender.send(message.recipient, message.payload)
+        except RetryableSendError as error:
+            logger.warning("outbox: message %s (conversation %s) will be retried: %s", message.id, message.conversation_id, error)
+            await asyncio.to_thread(self.box.mark_retry, message, str(error), error.retry_after)
+        except PermanentSendError as error:
+            await asyncio.to_thread(self.box.mark_failed, message, str(error))
+        except Exception as error:  # a sender bug must not stop the worker; treat as transient
+            logger.exception("outbox: unexpected error sending message %s", message.id)
+            await asyncio.to_thread(self.box.mark_retry, message, f"{type(error).__name__}: {error}", None)
+        else:
+            await asyncio.to_thread(self.box.mark_sent, message.id, provider_id)
+            self._wake.set()  # the recipient's next message may be due now
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain_once()
+            except Exception:  # the database may be briefly unavailable; keep going
+                logger.exception("outbox: worker pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()

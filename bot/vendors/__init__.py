@@ -1,0 +1,41 @@
+"""The vendors' APIs, one module each, and the only place (with channels/) that imports their SDKs:
+Twilio (twilio_api), Telegram (telegram_api), HubSpot (hubspot_api). Their errors are translated here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "CALLBACK_DATA_LIMIT": "bot.vendors.telegram_api",
+    "ConflictError": "bot.vendors.hubspot_api",
+    "HubSpotClient": "bot.vendors.hubspot_api",
+    "NOTE_TO_CONTACT": "bot.vendors.hubspot_api",
+    "TICKET_TO_CONTACT": "bot.vendors.hubspot_api",
+    "TWILIO_BODY_LIMIT": "bot.vendors.twilio_api",
+    "TelegramSender": "bot.vendors.telegram_api",
+    "TwilioSender": "bot.vendors.twilio_api",
+    "association": "bot.vendors.hubspot_api",
+    "make_bot": "bot.vendors.telegram_api",
+    "register_webhook": "bot.vendors.telegram_api",
+    "segments": "bot.vendors.twilio_api",
+    "signature_is_valid": "bot.vendors.twilio_api",
+    "split_text": "bot.vendors.telegram_api",
+}
+# public modules: none
+_MODULES = ()
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

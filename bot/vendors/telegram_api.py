@@ -1,0 +1,93 @@
+"""Sending to Telegram's Bot API with python-telegram-bot, behind the outbox's Sender interface.
+
+Payloads are what the Telegram output channel stores in the outbox:
+  {"method": "sendMessage", "text": ..., "buttons": [{"title", "payload"}]?}
+  {"method": "answerCallbackQuery", "callback_query_id": ...}
+PTB's errors are translated here: RetryAfter -> retry after its delay;
+TimedOut / NetworkError (5xx, connection) -> retry with backoff; the rest
+(BadRequest, Forbidden, InvalidToken) -> permanent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.errors import VendorError
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+TELEGRAM_TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline-button data
+
+
+def make_bot(token: str, api_base: str | None = None) -> Bot:
+    """A PTB Bot for `token`; `api_base` (TELEGRAM_API_BASE) points it at another server. No network call."""
+    base = (api_base or DEFAULT_API_BASE).rstrip("/")
+    request = HTTPXRequest(connection_pool_size=32, connect_timeout=5, read_timeout=10, write_timeout=10)
+    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request)
+
+
+def register_webhook(token: str, api_base: str | None, url: str | None, secret: str) -> bool:
+    """setWebhook (`url` with the secret Telegram sends back) or, with `url` None, deleteWebhook.
+    True when Telegram accepted; raises VendorError with Telegram's reason when it refused."""
+    import asyncio
+
+    bot = make_bot(token, api_base)
+
+    async def call() -> bool:
+        if url is not None:
+            return await bot.set_webhook(url=url, secret_token=secret,
+                                         allowed_updates=["message", "edited_message", "callback_query"])
+        return await bot.delete_webhook()
+
+    try:
+        return asyncio.run(call())
+    except TelegramError as error:
+        raise VendorError(str(error)) from None
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so each part fits `limit` characters."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return [p for p in parts if p]
+
+
+class TelegramSender:
+    """Outbox sender for the `telegram` channel."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        from bot.messaging import PermanentSendError, RetryableSendError
+
+        try:
+            if payload.get("method") == "answerCallbackQuery":
+                await self.bot.answer_callback_query(payload["callback_query_id"])
+                return None
+            markup = None
+            if payload.get("buttons"):
+                markup = InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(b["title"], callback_data=b["callback_data"])] for b in payload["buttons"]]
+                )
+            message = await self.bot.send_message(chat_id=int(recipient), text=payload["text"], reply_markup=markup)
+            return str(message.message_id)
+        except RetryAfter as error:
+            retry = error.retry_after
+            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            raise RetryableSendError(f"Telegram asked to retry after {seconds:g} s", retry_after=seconds) from None
+        except NetworkError as error:  # includes TimedOut and 5xx
+            raise RetryableSendError(f"Telegram network error: {error}") from None
+        except TelegramError as error:
+            raise PermanentSendError(f"Telegram refused the message: {error}") from None

@@ -1,0 +1,94 @@
+"""Sending SMS and WhatsApp messages through Twilio's REST API, asynchronously.
+
+`TwilioSender` is the outbox's sender for the `sms` and `whatsapp` channels:
+`messages.create_async` on twilio's aiohttp client (never the blocking one).
+Errors: 429 and 5xx, timeouts and connection errors -> retry; other 4xx ->
+permanent. `segments()` counts SMS segments the way carriers bill them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+TWILIO_BODY_LIMIT = 1600  # characters per message, Twilio's limit
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")  # count as two septets
+
+
+def segments(text: str) -> tuple[str, int]:
+    """('GSM-7' or 'UCS-2', number of SMS segments) for `text`."""
+    if all(c in GSM7 or c in GSM7_EXTENDED for c in text):
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        return "GSM-7", 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)  # UTF-16 code units
+    return "UCS-2", 1 if units <= 70 else -(-units // 67)
+
+
+class FormFields(dict):
+    """Form fields as {name: [values]}, with the `getlist` twilio's validator uses for repeated names."""
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self[name])
+
+
+def signature_is_valid(auth_token: str, url: str, params: dict[str, list[str]] | str, signature: str) -> bool:
+    """Twilio's X-Twilio-Signature check: HMAC-SHA1 over the URL and the sorted form fields
+    (`params` as {name: [values]}), or over the URL with bodySHA256 for a JSON body (`params` as the body)."""
+    if not signature:
+        return False
+    if isinstance(params, dict):
+        params = FormFields({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    return RequestValidator(auth_token).validate(url, params, signature)
+
+
+def make_client(account_sid: str, auth_token: str, api_base: str | None = None) -> Client:
+    """A Twilio client on the async HTTP client; `api_base` (TWILIO_API_BASE) points it elsewhere."""
+    client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient(timeout=10))
+    if api_base:
+        client.api.base_url = api_base.rstrip("/")
+    return client
+
+
+class TwilioSender:
+    """Outbox sender for one Twilio number (`whatsapp:+1…` for WhatsApp).
+
+    The client is made on the first send: twilio's aiohttp client needs the
+    running event loop.
+    """
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str,
+                 api_base: str | None = None, status_callback: str | None = None) -> None:
+        self._credentials = (account_sid, auth_token, api_base)
+        self._client: Client | None = None
+        self.from_number = from_number
+        self.status_callback = status_callback
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = make_client(*self._credentials)
+        return self._client
+
+    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        from bot.messaging import PermanentSendError, RetryableSendError
+
+        extra = {"status_callback": self.status_callback} if self.status_callback else {}
+        try:
+            message = await self.client.messages.create_async(to=recipient, from_=self.from_number, body=payload["text"], **extra)
+            return message.sid
+        except TwilioRestException as error:
+            if error.status == 429 or error.status >= 500:
+                raise RetryableSendError(f"Twilio answered {error.status}: {error.msg}") from None
+            raise PermanentSendError(f"Twilio refused the message ({error.status} {error.code}): {error.msg}") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise RetryableSendError(f"cannot reach Twilio: {type(error).__name__}") from None

@@ -1,0 +1,106 @@
+"""The outbox on a real SQLite database: order, retries, give-up, and resuming after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.messaging import outbox as outbox_module
+from bot.messaging.outbox import MAX_ATTEMPTS, Outbox, OutboxWorker, PermanentSendError, RetryableSendError
+from bot.messaging.store import open_database, outbox
+from bot.vendors.telegram_api import split_text
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Outbox:
+    return Outbox(open_database(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+
+
+class ScriptedAPI:
+    """Stands in for a provider: fails as scripted, records what it delivered."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.delivered: list[tuple[str, str]] = []
+
+    async def send(self, recipient: str, payload: dict) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append((recipient, payload["text"]))
+        return f"id-{len(self.delivered)}"
+
+
+def run_until_idle(worker: OutboxWorker, passes: int = 50) -> None:
+    async def go() -> None:
+        for _ in range(passes):
+            await worker.drain_once()
+            await asyncio.sleep(0.01)
+
+    asyncio.run(go())
+
+
+def test_one_message_per_recipient_is_claimed_at_a_time(box: Outbox) -> None:
+    box.enqueue("chat", "r1", "c1", [{"text": "one"}, {"text": "two"}, {"text": "three"}])
+    box.enqueue("chat", "r2", "c2", [{"text": "other"}])
+    claimed = box.claim_due(["chat"])
+    assert sorted((m.recipient, m.payload["text"]) for m in claimed) == [("r1", "one"), ("r2", "other")]
+    assert box.claim_due(["chat"]) == []  # "two" waits until "one" is sent
+
+
+def test_messages_to_one_recipient_go_out_in_order(box: Outbox) -> None:
+    box.enqueue("chat", "r1", "c1", [{"text": "one"}, {"text": "two"}, {"text": "three"}])
+    box.enqueue("chat", "r2", "c2", [{"text": "other"}])
+    api = ScriptedAPI()
+    run_until_idle(OutboxWorker(box, {"chat": api}))
+    assert [t for r, t in api.delivered if r == "r1"] == ["one", "two", "three"]
+
+
+def test_transient_errors_are_retried_and_the_message_is_sent_once(box: Outbox, monkeypatch) -> None:
+    monkeypatch.setattr(outbox_module, "BASE_DELAY_S", 0.01)
+    box.enqueue("chat", "r1", "c1", [{"text": "hello"}])
+    api = ScriptedAPI([RetryableSendError("503"), RetryableSendError("timeout")])
+    run_until_idle(OutboxWorker(box, {"chat": api}))
+    assert api.delivered == [("r1", "hello")]
+    assert box.counts() == {"sent": 1}
+
+
+def test_retry_after_is_respected(box: Outbox) -> None:
+    [message_id] = box.enqueue("chat", "r1", "c1", [{"text": "hello"}])
+    [message] = box.claim_due(["chat"])
+    box.mark_retry(message, "429", retry_after=30)
+    with box.engine.connect() as db:
+        due = db.execute(sa.select(outbox.c.next_attempt_at).where(outbox.c.id == message_id)).scalar()
+    assert 29 < due - time.time() <= 30.5
+    assert box.claim_due(["chat"]) == []
+
+
+def test_permanent_errors_and_exhausted_retries_mark_failed(box: Outbox, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(outbox_module, "BASE_DELAY_S", 0.0)
+    box.enqueue("chat", "r1", "conv-1", [{"text": "a"}])
+    box.enqueue("chat", "r2", "conv-2", [{"text": "b"}])
+    api = ScriptedAPI([PermanentSendError("blocked by user")] + [RetryableSendError("down")] * MAX_ATTEMPTS)
+    run_until_idle(OutboxWorker(box, {"chat": api}))
+    assert box.counts() == {"failed": 2}
+    assert "conv-1" in caplog.text and "conv-2" in caplog.text
+
+
+def test_a_claim_left_by_a_crashed_process_is_resumed_after_its_lease(box: Outbox, monkeypatch) -> None:
+    box.enqueue("chat", "r1", "c1", [{"text": "survives"}])
+    [message] = box.claim_due(["chat"])  # claimed, then the process "dies" before sending
+    assert box.claim_due(["chat"]) == []  # still leased
+    with box.engine.begin() as db:  # the lease runs out
+        db.execute(outbox.update().where(outbox.c.id == message.id).values(next_attempt_at=time.time() - 1))
+    api = ScriptedAPI()
+    run_until_idle(OutboxWorker(Outbox(box.engine), {"chat": api}))  # a new process
+    assert api.delivered == [("r1", "survives")]
+
+
+def test_long_text_is_split_at_boundaries_within_the_limit() -> None:
+    text = ("word " * 1000).strip() + "\n\n" + "second paragraph"
+    parts = split_text(text, limit=4096)
+    assert all(len(p) <= 4096 for p in parts) and len(parts) == 2
+    assert " ".join(parts).split() == text.split()
