@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bot import surface
 
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
@@ -25,15 +24,4 @@ _EXPORTS = {
 # public modules: conversation, feedback, turns
 _MODULES = ('conversation', 'feedback', 'turns')
 
-__all__ = sorted([*_EXPORTS, *_MODULES])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__all__, __getattr__ = surface(__name__, _EXPORTS, _MODULES)
