@@ -1,5 +1,5 @@
 """action_set_boundary and action_out_of_scope: abuse gets a calm boundary (twice: the chat ends, flagged);
-questions outside S-Club's services are admitted as such."""
+questions outside the company's services are admitted as such."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
 from actions.handoff import hand_over
-from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
+from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, RESPONSES, SCORER, context, dispatch
 from bot.dialogue import conversation
 from bot.dialogue import turns as dialogue
-from bot.dialogue import (OUT_OF_SCOPE_AGAIN, abusive_message, abusive_messages, boundary_message, knowledge_base_first, out_of_scope_message)
+from bot.dialogue import (abusive_message, abusive_messages, boundary_message, knowledge_base_first, out_of_scope_message)
 from bot.detect import assess
 
 
@@ -32,7 +32,7 @@ class ActionSetBoundary(ActionAnswerFaq):
         if not abusive_message(latest.get("text") or "", latest.get("intent")):
             return await super().run(dispatcher, tracker, domain)
         count = max(1, abusive_messages(tracker.events))
-        dispatcher.utter_message(text=boundary_message(tracker.sender_id, count))
+        dispatcher.utter_message(text=boundary_message(RESPONSES, tracker.sender_id, count))
         if count < 2:
             return []
         # The second time: the automated conversation ends and is flagged for a person.
@@ -57,9 +57,8 @@ class ActionOutOfScope(ActionAnswerFaq):
             return await super().run(dispatcher, tracker, domain)
         now = context(tracker)
         # A miss like any unanswered question: the second in a row offers a person.
-        turn = dialogue.missed(now, out_of_scope_message(tracker.sender_id, now.turn, PERSONA.contact.phone, now.channel),
-                               OUT_OF_SCOPE_AGAIN)
+        turn = dialogue.missed(now, out_of_scope_message(now.voice), now.voice.say("boundaries.out_of_scope_again"))
         turn.slots.update(kb_decision="fallback", kb_answered=None, kb_offered=None, kb_next=None)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant first, as for any first reply
-            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, DATABASE, True), turn)
         return dispatch(dispatcher, turn)

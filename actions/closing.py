@@ -1,4 +1,4 @@
-"""action_close_conversation: recap what was covered, thank the customer, leave S-Club's contact details."""
+"""action_close_conversation: recap what was covered, thank the customer, leave the team's contact details."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import KNOWLEDGE_BASE, PERSONA
+from actions.runtime import KNOWLEDGE_BASE, context
 from bot.dialogue import closing_message, covered
 from bot.dialogue import customer_name
 
@@ -35,7 +35,7 @@ class ActionCloseConversation(Action):
         entries = KNOWLEDGE_BASE.snapshot.by_id  # the live entries: titles may have changed since they were answered
         name = tracker.get_slot("customer_name") or customer_name(tracker.events)
         done = covered(tracker.events)
-        dispatcher.utter_message(text=closing_message(PERSONA, done, entries, name, tracker.get_latest_input_channel()))
+        dispatcher.utter_message(text=closing_message(context(tracker).voice, done, entries, name))
         events = [SlotSet("conversation_closed", True)]
         if not surveyed_this_session(tracker.events):
             # A new survey: clear answers carried over from an earlier session so the form asks again.

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
-from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
+from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, SCORER, context, dispatch
 from bot.dialogue import conversation
 from bot.dialogue import turns as dialogue
 from bot.detect import Assessment, assess
@@ -43,11 +43,11 @@ class ActionAnswerFaq(Action):
         elif chosen is not None:
             turn = dialogue.chosen(chosen, now)
         else:
-            turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now, PERSONA)
+            turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now)
         if mood.action == "empathise":
             turn = dialogue.with_empathy(turn, now)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
-            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, DATABASE, True), turn)
         return dispatch(dispatcher, turn)
 
     @staticmethod

@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.boundaries import ActionSetBoundary
 from actions.faq import ActionAnswerFaq
-from actions.runtime import DATABASE, SETTINGS
+from actions.runtime import DATABASE, SETTINGS, context
 from bot.dialogue import feedback
 from bot.dialogue import abusive_message
 
@@ -61,7 +61,7 @@ class ValidateFeedbackForm(FormValidationAction):
                                 tracker.get_latest_input_channel(), kind, score, tracker.get_slot("handoff_id"))
         values: dict[str, Any] = {slot: RATED if score is not None else SKIPPED, kind: score, "feedback_retries": None}
         if reading.outcome == "unclear":
-            dispatcher.utter_message(text=feedback.MOVE_ON)
+            dispatcher.utter_message(text=context(tracker).voice.say("survey.move_on"))
         if reading.outcome == "stop":  # leaving, asking something new, or abuse: ask nothing more
             values.update({s: SKIPPED for s in QUESTIONS if tracker.get_slot(s) is None and s != slot})
         return values
@@ -105,7 +105,7 @@ class _AskFeedback(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         retry = bool(tracker.get_slot("feedback_retries"))
-        dispatcher.utter_message(**feedback.question(QUESTIONS[self.slot], tracker.get_latest_input_channel(), retry))
+        dispatcher.utter_message(**feedback.question(QUESTIONS[self.slot], context(tracker).voice, retry))
         return []
 
 
@@ -144,5 +144,5 @@ class ActionFeedbackDone(ActionAnswerFaq):
             return await ActionSetBoundary().run(dispatcher, tracker, domain)
         answered = (tracker.get_slot("csat") is not None or tracker.get_slot("nps") is not None
                     or tracker.get_slot("feedback_comment") == COMMENTED)
-        dispatcher.utter_message(text=feedback.THANKS_RATED if answered else feedback.THANKS_SKIPPED)
+        dispatcher.utter_message(text=context(tracker).voice.say("survey.thanks_rated" if answered else "survey.thanks_skipped"))
         return []

@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
-from actions.runtime import KNOWLEDGE_BASE, context, dispatch
+from actions.runtime import KNOWLEDGE_BASE, RESPONSES, context, dispatch
 from bot.dialogue import turns as dialogue
 from bot.dialogue import asked_anything_else
 
@@ -32,7 +32,7 @@ class ActionFollowUp(Action):
         elif intent == "deny":
             # "No" to "Is there anything else I can help with?" closes the conversation
             # (data/rules/closing.yml runs the survey after action_close_conversation).
-            if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events):
+            if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events, RESPONSES):
                 return [FollowupAction("action_close_conversation")]
             turn = dialogue.deny(KNOWLEDGE_BASE, now)
         else:

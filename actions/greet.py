@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import DATABASE, PERSONA, context, dispatch
+from actions.runtime import DATABASE, context, dispatch
 from bot.dialogue import turns as dialogue
 
 
@@ -19,4 +19,4 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return dispatch(dispatcher, await asyncio.to_thread(dialogue.greet, context(tracker), PERSONA, DATABASE))
+        return dispatch(dispatcher, await asyncio.to_thread(dialogue.greet, context(tracker), DATABASE))

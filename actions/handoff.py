@@ -6,7 +6,7 @@ person" button), action_follow_up ("yes, connect me" after an offer) and
 action_set_boundary (repeated abuse). The reason is one of request,
 frustration, failures, abuse. When no person could answer (no agent account
 in the database, no AGENT_TOKEN, TELEGRAM_AGENT_CHAT_ID or HANDOFF_WEBHOOK_URL),
-the customer gets S-Club's contact details instead and the bot keeps talking.
+the customer gets the team's contact details instead (handoff.nobody_available) and the bot keeps talking.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import KNOWLEDGE_BASE, SCORER
+from actions.runtime import KNOWLEDGE_BASE, SCORER, context
 from bot.dialogue import customer_name
 from bot.handoff import open_desk
 from bot.handoff import REASONS
@@ -49,7 +49,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     if reason not in REASONS:
         reason = "request"
     if not await asyncio.to_thread(DESK.reachable):
-        dispatcher.utter_message(response="utter_human_contact")
+        dispatcher.utter_message(text=context(tracker).voice.say("handoff.nobody_available"))
         return [SlotSet("handoff_reason", None)]
     channel = tracker.get_latest_input_channel() or "rest"
     name = tracker.get_slot("customer_name") or customer_name(tracker.events)

@@ -1,4 +1,5 @@
-"""What every action shares in one action-server process: settings, persona, knowledge base, database, frustration scorer."""
+"""What every action shares in one action-server process: settings, responses catalogue, knowledge base, database,
+frustration scorer."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.detect import DetectionConfig, FrustrationScorer
 from bot.dialogue import Context, Turn
 from bot.kb import open_knowledge_base
-from bot.config import Persona
 from bot.config import Settings
 from bot.messaging import open_database
+from bot.responses import open_responses
 
 SETTINGS = Settings.from_env()
-PERSONA = Persona.load(SETTINGS.assistant_file)
+RESPONSES = open_responses(SETTINGS)  # what the assistant says, with assistant.yml's persona filled in
 KNOWLEDGE_BASE = open_knowledge_base(SETTINGS, watch=True)  # built when the action server starts
 DATABASE = open_database(SETTINGS.database_url)
 SCORER = FrustrationScorer.load(KNOWLEDGE_BASE.encoder)  # shares the knowledge base's sentence model
@@ -30,6 +31,7 @@ def context(tracker: Tracker) -> Context:
         text=tracker.latest_message.get("text") or "",
         events=tracker.events,
         slots=tracker.current_slot_values(),
+        responses=RESPONSES,
     )
 
 

@@ -2,7 +2,8 @@
 
 Channels mask every inbound message before it reaches the assistant, so the
 secret is never stored in the tracker, shown to an agent or written to a log,
-and the customer is warned not to share it (S-Club never asks for either).
+and the customer is warned not to share it (`warning`: the catalogue's
+privacy.warning; the company never asks for either).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.responses import Voice
+
 CARD_MASK = "[card number removed]"
 PASSWORD_MASK = "[password removed]"
-WARNING = (
-    "For your security I've hidden what looked like a {what} in your message. "
-    "Please don't share card numbers or passwords in chat: S-Club will never ask you for them."
-)
+# what was found -> how the warning names it
+_HIDDEN = {("card number",): "privacy.hidden.card_number", ("password",): "privacy.hidden.password",
+           ("card number", "password"): "privacy.hidden.card_number_and_password"}
 
 _CARD_CANDIDATE = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _PASSWORD = re.compile(
@@ -37,11 +39,14 @@ def luhn_valid(digits: str) -> bool:
 @dataclass(frozen=True)
 class Masked:
     text: str
-    found: tuple[str, ...]  # "card number", "password"
+    found: tuple[str, ...]  # "card number", "password" (in this order)
 
-    @property
-    def warning(self) -> str | None:
-        return WARNING.format(what=" and ".join(self.found)) if self.found else None
+
+def warning(found: tuple[str, ...] | list[str], voice: Voice) -> str | None:
+    """What the customer is told when `found` (Masked.found) was hidden from their message; None if nothing was."""
+    if not found:
+        return None
+    return voice.say("privacy.warning", what=voice.say(_HIDDEN[tuple(found)]))
 
 
 def mask_secrets(text: str) -> Masked:

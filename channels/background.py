@@ -40,12 +40,10 @@ from bot.handoff import HandoffDesk, open_desk
 from bot.handoff import rasa_tracker_writer
 from bot.messaging import Inbox, InboxMessage, InboxWorker
 from bot.messaging import OutboxWorker
-from bot.privacy import Masked, mask_secrets
+from bot.privacy import mask_secrets, warning
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
-
-APOLOGY = "I'm sorry, something went wrong on my side and I couldn't answer your last message. Please send it again in a moment."
 
 
 def _setting(name: str, default: str) -> str:
@@ -217,7 +215,8 @@ def handoff_desk() -> HandoffDesk:
 async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, masked: list[str] | tuple[str, ...],
                     output: OutputChannel, sender_id: str, input_channel: str, metadata: dict[str, Any],
                     message_id: str | None = None, agent: Any = None) -> None:
-    """Give Rasa a turn whose text is already masked; warn the customer first if something was removed.
+    """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
+    (privacy.warning, from the desk's responses catalogue: one per process).
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
     says what was removed.
@@ -229,11 +228,11 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
     command like /restart. A handoff opened by a turn that held the conversation's
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
+    desk = handoff_desk()
     if masked:
-        await output.send_text_message(sender_id, Masked(text, tuple(masked)).warning)
+        await output.send_text_message(sender_id, warning(masked, desk.responses.voice(input_channel, sender_id)))
         metadata = dict(metadata, masked=list(masked))
     message_id, received = message_id or uuid.uuid4().hex, time.time()
-    desk = handoff_desk()
     stored = await asyncio.to_thread(desk.customer_wrote, sender_id, text, message_id, received)
     if stored is not None and agent is not None:
         parse_data = await agent.parse_message(text)

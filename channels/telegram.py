@@ -37,19 +37,16 @@ from bot.messaging import InboxMessage
 from bot.messaging import Outbox, OutboxWorker
 from bot.config import Settings
 from bot.messaging import open_database
+from bot.responses import Responses
 from bot.vendors import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
-from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
+from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_BODY_BYTES = 256 * 1024
-TEXT_ONLY_REPLY = (
-    "Thanks for sending that! I can only read text messages, so please type your question and I'll help "
-    "right away. If you'd like a person to look at what you sent, just say so."
-)
 CHOOSE_PREFIX = "/choose_entry"
-# Message kinds a customer sends that carry no text we can read: they get TEXT_ONLY_REPLY.
+# Message kinds a customer sends that carry no text we can read: they get channels.media_telegram.
 MEDIA_KINDS = ("photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note",
                "dice", "location", "contact", "venue", "poll")
 
@@ -149,9 +146,10 @@ class TelegramOutput(OutputChannel):
 class TelegramInput(InputChannel):
     """Telegram webhook input channel (named `telegram`)."""
 
-    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str,
+    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str, responses: Responses,
                  agent_chat_id: int | None = None, desk: HandoffDesk | None = None) -> None:
         self.secret = secret
+        self.responses = responses  # what the connector itself says: channels.media_telegram, channels.apology
         self.bot = make_bot(token, api_base)
         engine = open_database(database_url)
         self.box = Outbox(engine)
@@ -171,8 +169,9 @@ class TelegramInput(InputChannel):
         token, secret = settings.env.get("TELEGRAM_BOT_TOKEN", ""), settings.env.get("TELEGRAM_WEBHOOK_SECRET", "")
         if not token or not secret:
             raise ConfigError("the Telegram channel needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
+        desk = open_desk(settings)
         return cls(token, secret, settings.env.get("TELEGRAM_API_BASE") or None, settings.database_url,
-                   settings.handoff.telegram_agent_chat_id, open_desk(settings))
+                   desk.responses, settings.handoff.telegram_agent_chat_id, desk)
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
         logger.info("telegram webhook refused (%s): %s", status, reason)
@@ -249,7 +248,7 @@ class TelegramInput(InputChannel):
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
             await note_for_agent(sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
-            await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
+            await output.send_text_message(sender_id, self.responses.say("channels.media_telegram", seed=sender_id))
             return
         self.inbound.check_ready()
         metadata = {"name": turn.first_name} if turn.first_name else {}
@@ -260,4 +259,4 @@ class TelegramInput(InputChannel):
     async def _apologise(self, message: InboxMessage) -> None:
         """The turn failed for good (logged by the inbox): tell the customer."""
         output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=message.sender)
-        await output.send_text_message(message.sender, APOLOGY)
+        await output.send_text_message(message.sender, self.responses.say("channels.apology", seed=message.sender))

@@ -11,7 +11,8 @@ sends them with `messages.create_async` and retries (bot/vendors/twilio_api.py).
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
 stored in the database, not in memory). SMS keywords: STOP/UNSUBSCRIBE end
-all messages to that number until START; HELP gets S-Club's contact details.
+all messages to that number until START; HELP gets the team's contact details.
+What the connector itself says is the catalogue's `channels.*` and `sms.*`.
 """
 
 from __future__ import annotations
@@ -31,22 +32,18 @@ from sanic.response import HTTPResponse
 from bot.errors import ConfigError
 from bot.messaging import InboxMessage
 from bot.messaging import Outbox, OutboxWorker, PermanentSendError
-from bot.config import Persona
 from bot.config import Settings
 from bot.messaging import open_database
+from bot.responses import Voice, open_responses
 from bot.messaging.store import channel_state
 from bot.vendors import split_text
 from bot.vendors import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
-from channels.background import APOLOGY, Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
+from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-TEXT_ONLY_REPLY = (
-    "Thanks for sending that! I can only read text, so please type your question and I'll help right away. "
-    "I've kept what you sent in case a person needs to look at it."
-)
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_WORDS = {"help", "info"}
@@ -107,9 +104,10 @@ def to_turn(fields: dict[str, list[str]]) -> TwilioTurn:
     return TwilioTurn(sid, sender, one.get("Body", ""), name, tuple(media))
 
 
-def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+def numbered(text: str, buttons: list[dict[str, Any]], prompt: str) -> str:
+    """The text, the buttons as numbered options, and `prompt` (channels.choose_a_number)."""
     options = "\n".join(f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1))
-    return f"{text}\n\n{options}\nReply with a number."
+    return f"{text}\n\n{options}\n{prompt}"
 
 
 def choice_payload(text: str, options: list[dict[str, str]]) -> str | None:
@@ -140,7 +138,8 @@ class TwilioOutput(OutputChannel):
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         options = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
         await asyncio.to_thread(self.connector.state.put, recipient_id, "options", options)
-        await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons))
+        prompt = self.connector.voice(recipient_id).say("channels.choose_a_number")
+        await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons, prompt))
 
 
 class TwilioInput(InputChannel):
@@ -161,7 +160,7 @@ class TwilioInput(InputChannel):
                               api_base=env.get("TWILIO_API_BASE") or None, status_callback=self.public_url)
         self.worker = OutboxWorker(self.box, {self.channel: OptOutAware(sender, self.state)})
         self.inbound = Inbound(engine, self.channel, self._run_turn, self._apologise, self.worker)
-        self.persona = Persona.load(settings.assistant_file)
+        self.responses = open_responses(settings)
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
     @classmethod
@@ -176,6 +175,10 @@ class TwilioInput(InputChannel):
         if missing:
             raise ConfigError(f"the {cls.channel} channel needs {', '.join(missing)}")
         return cls(settings, settings.env[cls.number_variable].strip())
+
+    def voice(self, conversation_id: str) -> Voice:
+        """The responses catalogue on this channel (the `sms` variants on SMS), variants picked by conversation."""
+        return self.responses.voice(self.channel, conversation_id)
 
     async def enqueue(self, recipient: str, conversation_id: str, text: str) -> None:
         """Store a reply in the outbox, split within Twilio's 1,600 characters; SMS parts carry
@@ -234,13 +237,10 @@ class TwilioInput(InputChannel):
             return True  # Twilio confirms the opt-out to the customer itself
         if word in START_WORDS and await asyncio.to_thread(self.state.get, turn.sender, "opted_out"):
             await asyncio.to_thread(self.state.put, turn.sender, "opted_out", None)
-            await self.enqueue(turn.sender, turn.sender, f"You're subscribed again to {self.persona.company} messages. How can I help?")
+            await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.subscribed_again"))
             return True
         if word in HELP_WORDS:
-            contact = self.persona.contact
-            await self.enqueue(turn.sender, turn.sender,
-                               f"{self.persona.company}: ask me anything here, or call {contact.phone} ({contact.team_hours}). "
-                               "Reply STOP to stop messages.")
+            await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.help"))
             return True
         return False
 
@@ -257,7 +257,7 @@ class TwilioInput(InputChannel):
             await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
             described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
             await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
-            await output.send_text_message(sender_id, TEXT_ONLY_REPLY)
+            await output.send_text_message(sender_id, self.voice(sender_id).say("channels.media_twilio"))
             return
         self.inbound.check_ready()
         text = turn.text
@@ -274,7 +274,7 @@ class TwilioInput(InputChannel):
 
     async def _apologise(self, message: InboxMessage) -> None:
         """The turn failed for good (logged by the inbox): tell the customer."""
-        await self.enqueue(message.sender, message.sender, APOLOGY)
+        await self.enqueue(message.sender, message.sender, self.voice(message.sender).say("channels.apology"))
 
 
 class OptOutAware:

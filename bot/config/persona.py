@@ -1,4 +1,4 @@
-"""The assistant's persona and S-Club's contact details, from assistant.yml."""
+"""The assistant's persona, the company's contact details and the language it speaks, from assistant.yml."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class Persona:
     assistant_name: str
     company: str
     contact: Contact
+    language: str = "en"  # the responses catalogue it speaks from: responses/<language>.yml
 
     @classmethod
     def load(cls, path: Path | None = None) -> Persona:
@@ -34,6 +35,7 @@ class Persona:
                 assistant_name=str(data["assistant_name"]),
                 company=str(data["company"]),
                 contact=Contact(**{k: str(v) for k, v in data["contact"].items()}),
+                language=str(data.get("language") or "en"),
             )
         except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
             raise ConfigError(f"{path}: cannot read the persona ({type(error).__name__}: {error})") from None

@@ -197,6 +197,11 @@ class Settings:
         override = self.env.get("ASSISTANT_FILE", "").strip()
         return Path(override).resolve() if override else self.project_dir / "assistant.yml"
 
+    def responses_file(self, language: str) -> Path:
+        """The responses catalogue: RESPONSES_FILE, else responses/<language>.yml (assistant.yml `language`)."""
+        override = self.env.get("RESPONSES_FILE", "").strip()
+        return Path(override).resolve() if override else self.project_dir / "responses" / f"{language}.yml"
+
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"

@@ -8,7 +8,6 @@ from bot import surface
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
     "Context": "bot.dialogue.turns",
-    "OUT_OF_SCOPE_AGAIN": "bot.dialogue.boundaries",
     "Turn": "bot.dialogue.turns",
     "abusive_message": "bot.dialogue.boundaries",
     "abusive_messages": "bot.dialogue.boundaries",

@@ -5,7 +5,8 @@ insult word aimed at a person (you, the bot, the staff), or a phrase that
 is abusive on its own. Swearing about a situation ("this bloody app won't
 load") is frustration, not abuse, and is left to the frustration detector.
 The first abusive message in a conversation gets a calm boundary; the second
-ends the automated conversation and flags it for a person.
+ends the automated conversation and flags it for a person (the catalogue's
+`boundaries.*` responses).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from bot.dialogue.conversation import pick
+from bot.responses import Responses, Voice
 
 # Words that insult a person; also the `insult_word` lookup table in data/nlu/boundaries.yml
 # (tests/bot/dialogue/test_boundaries.py keeps the two the same).
@@ -46,23 +47,6 @@ _ABUSIVE = re.compile("|".join(ABUSIVE_PHRASES), re.IGNORECASE)
 _MASKED = ((re.compile(r"\bf[*#@$!]{2,}k?(?:ing|in)?(?![a-z])", re.IGNORECASE), "fuck"),
            (re.compile(r"\bs[*#@$!]{2,}t?(?![a-z])", re.IGNORECASE), "shit"))
 
-BOUNDARIES = (
-    "I'm here to help, but I ask that we keep our conversation respectful. What can I help you with?",
-    "I want to help you sort this out, and I ask that we keep our conversation respectful. What do you need?",
-    "I understand things can be frustrating, and I'm here to help. I do ask that we keep our conversation respectful. How can I help?",
-)
-OUT_OF_SCOPE = (
-    "That's outside what I can help with as S-Club's assistant, I'm afraid. I can help with memberships, "
-    "class and court bookings, payments, opening hours and our venues' facilities. What can I do for you?",
-    "I'm sorry, that's outside what I can help with: I'm S-Club's assistant, so I know about memberships, "
-    "bookings, payments, opening hours and our venues. Is there something S-Club-related I can help with?",
-    "Good question, but it's outside what I can help with. I'm here for anything S-Club: memberships, "
-    "class and court bookings, payments, opening hours and facilities. How can I help?",
-)
-OUT_OF_SCOPE_SMS = ("Sorry, that's outside what I can help with. Ask me about S-Club memberships, bookings, "
-                    "payments or opening hours, or call {phone} to reach our team.")
-OUT_OF_SCOPE_AGAIN = "I'm sorry, that's outside what I can help with too."
-TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 INSULT_CONFIDENCE = 0.6  # below this, NLU's `insult` counts only if the lexicon agrees
 OUT_OF_SCOPE_CONFIDENCE = 0.9  # below this, a knowledge-base clarifying question beats "that's outside…"
 
@@ -71,13 +55,9 @@ def knowledge_base_first(decision: str, out_of_scope_confidence: float) -> bool:
     """Whether a message NLU calls out_of_scope should go to the knowledge base after all.
 
     A confident answer always wins ("this stupid app won't let me log in");
-    a clarifying question wins unless NLU is very sure it is outside S-Club.
+    a clarifying question wins unless NLU is very sure it is outside the company's services.
     """
     return decision == "answer" or (decision == "clarify" and out_of_scope_confidence < OUT_OF_SCOPE_CONFIDENCE)
-ENDING = (
-    "I'm going to end our chat here because the conversation hasn't stayed respectful. "
-    "I've passed it to a member of our team, who will review it. Thank you for understanding."
-)
 
 
 def _clauses(text: str) -> list[list[str]]:
@@ -142,16 +122,17 @@ def abusive_messages(events: Iterable[dict[str, Any]]) -> int:
     )
 
 
-def boundary_message(conversation_id: str, count: int) -> str:
+def boundary_message(responses: Responses, conversation_id: str, count: int) -> str:
     """A calm boundary, varied between conversations, for the first abusive message; the ending after that."""
-    return ENDING if count >= 2 else pick(BOUNDARIES, conversation_id, 0)
+    if count >= 2:
+        return responses.say("boundaries.ending")
+    return responses.say("boundaries.respect", seed=f"{conversation_id}:0")
 
 
-def out_of_scope_message(conversation_id: str, turn: int, phone: str, channel: str | None = None) -> dict:
-    """Admit the question is outside S-Club's services, say what the assistant can do, offer a person.
+def out_of_scope_message(voice: Voice) -> dict:
+    """Admit the question is outside the company's services, say what the assistant can do, offer a person.
 
-    SMS gets one short variant with the team's phone number instead of a button.
+    SMS gets the short `sms` variant (with the team's phone number).
     """
-    if channel == "sms":
-        return {"text": OUT_OF_SCOPE_SMS.format(phone=phone), "buttons": [TALK_TO_A_PERSON]}
-    return {"text": pick(OUT_OF_SCOPE, conversation_id, turn), "buttons": [TALK_TO_A_PERSON]}
+    return {"text": voice.say("boundaries.out_of_scope"),
+            "buttons": [voice.button("buttons.talk_to_a_person", "/request_human")]}

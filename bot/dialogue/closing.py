@@ -1,11 +1,11 @@
-"""Closing a conversation: what was covered (from the tracker's events), thanks and S-Club's contact details.
+"""Closing a conversation: what was covered (from the tracker's events), thanks and the team's contact details.
 
 The recap is built from the knowledge-base entries answered since the
 conversation began (or since the previous closing): each entry's
 `paraphrase` turned into a topic ("you'd like to cancel a booking" ->
 "how to cancel a booking"), or its title. It is honest: an answer the
 customer said did not help, or questions the assistant could not answer,
-are named as such.
+are named as such. The words are the catalogue's `closing.*` responses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from bot.kb import Entry
-from bot.config import Persona
+from bot.responses import Responses, Voice, joined
 
 CLOSING_ACTION = "action_close_conversation"
 
@@ -47,11 +47,14 @@ def _since_last_close(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events[start:]
 
 
-def asked_anything_else(events: Iterable[dict[str, Any]]) -> bool:
-    """Whether the assistant's latest message asked if there is anything else (so "no" means the customer is done)."""
+def asked_anything_else(events: Iterable[dict[str, Any]], responses: Responses) -> bool:
+    """Whether the assistant's latest message asked if there is anything else (so "no" means the customer is done):
+    it ends with the catalogue's `faq.anything_else`, or says "anything else" (domain.yml's utter_you_are_welcome)."""
     for event in reversed(list(events)):
         if event.get("event") == "bot":
-            return bool(re.search(r"\banything else\b", event.get("text") or "", re.IGNORECASE))
+            text = (event.get("text") or "").strip()
+            return (any(text.endswith(question) for question in responses.wordings("faq.anything_else"))
+                    or bool(re.search(r"\banything else\b", text, re.IGNORECASE)))
     return False
 
 
@@ -88,40 +91,27 @@ def topic(entry: Entry) -> str:
     return title[0].lower() + title[1:] if len(title) > 1 and title[1].islower() else title
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def recap(done: Covered, entries: dict[str, Entry]) -> str | None:
+def recap(done: Covered, entries: dict[str, Entry], voice: Voice) -> str | None:
     """One or two sentences on what was covered; None when the customer asked nothing."""
     helped = [topic(entries[i]) for i in done.answered if i in entries and i not in done.not_helped]
     missed = [topic(entries[i]) for i in done.answered if i in entries and i in done.not_helped]
     parts: list[str] = []
     if helped:
-        parts.append(f"To recap, we covered {_join(helped)}.")
+        parts.append(voice.say("closing.recap", topics=voice.listing(helped)))
     if missed:
-        parts.append(f"I'm sorry I couldn't fully help with {_join(missed)}.")
+        parts.append(voice.say("closing.not_helped", topics=voice.listing(missed)))
     if done.unanswered and not helped and not missed:
-        parts.append("I'm sorry I couldn't find the answer to your question today.")
+        parts.append(voice.say("closing.nothing_answered"))
     elif done.unanswered:
-        parts.append("I'm sorry I couldn't answer everything you asked.")
+        parts.append(voice.say("closing.some_unanswered"))
     if done.handed_over:
-        parts.append("I also passed your conversation to our team.")
-    return " ".join(parts) or None
+        parts.append(voice.say("closing.handed_over"))
+    return joined(*parts) or None
 
 
-def closing_message(persona: Persona, done: Covered, entries: dict[str, Entry], name: str | None,
-                    channel: str | None) -> str:
-    """Recap, thanks, and how to reach S-Club's people (shorter on SMS)."""
-    contact = persona.contact
-    thanks = f"Thank you for contacting {persona.company}, {name}!" if name else f"Thank you for contacting {persona.company}!"
-    if channel == "sms":
-        reach = f"Our team: {contact.phone} ({contact.team_hours}) or {contact.email}."
-    else:
-        reach = (
-            f"If you need us, you can call our team on {contact.phone} or email {contact.email}; "
-            f"they're available {contact.team_hours}. You'll also find help at {contact.website}, and I'm here any time."
-        )
-    if done.unanswered and not done.answered and not done.handed_over:
-        reach = reach.replace("If you need us, you can call", "Our team will be glad to help: you can call", 1)
-    return " ".join(part for part in (recap(done, entries), thanks, reach) if part)
+def closing_message(voice: Voice, done: Covered, entries: dict[str, Entry], name: str | None) -> str:
+    """Recap, thanks, and how to reach the company's people (the `sms` variants on SMS)."""
+    thanks = voice.say("closing.thanks_name", name=name) if name else voice.say("closing.thanks")
+    nothing_answered = done.unanswered and not done.answered and not done.handed_over
+    reach = voice.say("closing.reach_unanswered" if nothing_answered else "closing.reach")
+    return joined(recap(done, entries, voice), thanks, reach)

@@ -1,26 +1,21 @@
 """Reading a conversation's events and wording the assistant's turns.
 
 Functions here take plain Rasa event dicts (as the action server receives
-them), so they are testable without a running server. Wording that varies
-(acknowledgements) is chosen from the conversation id and the turn number:
-different from turn to turn, yet the same on every run of a test.
+them), so they are testable without a running server. The words come from
+the responses catalogue through a `Voice`, seeded by the conversation id and
+the turn number: wording with variants differs from turn to turn, yet is the
+same on every run of a test.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Iterable, Sequence
 
-from bot.config import Persona
+from bot.responses import Voice, joined
 
 MAX_NAME_CHARS = 40
 
-ACKNOWLEDGEMENTS = ("I see.", "That makes sense.", "I understand.", "Thanks for explaining.", "Thank you for telling me.")
-# The same, mirroring the customer's own key term ("my refund" -> "your refund").
-MIRRORED = ("Thanks for telling me about your {term}.", "I see, this is about your {term}.",
-            "I understand, it's about your {term}.", "Thanks for explaining what happened with your {term}.")
-GLAD = ("Great!", "Glad to hear it.", "Good to hear.", "Wonderful.")
 DESCRIPTION_MIN_WORDS = 12  # a problem described in several sentences, not a one-line question
 
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
@@ -91,12 +86,6 @@ def turn_number(events: Iterable[dict[str, Any]]) -> int:
     return sum(1 for e in events if e.get("event") == "user")
 
 
-def pick(options: Sequence[str], conversation_id: str, turn: int) -> str:
-    """One of `options`, varying by conversation and turn but reproducible."""
-    digest = hashlib.sha256(f"{conversation_id}:{turn}".encode()).digest()
-    return options[int.from_bytes(digest[:4], "big") % len(options)]
-
-
 def is_description(text: str) -> bool:
     """A problem told in several sentences ("I tried to log in. It says locked."), not a short question."""
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if len(s.split()) >= 2]
@@ -119,27 +108,25 @@ def key_term(text: str, vocabulary: str) -> str | None:
     return None
 
 
-def acknowledgement(text: str, vocabulary: str, conversation_id: str, turn: int) -> str:
+def acknowledgement(text: str, vocabulary: str, voice: Voice) -> str:
     """A varied acknowledgement of a problem the customer described, mirroring their key term where it fits."""
     term = key_term(text, vocabulary)
     if term:
-        return pick(MIRRORED, conversation_id, turn).format(term=term)
-    return pick(ACKNOWLEDGEMENTS, conversation_id, turn)
+        return voice.say("listening.mirrored", term=term)
+    return voice.say("listening.acknowledgement")
 
 
-def greeting(persona: Persona, name: str | None, returning: bool = False, short: bool = False,
-             first: bool = True) -> str:
+def greeting(voice: Voice, name: str | None, returning: bool = False, first: bool = True) -> str:
     """The reply to a hello: introduce the assistant on the first turn, welcome back a returning customer."""
     if not first:
-        return f"Hi again{', ' + name if name else ''}! What can I help you with?"
-    ask = "How can I help?" if short else "How can I help you today?"
-    return f"{introduction(persona, name, returning)} {ask}"
+        return voice.say("greeting.again_name", name=name) if name else voice.say("greeting.again")
+    return joined(introduction(voice, name, returning), voice.say("greeting.ask"))
 
 
-def introduction(persona: Persona, name: str | None, returning: bool = False) -> str:
+def introduction(voice: Voice, name: str | None, returning: bool = False) -> str:
     """Who the assistant is, said once per conversation (before the answer when the first message is a question)."""
     if returning:
-        hello = f"Welcome back, {name}!" if name else "Welcome back!"
-        return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant."
-    hello = f"Hi {name}!" if name else "Hi there!"
-    return f"{hello} I'm {persona.assistant_name}, {persona.company}'s virtual assistant."
+        hello = voice.say("greeting.welcome_back_name", name=name) if name else voice.say("greeting.welcome_back")
+    else:
+        hello = voice.say("greeting.hello_name", name=name) if name else voice.say("greeting.hello")
+    return joined(hello, voice.say("greeting.introduction"))

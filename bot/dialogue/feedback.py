@@ -25,6 +25,7 @@ from bot.dialogue.boundaries import abusive_message
 from bot.errors import ConfigError
 from bot.privacy import mask_secrets
 from bot.messaging.store import surveys
+from bot.responses import Voice, joined
 
 CSAT_RANGE = (1, 5)
 NPS_RANGE = (0, 10)
@@ -222,36 +223,28 @@ def record_comment(engine: Engine, conversation_id: str, comment: str) -> bool:
         return True
 
 
-# --- What the assistant says during the survey ---
+# --- What the assistant says during the survey (the catalogue's survey.* responses) ---
 
-CSAT_QUESTION = "How would you rate your experience today, from 1 (poor) to 5 (excellent)?"
-NPS_QUESTION = "How likely are you to recommend S-Club to a friend or colleague, from 0 (not at all likely) to 10 (extremely likely)?"
-COMMENT_QUESTION = "Anything you'd like to tell us? You can also say skip."
-_RETRY = {
-    "csat": "Sorry, I didn't catch a rating there. A number from 1 to 5 is perfect, or say skip.",
-    "nps": "Sorry, I didn't catch a score there. A number from 0 to 10 is perfect, or say skip.",
-}
-MOVE_ON = "No problem, let's move on."
-THANKS_RATED = "Thank you for your feedback, it really helps us improve. Have a lovely day!"
-THANKS_SKIPPED = "No problem at all. Thanks again for contacting S-Club, and have a lovely day!"
+QUESTION_KEYS = {"csat": "survey.csat", "nps": "survey.nps", "comment": "survey.comment"}
+RETRY_KEYS = {"csat": "survey.retry_csat", "nps": "survey.retry_nps"}
 BUTTON_CHANNELS = {"rest", "webchat", "telegram", "cmdline"}  # numbered-option channels get the scale in words
 
 
-def question(kind: Literal["csat", "nps", "comment"], channel: str | None, retry: bool = False) -> dict:
+def question(kind: Literal["csat", "nps", "comment"], voice: Voice, retry: bool = False) -> dict:
     """A survey question as a Rasa message: buttons where the channel shows them, numbers in words elsewhere.
 
     SMS and WhatsApp show buttons as numbered options, where "1" picks the
     first option: a 0-10 scale would be off by one there, so those channels
-    get the question alone and the customer types the number.
+    get the question alone (and survey.in_words) and the customer types the number.
     """
+    text = voice.say(QUESTION_KEYS[kind])
     if kind == "comment":
-        return {"text": COMMENT_QUESTION}
-    text = CSAT_QUESTION if kind == "csat" else NPS_QUESTION
+        return {"text": text}
     if retry:
-        text = f"{_RETRY[kind]} {text}"
+        text = joined(voice.say(RETRY_KEYS[kind]), text)
     low, high = CSAT_RANGE if kind == "csat" else NPS_RANGE
-    if (channel or "rest") not in BUTTON_CHANNELS:
-        return {"text": f"{text} Reply with a number from {low} to {high}, or skip."}
+    if (voice.channel or "rest") not in BUTTON_CHANNELS:
+        return {"text": joined(text, voice.say("survey.in_words", low=low, high=high))}
     return {"text": text, "buttons": [{"title": str(n), "payload": str(n)} for n in range(low, high + 1)]}
 
 

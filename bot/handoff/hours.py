@@ -1,4 +1,4 @@
-"""When S-Club's team works (assistant.yml `team:`) and how long a customer will wait for a person.
+"""When the company's team works (assistant.yml `team:`) and how long a customer will wait for a person.
 
     team:
       time_zone: Europe/London
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.errors import ConfigError
+from bot.responses import Voice
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_HOURS = {day: "08:00-20:00" for day in DAYS[:5]} | {"saturday": "09:00-17:00", "sunday": "09:00-17:00"}
@@ -105,15 +106,17 @@ class TeamHours:
         return None
 
 
-def describe_opening(opening: dt.datetime, now: float) -> str:
-    """'today at 08:00', 'tomorrow at 09:00' or 'on Monday 28 December at 08:00' (team's local time)."""
+def describe_opening(opening: dt.datetime, now: float, voice: Voice) -> str:
+    """'today at 08:00', 'tomorrow at 09:00' or 'on Monday 28 December at 08:00' (team's local time;
+    handoff.opening_times; the day and month names are English)."""
     today = dt.datetime.fromtimestamp(now, opening.tzinfo).date()
     clock = opening.strftime("%H:%M")
     if opening.date() == today:
-        return f"today at {clock}"
+        return voice.say("handoff.opening_times.today", time=clock)
     if opening.date() == today + dt.timedelta(days=1):
-        return f"tomorrow at {clock}"
-    return f"on {opening.strftime('%A')} {opening.day} {opening.strftime('%B')} at {clock}"
+        return voice.say("handoff.opening_times.tomorrow", time=clock)
+    return voice.say("handoff.opening_times.later", weekday=opening.strftime("%A"), day=opening.day,
+                     month=opening.strftime("%B"), time=clock)
 
 
 def estimate_wait_s(ahead: int, handling_times_median: float | None) -> float | None:
@@ -123,16 +126,15 @@ def estimate_wait_s(ahead: int, handling_times_median: float | None) -> float | 
     return (ahead + 1) * handling_times_median
 
 
-def describe_wait(seconds: float | None) -> str | None:
-    """'about 5 minutes' (rounded up to 5 minutes beyond a few), or None when unknown."""
+def describe_wait(seconds: float | None, voice: Voice) -> str | None:
+    """'about 5 minutes' (rounded up to 5 minutes beyond a few; handoff.wait_times), or None when unknown."""
     if seconds is None:
         return None
     minutes = max(1, math.ceil(seconds / 60))
     if minutes <= 2:
-        return "a couple of minutes"
+        return voice.say("handoff.wait_times.couple_of_minutes")
     if minutes > 5:
         minutes = 5 * math.ceil(minutes / 5)
     if minutes >= 90:
-        hours = round(minutes / 60)
-        return f"about {hours} hour{'s' if hours != 1 else ''}"
-    return f"about {minutes} minutes"
+        return voice.say("handoff.wait_times.hours", hours=round(minutes / 60))  # 2 or more
+    return voice.say("handoff.wait_times.minutes", minutes=minutes)

@@ -5,14 +5,14 @@ Telegram agent group and the channels' edge (customer messages while
 paused). Messages to the customer go out on the customer's own channel: the
 persistent outbox for Telegram/SMS/WhatsApp, and the handoff's message list
 for REST/web chat (which polls). Tracker writes go through an injected
-`TrackerWriter`, so this module needs no Rasa server to be tested.
+`TrackerWriter`, so this module needs no Rasa server to be tested. What the
+customer is told is the catalogue's `handoff.*` responses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy.engine import Engine
@@ -26,6 +26,7 @@ from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
 from bot.messaging import Outbox
 from bot.config import HandoffSettings, Settings
 from bot.messaging import open_database
+from bot.responses import Responses, Voice, joined, open_responses
 from bot.vendors import split_text
 from bot.vendors import TWILIO_BODY_LIMIT, segments
 
@@ -49,20 +50,14 @@ def text_payloads(channel: str, text: str) -> list[dict[str, Any]] | None:
     return None
 
 
-@dataclass(frozen=True)
-class Wording:
-    company: str = "S-Club"
-    assistant_name: str = "Sam"
-
-
 class HandoffDesk:
-    def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, wording: Wording = Wording(),
+    def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, responses: Responses,
                  tracker: TrackerWriter | None = None) -> None:
         self.store = HandoffStore(engine)
         self.outbox = Outbox(engine)
         self.settings = settings
         self.hours = hours
-        self.wording = wording
+        self.responses = responses
         self.tracker = tracker
 
     # --- the assistant hands over (action server) ---
@@ -74,23 +69,19 @@ class HandoffDesk:
 
     def expectation(self, handoff: Handoff, now: float) -> str:
         """What the customer is told: a person takes over, how long it may take or when the team is back."""
-        kept = ("They'll see our conversation so far, so you won't need to repeat yourself, "
-                "and anything you send here meanwhile reaches them too.")
+        voice = self._voice(handoff)
         if not self.hours.is_open(now):
             opening = self.hours.next_opening(now)
-            back = (f"they're back {describe_opening(opening, now)} ({self.hours.time_zone} time)" if opening
-                    else "I can't say when someone will be available")
-            return (f"I'm passing this to a person on the {self.wording.company} team. Our team is away right now: {back}. "
-                    "Your conversation is kept and a person will reply right here, so you won't need to repeat yourself. "
-                    "Anything you send meanwhile reaches them too.")
+            back = voice.say("handoff.back_unknown")
+            if opening:
+                back = voice.say("handoff.back", opening=describe_opening(opening, now, voice), time_zone=self.hours.time_zone)
+            return voice.say("handoff.away", back=back)
         ahead = self.store.waiting_before(handoff.created_at)
-        wait = describe_wait(estimate_wait_s(ahead, median_or_none(self.store.recent_handling_times())))
-        queue = f" There {'is' if ahead == 1 else 'are'} {ahead} {'person' if ahead == 1 else 'people'} ahead of you." if ahead else ""
-        if wait:
-            timing = f"The wait is {wait}."
-        else:
-            timing = "I can't tell exactly how long it will take right now, but you're in the queue."
-        return f"I'm passing you to a person on the {self.wording.company} team.{queue} {timing} {kept}"
+        wait = describe_wait(estimate_wait_s(ahead, median_or_none(self.store.recent_handling_times())), voice)
+        queue = ("" if not ahead else voice.say("handoff.ahead_one") if ahead == 1
+                 else voice.say("handoff.ahead_many", ahead=ahead))
+        timing = voice.say("handoff.wait", wait=wait) if wait else voice.say("handoff.wait_unknown")
+        return joined(voice.say("handoff.passing"), queue, timing, voice.say("handoff.kept"))
 
     def open(self, conversation_id: str, channel: str, recipient: str | None, customer_name: str | None,
              reason: str, summary: dict[str, Any], now: float | None = None) -> Handoff:
@@ -143,9 +134,17 @@ class HandoffDesk:
             await self._joined(handoff, agent)
         return before, handoff
 
+    def _voice(self, handoff: Handoff) -> Voice:
+        """The catalogue on the customer's channel, variants picked by the conversation."""
+        return self.responses.voice(handoff.channel, handoff.conversation_id)
+
+    def _who(self, handoff: Handoff, by: str | None) -> str:
+        """Who the customer is told acted: `by`, else the handoff's agent, else handoff.our_team."""
+        return by or handoff.agent or self._voice(handoff).say("handoff.our_team")
+
     async def _joined(self, handoff: Handoff, agent: str) -> None:
-        await self._to_customer(handoff, "system", f"{agent} from the {self.wording.company} team has joined "
-                                "and is reading our conversation.", {"handoff_id": handoff.id, "notice": "claimed"})
+        await self._to_customer(handoff, "system", self._voice(handoff).say("handoff.joined", agent=agent),
+                                {"handoff_id": handoff.id, "notice": "claimed"})
 
     async def reply(self, handoff_id: str, text: str, agent: str | None = None, *, for_owner: bool = False) -> HandoffMessage:
         """Send an agent's message to the customer, recorded under `agent` (else the handoff's agent).
@@ -176,11 +175,9 @@ class HandoffDesk:
         the customer's next message is read as their rating.
         """
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "resolved")
-        who = by or handoff.agent or "Our team"
-        question = feedback.question("csat", handoff.channel)["text"]
-        await self._to_customer(handoff, "system", f"{who} has marked your conversation as resolved. Thank you for your "
-                                f"patience! I'm {self.wording.assistant_name} again. {question}",
-                                {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
+        voice = self._voice(handoff)
+        text = joined(voice.say("handoff.resolved", agent=self._who(handoff, by)), feedback.question("csat", voice)["text"])
+        await self._to_customer(handoff, "system", text, {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
                                 then=feedback.survey_start_events("feedback_csat"))
         return handoff
 
@@ -188,9 +185,8 @@ class HandoffDesk:
         """Close the handoff and give the conversation back to the bot; the customer is told `by` (else the
         handoff's agent) passed them back. 409 when it is already closed."""
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "released")
-        who = by or handoff.agent or "Our team"
-        await self._to_customer(handoff, "system", f"{who} has passed you back to me, {self.wording.assistant_name}. "
-                                "How else can I help?", {"handoff_id": handoff.id, "notice": "released"}, resume=True)
+        text = self._voice(handoff).say("handoff.released", agent=self._who(handoff, by))
+        await self._to_customer(handoff, "system", text, {"handoff_id": handoff.id, "notice": "released"}, resume=True)
         return handoff
 
     async def send_unclaimed_updates(self, now: float | None = None) -> int:
@@ -200,9 +196,7 @@ class HandoffDesk:
             return 0
         due = await asyncio.to_thread(self.store.take_unclaimed_update, self.hours.unclaimed_update_after_s, now)
         for handoff in due:
-            await self._to_customer(handoff, "system", "Thanks for waiting. Nobody on the team has been able to pick up "
-                                    "your conversation yet, but you're still in the queue and a person will reply here "
-                                    "as soon as they can. Everything you've sent is kept.",
+            await self._to_customer(handoff, "system", self._voice(handoff).say("handoff.unclaimed"),
                                     {"handoff_id": handoff.id, "notice": "unclaimed"})
         return len(due)
 
@@ -230,9 +224,6 @@ class HandoffDesk:
 
 
 def open_desk(settings: Settings, tracker: TrackerWriter | None = None) -> HandoffDesk:
-    """The desk for this environment: DATABASE_URL, the handoff variables, assistant.yml's team and persona."""
-    from bot.config import Persona
-
-    persona = Persona.load(settings.assistant_file)
+    """The desk for this environment: DATABASE_URL, the handoff variables, assistant.yml's team, the responses."""
     return HandoffDesk(open_database(settings.database_url), settings.handoff, TeamHours.load(settings.assistant_file),
-                       Wording(persona.company, persona.assistant_name), tracker)
+                       open_responses(settings), tracker)

@@ -11,6 +11,7 @@ _EXPORTS = {
     "Entry": "bot.kb.entries",
     "KBIndex": "bot.kb.index",
     "KnowledgeBase": "bot.kb.service",
+    "Problem": "bot.kb.entries",
     "evaluate": "bot.kb.evaluation",
     "explain": "bot.kb.decide",
     "load_entries": "bot.kb.entries",

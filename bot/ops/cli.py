@@ -1,5 +1,5 @@
-"""The `frontdesk` command: run, train, chat, knowledge-base tools, conversation tests, the service report, agent
-accounts, Telegram set-up.
+"""The `frontdesk` command: run, train, chat, knowledge-base tools, the responses check, conversation tests, the
+service report, agent accounts, Telegram set-up.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bot.agents import commands as agents_commands
+from bot.responses import commands as responses_commands
 from bot.errors import FrontdeskError
 
 
@@ -202,7 +203,7 @@ def _cmd_crm_status(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="frontdesk", description="S-Club's customer-service assistant")
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Frontdesk, the customer-service assistant")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train if needed, then start the action server and the Rasa server")
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.set_defaults(func=_cmd_telegram)
     telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
     agents_commands.add_parser(sub)
+    responses_commands.add_parser(sub)
     crm = sub.add_parser("crm", help="the HubSpot CRM sync").add_subparsers(dest="crm_command", required=True)
     crm.add_parser("status", help="notes and tickets written, waiting, failed, and the latest errors").set_defaults(
         func=_cmd_crm_status)

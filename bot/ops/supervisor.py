@@ -26,6 +26,7 @@ from bot.ops.channels_config import crm_line, desk_line, write_credentials
 from bot.errors import SetupError
 from bot.messaging import session_key
 from bot.config import Settings
+from bot.responses import open_responses
 from bot.ops.training import ensure_trained
 
 STARTUP_TIMEOUT_S = 240
@@ -148,6 +149,7 @@ def run(settings: Settings, echo=print) -> int:
         echo(warning)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
+    open_responses(settings, reload_interval_s=None)  # likewise a catalogue with errors: path:line: message
     model = ensure_trained(settings, echo=echo)
     credentials, enabled = write_credentials(settings)
     env = child_environment(settings)

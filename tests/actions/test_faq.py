@@ -4,7 +4,6 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
-from bot.dialogue.conversation import MIRRORED
 from tests.actions.conftest import tracker
 
 pytestmark = pytest.mark.anyio
@@ -65,12 +64,12 @@ async def test_button_payload_entity_wins_over_words() -> None:
     assert slots["kb_answered"] == "cancel_membership"
 
 
-async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer() -> None:
+async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer(responses) -> None:
     messages, slots = await run(ActionAnswerFaq(), tracker("describes_a_problem_in_sentences"))
     paraphrase = messages[-1]["text"]
     assert "So what I'm hearing is that you're having trouble logging in" in paraphrase
     assert paraphrase.endswith("Is that right?")
-    mirrored = {template.format(term="account") for template in MIRRORED}  # "my account is locked"
+    mirrored = {responses.say("listening.mirrored", term="account", seed=f"c:{turn}") for turn in range(40)}  # "my account"
     assert paraphrase.split(" So what")[0].split("\n")[-1] in mirrored
     assert slots["kb_answered"] is None and slots["kb_pending"] == "cant_log_in" and slots["awaiting_reply"] == "paraphrase"
 

@@ -63,9 +63,11 @@ async def test_something_else_after_a_miss_offers_a_person_without_internal_name
 
 
 async def test_typed_yes_to_the_offer_of_a_person_hands_over() -> None:
-    # No agent channel is configured here, so the hand-over gives S-Club's contact details instead of pausing.
+    # No agent channel is configured here, so the hand-over gives the team's contact details instead of pausing.
     messages, slots, events = await run(ActionFollowUp(), tracker("accepts_the_offer_of_a_person"))
-    assert [m["response"] for m in messages] == ["utter_human_contact"]
+    assert [m["text"] for m in messages] == ["Of course. You can reach S-Club's team by phone on +44 20 7946 0000 "
+                                             "(Monday to Friday 8:00-20:00, weekends 9:00-17:00 (UK time)) or by email at "
+                                             "support@s-club.example."]
     assert slots == {"awaiting_reply": None, "handoff_reason": None} and all(e["event"] == "slot" for e in events)
 
 

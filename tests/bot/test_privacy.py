@@ -1,6 +1,6 @@
 import pytest
 
-from bot.privacy import CARD_MASK, PASSWORD_MASK, luhn_valid, mask_secrets
+from bot.privacy import CARD_MASK, PASSWORD_MASK, luhn_valid, mask_secrets, warning
 
 
 @pytest.mark.parametrize("text", [
@@ -30,10 +30,10 @@ def test_other_numbers_are_left_alone(text: str) -> None:
     ("Password: Tr0ub4dor&3 can you check", f"Password: {PASSWORD_MASK} can you check"),
     ("pin 4321", f"pin {PASSWORD_MASK}"),
 ])
-def test_stated_passwords_are_masked(text: str, expected: str) -> None:
+def test_stated_passwords_are_masked(text: str, expected: str, responses) -> None:
     result = mask_secrets(text)
     assert result.text == expected and result.found == ("password",)
-    assert "looked like a password in your message" in result.warning
+    assert "looked like a password in your message" in warning(result.found, responses.voice())
 
 
 @pytest.mark.parametrize("text", ["I forgot my password", "my password is wrong apparently", "how do I reset my password"])

@@ -11,7 +11,6 @@ import pytest
 
 from bot.messaging import inbox as inbox_module
 from bot.messaging.inbox import MAX_TURN_ATTEMPTS
-from channels.background import APOLOGY
 from channels.twilio import SmsInput, TwilioTurn
 from tests.fakes.twilio_api import FakeTwilioAPI
 
@@ -65,7 +64,7 @@ def test_a_turn_that_keeps_failing_is_retried_then_failed_and_the_customer_gets_
     asyncio.run(scenario())
     assert assistant.calls == ["hello"] * MAX_TURN_ATTEMPTS
     assert connector.inbound.inbox.status("sms", "SM-fails") == "failed"
-    assert [m["Body"] for m in api.sent_to(turn.sender)] == [APOLOGY]
+    assert [m["Body"] for m in api.sent_to(turn.sender)] == [connector.responses.say("channels.apology")]
     assert "+15550001111" in caplog.text and "failed after" in caplog.text
 
 

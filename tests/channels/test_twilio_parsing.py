@@ -41,7 +41,8 @@ def test_captured_bodies_parse_to_our_turns(body) -> None:
 
 def test_numbered_options_map_back_from_numbers_and_words() -> None:
     options = [{"title": "Cancel your membership", "payload": "/a"}, {"title": "Something else", "payload": "/b"}]
-    assert numbered("Did you mean?", options).endswith("1. Cancel your membership\n2. Something else\nReply with a number.")
+    assert numbered("Did you mean?", options, "Reply with a number.").endswith(
+        "1. Cancel your membership\n2. Something else\nReply with a number.")
     assert choice_payload(" 2 ", options) == "/b"
     assert choice_payload("1.", options) == "/a"
     assert choice_payload("something else", options) == "/b"

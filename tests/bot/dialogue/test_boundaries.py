@@ -44,11 +44,11 @@ def test_abusive_messages_are_counted_per_session_by_intent_or_lexicon() -> None
     assert boundaries.abusive_messages(events) == 2
 
 
-def test_the_first_boundary_is_calm_and_varies_the_second_ends_the_chat() -> None:
-    first = {boundaries.boundary_message(f"c{i}", 1) for i in range(30)}
+def test_the_first_boundary_is_calm_and_varies_the_second_ends_the_chat(responses) -> None:
+    first = {boundaries.boundary_message(responses, f"c{i}", 1) for i in range(30)}
     assert len(first) > 1 and all("keep our conversation respectful" in text for text in first)
-    assert boundaries.boundary_message("c1", 2) == boundaries.ENDING
-    assert boundaries.boundary_message("c1", 1) == boundaries.boundary_message("c1", 1)
+    assert boundaries.boundary_message(responses, "c1", 2).startswith("I'm going to end our chat here")
+    assert boundaries.boundary_message(responses, "c1", 1) == boundaries.boundary_message(responses, "c1", 1)
 
 
 def test_a_weak_insult_guess_without_the_lexicon_is_not_abuse() -> None:
@@ -57,9 +57,9 @@ def test_a_weak_insult_guess_without_the_lexicon_is_not_abuse() -> None:
     assert boundaries.abusive_message("stupid bot", {"name": "faq", "confidence": 0.9})
 
 
-def test_out_of_scope_replies_vary_name_what_the_assistant_does_and_offer_a_person() -> None:
-    replies = [boundaries.out_of_scope_message("c", turn, "+44 1") for turn in range(12)]
-    sms = boundaries.out_of_scope_message("c", 1, "+44 20 7946 0000", "sms")
+def test_out_of_scope_replies_vary_name_what_the_assistant_does_and_offer_a_person(responses) -> None:
+    replies = [boundaries.out_of_scope_message(responses.voice("rest", f"c:{turn}")) for turn in range(12)]
+    sms = boundaries.out_of_scope_message(responses.voice("sms", "c:1"))
     assert "call +44 20 7946 0000" in sms["text"] and len(sms["text"]) < 160
     assert len({r["text"] for r in replies}) > 1
     assert all("outside what I can help with" in r["text"] and "memberships" in r["text"] for r in replies)

@@ -3,9 +3,13 @@
 from bot.dialogue.closing import Covered, closing_message, covered, recap, topic
 from bot.kb.entries import Entry
 from bot.config.persona import Contact, Persona
+from bot.responses import Responses
+from tests.conftest import PROJECT_DIR
 
 PERSONA = Persona("Sam", "S-Club", Contact("+44 20 7946 0000", "support@s-club.example", "https://www.s-club.example",
                                            "Monday to Friday 8:00-20:00"))
+RESPONSES = Responses.load(PROJECT_DIR / "responses" / "en.yml", PERSONA, reload_interval_s=None)
+VOICE = RESPONSES.voice("rest")
 
 
 def entry(id: str, title: str, paraphrase: str | None = None) -> Entry:
@@ -45,7 +49,7 @@ def test_recap_lists_each_answered_entry_once_in_order() -> None:
               user(), slot("kb_answered", "refund_policy"), user(), slot("kb_answered", "cancel_a_booking")]
     done = covered(events)
     assert done.answered == ["cancel_a_booking", "refund_policy"]
-    assert recap(done, ENTRIES) == (
+    assert recap(done, ENTRIES, VOICE) == (
         "To recap, we covered how to cancel a booking and whether membership fees can be refunded."
     )
 
@@ -53,21 +57,21 @@ def test_recap_lists_each_answered_entry_once_in_order() -> None:
 def test_recap_is_honest_about_answers_that_did_not_help_and_unanswered_questions() -> None:
     events = [slot("kb_answered", "cant_log_in"), slot("answer_helped", False),
               slot("kb_answered", "parking"), slot("answer_helped", True), slot("kb_decision", "fallback")]
-    text = recap(covered(events), ENTRIES)
+    text = recap(covered(events), ENTRIES, VOICE)
     assert text == ("To recap, we covered parking. I'm sorry I couldn't fully help with trouble logging in to your "
                     "account. I'm sorry I couldn't answer everything you asked.")
 
 
 def test_nothing_resolved_says_so_and_points_to_the_team() -> None:
     done = covered([user("what's quantum chromodynamics"), slot("kb_decision", "fallback")])
-    text = closing_message(PERSONA, done, ENTRIES, "Ana", "telegram")
+    text = closing_message(RESPONSES.voice("telegram"), done, ENTRIES, "Ana")
     assert text.startswith("I'm sorry I couldn't find the answer to your question today. Thank you for contacting S-Club, Ana!")
     assert "Our team will be glad to help" in text and "+44 20 7946 0000" in text
 
 
 def test_a_conversation_with_no_questions_gets_no_recap() -> None:
-    assert recap(covered([user("hi")]), ENTRIES) is None
-    text = closing_message(PERSONA, Covered(), ENTRIES, None, "rest")
+    assert recap(covered([user("hi")]), ENTRIES, VOICE) is None
+    text = closing_message(VOICE, Covered(), ENTRIES, None)
     assert text.startswith("Thank you for contacting S-Club!") and "support@s-club.example" in text
 
 
@@ -79,19 +83,20 @@ def test_recap_covers_only_the_part_since_the_session_start_or_the_last_closing(
 
 def test_a_handoff_is_mentioned_and_sms_gets_the_short_contact_line() -> None:
     done = covered([slot("kb_answered", "parking"), slot("handoff_id", "abc")])
-    text = closing_message(PERSONA, done, ENTRIES, None, "sms")
+    text = closing_message(RESPONSES.voice("sms"), done, ENTRIES, None)
     assert "I also passed your conversation to our team." in text
     assert "Our team: +44 20 7946 0000 (Monday to Friday 8:00-20:00) or support@s-club.example." in text
     assert "https://" not in text
 
 
 def test_entries_removed_since_they_were_answered_are_left_out() -> None:
-    assert recap(covered([slot("kb_answered", "deleted_entry")]), ENTRIES) is None
+    assert recap(covered([slot("kb_answered", "deleted_entry")]), ENTRIES, VOICE) is None
 
 
 def test_no_means_done_only_after_anything_else_was_asked() -> None:
     from bot.dialogue.closing import asked_anything_else
 
-    assert asked_anything_else([user(), {"event": "bot", "text": "Great! Is there anything else I can help with?"}, user("no")])
-    assert not asked_anything_else([user(), {"event": "bot", "text": "Did that answer your question?"}, user("no")])
-    assert not asked_anything_else([user("no")])
+    assert asked_anything_else([user(), {"event": "bot", "text": "Great! Is there anything else I can help with?"}, user("no")],
+                               RESPONSES)
+    assert not asked_anything_else([user(), {"event": "bot", "text": "Did that answer your question?"}, user("no")], RESPONSES)
+    assert not asked_anything_else([user("no")], RESPONSES)

@@ -1,5 +1,4 @@
 from bot.dialogue.conversation import customer_name, greeting, transcript
-from bot.config.persona import Persona
 
 
 def user(text: str, metadata: dict | None = None) -> dict:
@@ -18,21 +17,20 @@ def test_no_name_when_the_channel_gives_none_or_garbage() -> None:
     assert customer_name([]) is None
 
 
-def test_greeting_introduces_the_assistant_and_uses_the_name() -> None:
-    persona = Persona.load()
-    text = greeting(persona, "Ana")
-    assert text.startswith("Hi Ana!")
-    assert persona.assistant_name in text and "S-Club's virtual assistant" in text
-    assert text.endswith("How can I help you today?")
-    assert greeting(persona, None).startswith("Hi there!")
+def test_greeting_introduces_the_assistant_and_uses_the_name(responses) -> None:
+    voice = responses.voice("rest")
+    text = greeting(voice, "Ana")
+    assert text == "Hi Ana! I'm Sam, S-Club's virtual assistant. How can I help you today?"
+    assert greeting(voice, None).startswith("Hi there!")
+    assert greeting(voice, "Ana", first=False) == "Hi again, Ana! What can I help you with?"
 
 
-def test_a_returning_customer_is_welcomed_back_and_sms_is_short() -> None:
-    persona = Persona.load()
-    assert greeting(persona, "Ana", returning=True).startswith("Welcome back, Ana! I'm Sam")
-    assert greeting(persona, None, returning=True).startswith("Welcome back! I'm Sam")
-    short = greeting(persona, "Ana", short=True)
-    assert short.endswith("How can I help?") and len(short) < len(greeting(persona, "Ana"))
+def test_a_returning_customer_is_welcomed_back_and_sms_is_short(responses) -> None:
+    voice = responses.voice("webchat")
+    assert greeting(voice, "Ana", returning=True).startswith("Welcome back, Ana! I'm Sam")
+    assert greeting(voice, None, returning=True).startswith("Welcome back! I'm Sam")
+    short = greeting(responses.voice("sms"), "Ana")
+    assert short.endswith("How can I help?") and len(short) < len(greeting(voice, "Ana"))
 
 
 def test_name_that_is_not_text_is_ignored() -> None:
@@ -57,17 +55,8 @@ def test_several_sentences_are_a_description_and_a_question_is_not() -> None:
     assert not is_description("I booked a class for tonight and now I can't make it because of work, what do I do")
 
 
-def test_wording_choice_varies_by_conversation_and_turn_but_is_reproducible() -> None:
-    from bot.dialogue.conversation import ACKNOWLEDGEMENTS, pick
-
-    picks = [pick(ACKNOWLEDGEMENTS, "c1", turn) for turn in range(20)]
-    assert len(set(picks)) >= 3
-    assert picks == [pick(ACKNOWLEDGEMENTS, "c1", turn) for turn in range(20)]
-    assert {pick(ACKNOWLEDGEMENTS, f"c{n}", 1) for n in range(20)} != {picks[1]}
-
-
-def test_the_customers_key_term_is_mirrored_only_when_it_is_on_topic() -> None:
-    from bot.dialogue.conversation import ACKNOWLEDGEMENTS, acknowledgement, key_term
+def test_the_customers_key_term_is_mirrored_only_when_it_is_on_topic(responses) -> None:
+    from bot.dialogue.conversation import acknowledgement, key_term
 
     login = "Can't log in or account locked. my account is locked. I can't sign in"
     assert key_term("It keeps saying my account is locked.", login) == "account"
@@ -75,9 +64,9 @@ def test_the_customers_key_term_is_mirrored_only_when_it_is_on_topic() -> None:
     assert key_term("My son wants to learn to swim.", "Swimming lessons for children") is None
     assert key_term("no possessive here", login) is None
     text = "I tried to log in. It keeps saying my account is locked and I don't know why at all."
-    assert "your account." in acknowledgement(text, login, "c1", 1)
+    assert "your account." in acknowledgement(text, login, responses.voice(seed="c1:1"))
     assert acknowledgement("My son wants to swim. He is seven years old, do you do lessons?", "Swimming lessons",
-                           "c1", 1) in ACKNOWLEDGEMENTS
+                           responses.voice(seed="c1:1")) in responses.wordings("listening.acknowledgement")
 
 
 def test_transcript_is_the_conversations_text_with_authors_and_clicked_button_titles() -> None:

@@ -119,14 +119,15 @@ def test_scores_outside_the_scale_are_refused(engine) -> None:
     assert rows(engine) == []
 
 
-def test_questions_show_buttons_where_the_channel_has_them() -> None:
-    telegram = feedback.question("nps", "telegram")
+def test_questions_show_buttons_where_the_channel_has_them(responses) -> None:
+    telegram = feedback.question("nps", responses.voice("telegram"))
     assert [b["payload"] for b in telegram["buttons"]] == [str(n) for n in range(11)]
-    sms = feedback.question("nps", "sms")
-    assert "buttons" not in sms and "0 to 10" in sms["text"]
-    assert feedback.question("csat", "rest")["text"] == feedback.CSAT_QUESTION
-    assert feedback.question("csat", "rest", retry=True)["text"].startswith("Sorry, I didn't catch a rating")
-    assert "skip" in feedback.question("comment", "whatsapp")["text"]
+    sms = feedback.question("nps", responses.voice("sms"))
+    assert "buttons" not in sms and sms["text"].endswith("Reply with a number from 0 to 10, or skip.")
+    assert "recommend S-Club" in sms["text"]
+    assert feedback.question("csat", responses.voice("rest"))["text"] == responses.say("survey.csat")
+    assert feedback.question("csat", responses.voice("rest"), retry=True)["text"].startswith("Sorry, I didn't catch a rating")
+    assert "skip" in feedback.question("comment", responses.voice("whatsapp"))["text"]
 
 
 def test_only_a_confident_faq_reply_counts_as_a_new_question() -> None:

@@ -7,7 +7,9 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, project_responses
+
+VOICE = project_responses().voice()
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -38,18 +40,18 @@ def test_next_opening_skips_closed_days_and_holidays() -> None:
 
 def test_openings_are_described_in_words() -> None:
     now = at(2026, 12, 18, 21, 0)
-    assert describe_opening(dt.datetime(2026, 12, 19, 9, 0, tzinfo=LONDON), now) == "tomorrow at 09:00"
-    assert describe_opening(dt.datetime(2026, 12, 21, 8, 0, tzinfo=LONDON), now) == "on Monday 21 December at 08:00"
-    assert describe_opening(dt.datetime(2026, 12, 18, 22, 0, tzinfo=LONDON), now) == "today at 22:00"
+    assert describe_opening(dt.datetime(2026, 12, 19, 9, 0, tzinfo=LONDON), now, VOICE) == "tomorrow at 09:00"
+    assert describe_opening(dt.datetime(2026, 12, 21, 8, 0, tzinfo=LONDON), now, VOICE) == "on Monday 21 December at 08:00"
+    assert describe_opening(dt.datetime(2026, 12, 18, 22, 0, tzinfo=LONDON), now, VOICE) == "today at 22:00"
 
 
 def test_the_wait_is_queue_position_times_median_handling_and_unknown_without_history() -> None:
-    assert estimate_wait_s(0, None) is None and describe_wait(None) is None
+    assert estimate_wait_s(0, None) is None and describe_wait(None, VOICE) is None
     assert estimate_wait_s(2, 240.0) == 720.0
-    assert describe_wait(720.0) == "about 15 minutes"
-    assert describe_wait(60.0) == "a couple of minutes"
-    assert describe_wait(4 * 60.0) == "about 4 minutes"
-    assert describe_wait(3 * 3600.0) == "about 3 hours"
+    assert describe_wait(720.0, VOICE) == "about 15 minutes"
+    assert describe_wait(60.0, VOICE) == "a couple of minutes"
+    assert describe_wait(4 * 60.0, VOICE) == "about 4 minutes"
+    assert describe_wait(3 * 3600.0, VOICE) == "about 3 hours"
 
 
 @pytest.mark.parametrize("team, words", [

@@ -15,6 +15,7 @@ from bot.handoff.webhook import SIGNATURE_HEADER, WebhookSender, body_bytes, sig
 from bot.messaging.outbox import PermanentSendError, RetryableSendError
 from bot.config.settings import HandoffSettings
 from bot.messaging.store import open_database, outbox
+from tests.conftest import project_responses
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 LONDON = ZoneInfo("Europe/London")
@@ -40,7 +41,7 @@ def engine(tmp_path):
 
 def make_desk(engine, **settings) -> tuple[HandoffDesk, Recorder]:
     recorder = Recorder()
-    return HandoffDesk(engine, HandoffSettings(**settings), HOURS, tracker=recorder), recorder
+    return HandoffDesk(engine, HandoffSettings(**settings), HOURS, project_responses(), tracker=recorder), recorder
 
 
 def outbox_rows(engine) -> list[dict]:
