@@ -151,7 +151,7 @@ agents = sa.Table(
     "frontdesk_agents",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(32), nullable=False),  # as given; customers read it ("Bob from the S-Club team")
+    sa.Column("name", sa.String(32), nullable=False),  # as given; customers read it ("Bob from the <company> team")
     sa.Column("name_key", sa.String(32), nullable=False, unique=True),  # lower-case name: unique whatever the case
     sa.Column("role", sa.String(8), nullable=False),  # agent, lead
     sa.Column("key_id", sa.String(16), nullable=False, unique=True),  # the token's public part, before the dot

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import Persona
 from bot.errors import FrontdeskError, ReportError
 from bot.report.agents import agent_activity
 from bot.report.config import Period, ReportConfig
@@ -96,7 +97,8 @@ def build_report(settings, period: Period, database_url: str | None = None, out:
     period_text = period.describe()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.html").write_text(render_html(metrics, gaps, charts, period_text), encoding="utf-8")
+        company = Persona.load(settings.assistant_file).company
+        (folder / "report.html").write_text(render_html(metrics, gaps, charts, period_text, company), encoding="utf-8")
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
         write_csv(folder / "gaps.csv", gaps)
         if out is None:

@@ -76,13 +76,15 @@ def _images(charts: dict[str, str]) -> str:
                    f'src="data:image/png;base64,{data}">' for name, data in charts.items())
 
 
-def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: str) -> str:
+def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: str, company: str) -> str:
+    """The report page; `company` (the persona's) names it."""
     overall = metrics["overall"]
-    parts = [f"<h1>S-Club service report</h1><p class=muted>{escape(period_text)} &middot; generated "
+    title = escape(f"{company} service report")
+    parts = [f"<h1>{title}</h1><p class=muted>{escape(period_text)} &middot; generated "
              f"{escape(metrics['period']['generated_at'])}</p>"]
     if metrics["empty"]:
         parts.append('<p class=empty>No conversations and no survey answers in this period.</p>')
-        return _page(parts)
+        return _page(parts, title)
     fr, res, ho, kb = overall["first_response"], overall["resolution"], overall["handoff"], overall["knowledge_base"]
     csat, nps = overall["csat"], overall["nps"]
     parts.append("<div class=cards>" + "".join([
@@ -125,7 +127,7 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
     parts.append("<h2>Charts</h2>" + _images(charts))
     parts.append(_gaps_html(gaps))
     parts.append(f"<h2>How these are counted</h2><p class=muted>{escape(DEFINITIONS)}</p>")
-    return _page(parts)
+    return _page(parts, title)
 
 
 def _gaps_html(gaps: dict) -> str:
@@ -144,8 +146,8 @@ def _gaps_html(gaps: dict) -> str:
                                           "similarity"], rows, text_columns=(2, 3))
 
 
-def _page(parts: list[str]) -> str:
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>S-Club service report</title>"
+def _page(parts: list[str], title: str) -> str:
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
 
 

@@ -60,7 +60,7 @@ def test_report_html_shows_customer_text_and_agent_names_as_text(week: str) -> N
     gaps = {"messages": 1, "distinct": 1, "left_out_messages": 0, "clusters": [
         {"size": 1, "fallback": 1, "clarify": 0, "samples": [HOSTILE], "suggestion": f"no entry covers {HOSTILE}",
          "similarity": 0.1}]}
-    html = render_html(metrics, gaps, {}, period.describe())
+    html = render_html(metrics, gaps, {}, period.describe(), "S-Club")
     assert "<script>" not in html and HOSTILE not in html and "<b>bold" not in html and "<b>Dan" not in html
     assert "&lt;script&gt;window.__x=1&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
     assert "<td>&lt;b&gt;Dan&lt;/b&gt;</td><td>0</td><td>1</td>" in html
