@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help venv run chat train test test-unit test-conversations validate kb-check kb-tune rasa-test bench clean lock
+.PHONY: help venv run chat train test test-unit test-conversations validate kb-check responses-check kb-tune rasa-test bench clean lock
 
 help:  ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ validate: venv  ## check domain, NLU data, rules and stories
 kb-check: venv  ## check every knowledge-base entry (path:line: message)
 	$(BIN)/frontdesk kb check
 
+responses-check: venv  ## check the responses catalogue, responses/*.yml (path:line: message)
+	$(BIN)/frontdesk responses check
+
 kb-tune: venv  ## fine-tune the sentence encoder for knowledge_base/ now (saved by content; a no-op when saved)
 	$(BIN)/frontdesk kb tune
 
@@ -44,7 +47,7 @@ rasa-test: train  ## run Rasa's test stories against the trained model
 	$(BIN)/rasa test --stories tests/ --model "$$($(BIN)/frontdesk train --path-only)" \
 	  --fail-on-prediction-errors --out .state/results
 
-test: validate kb-check train kb-tune test-unit test-conversations rasa-test  ## everything CI runs
+test: validate kb-check responses-check train kb-tune test-unit test-conversations rasa-test  ## everything CI runs
 	@echo "make test: all checks passed"
 
 bench: venv  ## benchmark the running assistant over REST (see bench/README.md)

@@ -1,4 +1,4 @@
-"""Frontdesk's core, in rooms: config, dialogue, kb, detect, handoff, agents, messaging, crm, report,
+"""Frontdesk's core, in rooms: config, dialogue, responses, kb, detect, handoff, agents, messaging, crm, report,
 vendors and ops (docs/architecture.md), plus the shared errors and privacy modules.
 
 `bot` imports neither `actions` nor `channels`; they import it, through each room's surface.
