@@ -12,6 +12,7 @@ from bot.config.settings import HandoffSettings
 from bot.messaging.store import outbox
 from tests.bot.agents.conftest import FAST_ROUNDS
 from tests.bot.handoff.test_service import HOURS, MONDAY_NOON, Recorder
+from tests.conftest import project_responses
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def world(engine):
     bob, _ = accounts.add("Bob")
     cleo, _ = accounts.add("Cleo")
     ann, _ = accounts.add("Ann", "lead")
-    desk = HandoffDesk(engine, HandoffSettings(), HOURS, tracker=Recorder())
+    desk = HandoffDesk(engine, HandoffSettings(), HOURS, project_responses(), tracker=Recorder())
     work = AgentWork(desk, accounts, AuditLog(engine))
     handoff = desk.open("42", "telegram", "42", "Ana", "request", {}, now=MONDAY_NOON)
     return work, handoff.id, bob, cleo, ann
@@ -104,11 +105,11 @@ def test_a_view_is_audited(world) -> None:
 
 
 def test_a_person_can_take_handoffs_while_an_agent_account_is_active(engine) -> None:
-    desk = HandoffDesk(engine, HandoffSettings(), HOURS)
+    desk = HandoffDesk(engine, HandoffSettings(), HOURS, project_responses())
     assert not desk.reachable()
     accounts = AgentAccounts(engine, rounds=FAST_ROUNDS)
     accounts.add("Bob")
     assert desk.reachable()
     accounts.revoke("Bob")
     assert not desk.reachable()
-    assert HandoffDesk(engine, HandoffSettings(agent_token="t" * 16), HOURS).reachable()
+    assert HandoffDesk(engine, HandoffSettings(agent_token="t" * 16), HOURS, project_responses()).reachable()
