@@ -165,7 +165,7 @@ def _check_sms(reader: _Reader, response: Response, persona: dict[str, str]) -> 
                            "UCS-2 (70 characters a segment instead of 160)", "warning")
 
 
-def check(reader: _Reader, persona: dict[str, str]) -> None:
+def _check(reader: _Reader, persona: dict[str, str]) -> None:
     """Add the problems of what was read, against KEYS and the persona's variables."""
     _missing(reader)
     for key in sorted(set(reader.topics) & set(KEYS)):
@@ -206,5 +206,5 @@ def read_catalogue(path: Path, persona: dict[str, str]) -> tuple[dict[str, Respo
         reader.problem(1, "expected topics and keys (a YAML mapping)")
         return {}, reader.problems
     reader.topic(root, "")
-    check(reader, persona)
+    _check(reader, persona)
     return reader.responses, sorted(reader.problems, key=lambda p: p.line)
