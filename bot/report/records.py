@@ -39,6 +39,7 @@ events = sa.Table(
 )
 
 SESSION_START_ACTION = "action_session_start"
+MAX_QUEUE_S = 86400.0  # a message waits at most this long between reaching the server and its turn
 RESOLVING_SLOTS = {"answer_helped": "answer_helped", "conversation_closed": "closed"}
 SLOTS_READ = ("kb_decision", "kb_answered", "handoff_id", *RESOLVING_SLOTS)
 
@@ -83,7 +84,7 @@ class Conversation:
 
     conversation_id: str
     opened_at: float  # the session's first event
-    started_at: float = 0.0  # the customer's first message
+    started_at: float = 0.0  # the customer's first message reached the server (`received_at`)
     channel: str = "unknown"
     first_reply_at: float | None = None  # the bot's first message after the customer's first
     agent_reply_at: float | None = None  # an agent's first message (tracker or handoff row)
@@ -112,6 +113,16 @@ class Conversation:
     def resolve(self, at: float, how: str) -> None:
         if self.resolved_at is None or at < self.resolved_at:
             self.resolved_at, self.resolved_by = at, how
+
+
+def received_at(data: dict[str, Any], stamped: float) -> float:
+    """When a customer's message reached the server: its `metadata.received_at` (set by the channels), else the
+    user event's own time `stamped`, which Rasa sets only after the inbox's queue and NLU. A value later than
+    `stamped` or more than MAX_QUEUE_S before it is not believed."""
+    value = (data.get("metadata") or {}).get("received_at")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and stamped - MAX_QUEUE_S <= value <= stamped:
+        return float(value)
+    return stamped
 
 
 def _starts_session(row: Any) -> bool:
@@ -152,7 +163,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
             data = json.loads(row.data or "{}")
             if not spoke:
                 spoke = True
-                conv.started_at = row.timestamp
+                conv.started_at = received_at(data, row.timestamp)
                 conv.channel = data.get("input_channel") or "unknown"
             last_text = data.get("text")
             said += 1

@@ -17,7 +17,8 @@ img{max-width:100%}
 
 DEFINITIONS = (
     "A conversation is a chat session in which the customer wrote; it counts on the day (in the report's time zone) "
-    "of the customer's first message. First response: that message to the assistant's first reply; for conversations "
+    "of the customer's first message. First response: from that message reaching the server (the webhook accepting it, "
+    "before any queue and before the assistant reads it) to the assistant's first reply leaving it; for conversations "
     "handed to a person, also to the agent's first reply. Resolved: the customer said an answer helped, the "
     "conversation was closed, or the agent resolved it. Contained: resolved without a person. CSAT: average of 1-5 "
     "answers and share of 4-5. NPS: % of 9-10 answers minus % of 0-6 answers. Skipped survey questions are shown "
