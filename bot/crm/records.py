@@ -354,17 +354,3 @@ def note_html(record: ConversationRecord, ref: str) -> str:
         used += len(line) + 4
     parts.append("<p><strong>Transcript</strong> (card numbers and passwords masked)<br>" + "<br>".join(lines) + "</p>")
     return "".join(parts) + footer
-
-
-def summary_text(summary: Any) -> str:
-    """A handoff's context summary (JSON) as plain lines for a ticket."""
-    if isinstance(summary, dict):
-        lines = []
-        for key, value in summary.items():
-            if isinstance(value, list):
-                value = "; ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in value)
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            lines.append(f"{key}: {value}")
-        return mask_secrets("\n".join(lines)).text
-    return mask_secrets(str(summary or "")).text

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import yaml
 
+from bot.handoff import build_summary
 from bot.messaging.store import handoffs, open_database
 from tests.conftest import PROJECT_DIR
 from tests.fakes.hubspot_api import FakeHubSpotAPI
@@ -104,11 +105,13 @@ def test_answered_and_handed_over_conversations_each_land_once_despite_rate_limi
             assistant.say(handed, "I want to speak to a person", name="Hal")
             # what the handoff feature records: the handoff row, the agent's message, the resolution
             handoff_id = uuid.uuid4().hex
+            summary = build_summary(assistant.tracker(handed)["events"], conversation_id=handed, channel="rest",
+                                    recipient=handed, customer_name="Hal", reason="request", handed_over_at=time.time())
             with database.begin() as db:
                 db.execute(handoffs.insert().values(
                     id=handoff_id, conversation_id=handed, channel="rest", recipient=handed, customer_name="Hal",
                     reason="request", status="waiting", created_at=time.time(), updated_at=time.time(),
-                    summary={"question": "I want to speak to a person"}))
+                    summary=summary))
             ticket = wait_for(lambda: hubspot.count("tickets") and next(iter(hubspot.objects["tickets"].values())))
             assert ticket["properties"]["hs_pipeline_stage"] == "1"
             httpx.post(f"{assistant.url}/conversations/{handed}/tracker/events", params={"token": assistant.token},
@@ -130,7 +133,9 @@ def test_answered_and_handed_over_conversations_each_land_once_despite_rate_limi
         [note_h] = hubspot.notes_of(contacts[f"rest:{handed}"]["id"])
         assert "resolved by an agent" in note_h["hs_note_body"] and "Agent (Dana)" in note_h["hs_note_body"]
         [closed_ticket] = hubspot.tickets_of(contacts[f"rest:{handed}"]["id"])
-        assert closed_ticket["hs_pipeline_stage"] == "4" and "speak to a person" in closed_ticket["content"]
+        assert closed_ticket["hs_pipeline_stage"] == "4"
+        assert closed_ticket["content"].startswith("Handoff: Hal on rest (")
+        assert "Customer: I want to speak to a person" in closed_ticket["content"]
 
 
 def test_without_a_token_the_sync_is_off_and_says_so(assistant) -> None:
