@@ -70,11 +70,26 @@ def _channel_rows(metrics: dict) -> list[list[str]]:
     return rows
 
 
-def _images(charts: dict[str, str]) -> str:
-    titles = {"volume": "Volume per day and channel", "times": "Response and resolution times",
-              "feedback": "CSAT and NPS over time", "outcomes": "Containment vs handoff"}
-    return "".join(f'<h3>{titles.get(name, name)}</h3><img alt="{escape(titles.get(name, name))}" '
-                   f'src="data:image/png;base64,{data}">' for name, data in charts.items())
+def _feedback_per_hour(hours: list[dict]) -> str:
+    """A short period's CSAT and NPS, per local hour with answers (a chart of a few dots would say less)."""
+    rows = [[escape(h["hour"]), f'{num(h["csat_average"])} ({h["csat_responses"]})', f'{num(h["nps"], 1)} ({h["nps_responses"]})']
+            for h in hours if h["csat_responses"] or h["nps_responses"]]
+    title = "<h3>CSAT and NPS per hour</h3>"
+    return title + (_table(["hour", "CSAT (n)", "NPS (n)"], rows) if rows else "<p>No survey answers in this period.</p>")
+
+
+def _images(charts: dict[str, str], metrics: dict) -> str:
+    """The charts in order; a short period's are per hour, with its CSAT and NPS as a table after the times."""
+    per = "hour" if metrics.get("hours") else "day"
+    titles = {"volume": f"Volume per {per} and channel", "times": "Response and resolution times",
+              "feedback": "CSAT and NPS over time", "outcomes": f"Containment vs handoff per {per}"}
+    parts = []
+    for name, data in charts.items():
+        parts.append(f'<h3>{titles.get(name, name)}</h3><img alt="{escape(titles.get(name, name))}" '
+                     f'src="data:image/png;base64,{data}">')
+        if name == "times" and metrics.get("hours"):
+            parts.append(_feedback_per_hour(metrics["hours"]))
+    return "".join(parts)
 
 
 def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: str) -> str:
@@ -123,7 +138,7 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
         ["entry", "title", "answers"],
         [[escape(t["entry"]), escape(t["title"] or ""), str(t["answers"])] for t in metrics["top_answered"]] or [["-", "", "0"]],
         text_columns=(1,)))
-    parts.append("<h2>Charts</h2>" + _images(charts))
+    parts.append("<h2>Charts</h2>" + _images(charts, metrics))
     parts.append(_gaps_html(gaps))
     parts.append(f"<h2>How these are counted</h2><p class=muted>{escape(DEFINITIONS)}</p>")
     return _page(parts)
