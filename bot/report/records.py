@@ -76,6 +76,7 @@ class GapMessage:
     channel: str
     conversation_id: str
     at: float
+    intent: str | None = None  # what NLU read the message as (affirm, out_of_scope, faq, ...)
 
 
 @dataclass
@@ -156,6 +157,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
     conv = Conversation(conversation_id, opened_at=rows[0].timestamp or 0.0)
     spoke = False
     last_text: str | None = None
+    last_intent: str | None = None
     said, gap_said = 0, -1  # customer messages so far; the one last listed as a gap
     for row in rows:
         kind = row.type_name
@@ -166,6 +168,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
                 conv.started_at = received_at(data, row.timestamp)
                 conv.channel = data.get("input_channel") or "unknown"
             last_text = data.get("text")
+            last_intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name")
             said += 1
         elif not spoke:
             continue
@@ -183,7 +186,8 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
                 conv.decisions.append(value)
                 if value in ("fallback", "clarify") and last_text and not last_text.startswith("/") and gap_said != said:
                     gap_said = said
-                    conv.gaps.append(GapMessage(mask_secrets(last_text).text, value, conv.channel, conversation_id, row.timestamp))
+                    conv.gaps.append(GapMessage(mask_secrets(last_text).text, value, conv.channel, conversation_id,
+                                                row.timestamp, last_intent))
             elif name == "kb_answered" and value:
                 conv.answered.append(str(value))
             elif name in RESOLVING_SLOTS and value is True:

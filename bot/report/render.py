@@ -148,16 +148,29 @@ def _gaps_html(gaps: dict) -> str:
     head = "<h2>Content gaps</h2>"
     if gaps.get("error"):
         return head + f"<p class=empty>Content gaps could not be computed: {escape(gaps['error'])}</p>"
+    skipped = (f'<p class=muted>Not counted as gaps: {gaps["not_questions"]} replies to the assistant or small talk '
+               '("no", "thanks", "ok").</p>') if gaps.get("not_questions") else ""
+    outside = _out_of_scope_html(gaps.get("out_of_scope") or {})
     if not gaps.get("clusters"):
-        return head + "<p>Every question in this period was answered.</p>"
+        return head + "<p>Every question in this period was answered.</p>" + skipped + outside
     note = (f'<p>{gaps["messages"]} customer messages fell back or needed clarification '
             f'({gaps["distinct"]} distinct), in {len(gaps["clusters"])} groups.')
     if gaps["left_out_messages"]:
         note += f' {gaps["left_out_messages"]} rarer messages were left out to keep the report fast.'
     rows = [[str(c["size"]), f'{c["fallback"]} / {c["clarify"]}', "<br>".join(escape(s) for s in c["samples"]),
              escape(c["suggestion"]), num(c["similarity"])] for c in gaps["clusters"]]
-    return head + note + "</p>" + _table(["messages", "fell back / clarified", "how customers asked", "suggestion",
-                                          "similarity"], rows, text_columns=(2, 3))
+    return head + note + "</p>" + skipped + _table(["messages", "fell back / clarified", "how customers asked", "suggestion",
+                                                    "similarity"], rows, text_columns=(2, 3)) + outside
+
+
+def _out_of_scope_html(outside: dict) -> str:
+    """The questions NLU read as outside S-Club's services, apart from the content gaps."""
+    if not outside.get("clusters"):
+        return ""
+    rows = [[str(c["size"]), "<br>".join(escape(s) for s in c["samples"])] for c in outside["clusters"]]
+    return (f'<h3>Outside the assistant\'s scope</h3><p>{outside["messages"]} messages were about something other '
+            "than S-Club's services; the assistant said so and offered a person. Add an entry only if S-Club should "
+            "answer them.</p>" + _table(["messages", "how customers asked"], rows, text_columns=(1,)))
 
 
 def _page(parts: list[str]) -> str:
@@ -181,5 +194,7 @@ def summary_table(metrics: dict, gaps: dict, period_text: str) -> str:
         lines.append(f"Content gaps: not computed ({gaps['error']})")
     else:
         left_out = f", {gaps['left_out_messages']} rare ones left out" if gaps.get("left_out_messages") else ""
-        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages{left_out}")
+        outside = (gaps.get("out_of_scope") or {}).get("messages", 0)
+        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages{left_out}"
+                     + (f"; {outside} out-of-scope messages apart" if outside else ""))
     return "\n".join(lines)

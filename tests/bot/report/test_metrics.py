@@ -145,6 +145,7 @@ def test_gap_messages_are_the_fallbacks_and_clarifications_with_secrets_masked(w
     assert gaps == [("bob", "clarify", "can I swim at your gym"), ("bob", "fallback", "do you have a swimming pool"),
                     ("carol", "fallback", "my card [card number removed] was charged twice")]
     assert all(CARD not in g.text for c in convs for g in c.gaps)
+    assert {g.intent for c in convs for g in c.gaps} == {"faq"}  # what NLU read them as: content gaps sorts by it
 
 
 def test_an_empty_period_has_no_figures(week_url: str) -> None:
