@@ -214,12 +214,15 @@ def handoff_desk() -> HandoffDesk:
 
 async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, masked: list[str] | tuple[str, ...],
                     output: OutputChannel, sender_id: str, input_channel: str, metadata: dict[str, Any],
-                    message_id: str | None = None, agent: Any = None) -> None:
+                    message_id: str | None = None, agent: Any = None, received_at: float | None = None) -> None:
     """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
     (privacy.warning, from the desk's responses catalogue: one per process).
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
-    says what was removed.
+    says what was removed. `metadata["received_at"]` is when the message reached the
+    server (`received_at`, Unix seconds: the webhook's acceptance into the inbox, the
+    REST request's arrival; now if not given): Rasa stamps the user event only after
+    the inbox's queue and NLU, so the report measures response times from this.
 
     While a person owns the conversation (an open handoff) the message goes to the
     handoff for the agent and, with the Rasa `agent` given, into the tracker as a user
@@ -229,10 +232,12 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
     desk = handoff_desk()
+    received = time.time() if received_at is None else received_at
+    metadata = dict(metadata, received_at=received)
     if masked:
         await output.send_text_message(sender_id, warning(masked, desk.responses.voice(input_channel, sender_id)))
-        metadata = dict(metadata, masked=list(masked))
-    message_id, received = message_id or uuid.uuid4().hex, time.time()
+        metadata["masked"] = list(masked)
+    message_id = message_id or uuid.uuid4().hex
     stored = await asyncio.to_thread(desk.customer_wrote, sender_id, text, message_id, received)
     if stored is not None and agent is not None:
         parse_data = await agent.parse_message(text)
@@ -247,10 +252,12 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
 
 
 async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
-                            sender_id: str, input_channel: str, metadata: dict[str, Any], agent: Any = None) -> None:
+                            sender_id: str, input_channel: str, metadata: dict[str, Any], agent: Any = None,
+                            received_at: float | None = None) -> None:
     """Mask card numbers and passwords, then give the turn to Rasa (see `give_turn`)."""
     masked = mask_secrets(text)
-    await give_turn(on_new_message, masked.text, masked.found, output, sender_id, input_channel, metadata, agent=agent)
+    await give_turn(on_new_message, masked.text, masked.found, output, sender_id, input_channel, metadata, agent=agent,
+                    received_at=received_at)
 
 
 async def note_for_agent(sender_id: str, text: str) -> None:

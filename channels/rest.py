@@ -29,6 +29,7 @@ import asyncio
 import inspect
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -199,6 +200,7 @@ class RestInput(InputChannel):
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             """200 with the replies; 4xx (nothing written) for bad input or credentials; 503 if the assistant failed."""
+            received_at = time.time()
             try:
                 message = parse_body(request.body or b"")
                 caller = self._caller(request)
@@ -210,7 +212,7 @@ class RestInput(InputChannel):
             collector = WholeMessageCollector()
             try:
                 await hand_to_assistant(on_new_message, message.text, collector, sender, channel, metadata,
-                                        agent=request.app.ctx.agent)
+                                        agent=request.app.ctx.agent, received_at=received_at)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)

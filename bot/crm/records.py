@@ -1,8 +1,10 @@
 """What the CRM sync reads about a conversation: the tracker's events and Frontdesk's tables, per docs/conversation-records.md.
 
 A sender's events are cut into conversations ("segments") at a new Rasa session,
-after the slot `conversation_closed` was set to true (once that turn is over),
-when a handoff was resolved, and at a silence longer than the idle timeout.
+at the customer's first message after the conversation was closed (slot
+`conversation_closed`) or its handoff resolved, other than the answers to the
+feedback survey (which belong to the conversation they close), and at a
+silence longer than the idle timeout.
 A segment is identified by the id of its first event, so a re-run finds the
 same segments. Only segments in which the customer said something count.
 Read-only: nothing here writes to the tracker or the shared tables.
@@ -27,6 +29,8 @@ EVENTS = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("
                   sa.column("timestamp"), sa.column("data"))
 NOTE_LIMIT = 60_000  # hs_note_body holds 65,536 characters; keep room for the markup
 PHONE_CHANNELS = ("sms", "whatsapp")
+SURVEY_FORM = "feedback_form"
+SURVEY_SLOTS = ("feedback_csat", "feedback_nps", "feedback_comment")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Segment:
     events: list[Event] = field(default_factory=list)
     end_reason: str | None = None  # closed, resolved, idle, new_session; None while it may go on
     closed_at: float | None = None
+    resolved: bool = False  # a handoff of it was resolved (the resolution notice and survey stay with it)
+    survey_open: bool = False  # the feedback survey was asked and is not over
+    survey_replies: frozenset[int] = frozenset()  # ids of the customer's messages that answered the survey
 
     @property
     def first_id(self) -> int:
@@ -60,7 +67,13 @@ class Segment:
 
     @property
     def customer_spoke(self) -> bool:
-        return any(e.type == "user" for e in self.events)
+        """The customer wrote something other than survey answers (a late rating alone is no conversation)."""
+        return any(e.type == "user" and e.id not in self.survey_replies for e in self.events)
+
+    @property
+    def finished(self) -> str | None:
+        """`closed` or `resolved` once the conversation was closed in the chat or its handoff resolved."""
+        return "closed" if self.closed_at is not None else "resolved" if self.resolved else None
 
 
 def _event(row: Any) -> Event:
@@ -135,19 +148,44 @@ def quiet_since(start: float, until: float, spans: list[HandoffSpan]) -> float |
     return start
 
 
+def survey_replies(events: list[Event]) -> frozenset[int]:
+    """Ids of the customer's messages that answered the feedback survey: their turn fills a survey slot
+    (`feedback_csat`, `feedback_nps`, `feedback_comment`) and asks the knowledge base nothing (a new
+    question typed instead of a rating ends the survey and is a new conversation's first message)."""
+    replies: set[int] = set()
+    turn: int | None = None
+    fills = asks = False
+    for event in [*events, None]:
+        if event is None or event.type == "user":
+            if turn is not None and fills and not asks:
+                replies.add(turn)
+            turn, fills, asks = (event.id if event else None), False, False
+        elif event.type == "slot":
+            name, value = event.data.get("name"), event.data.get("value")
+            fills = fills or (name in SURVEY_SLOTS and value is not None)
+            asks = asks or (name == "kb_decision" and value is not None)
+    return frozenset(replies)
+
+
 def split(sender: str, events: list[Event], spans: list[HandoffSpan], now: float, idle_s: float,
           grace_s: float = 5.0) -> list[Segment]:
-    """Cut a sender's events into conversations; the last one is ended only if it has been idle,
-    closed or resolved for long enough (`grace_s` lets the closing turn finish). A customer
-    waiting for or talking to a person (an open handoff) is not idle."""
+    """Cut a sender's events into conversations.
+
+    A conversation closed in the chat (slot `conversation_closed`) or whose handoff was resolved
+    keeps its closing turn: the goodbye, the survey and the comment (`survey_replies`); it ends at
+    the customer's next other message. The last one is ended only once it has been idle, or closed
+    or resolved for `grace_s` (the closing turn is over), or, with the survey asked and not
+    answered, for `idle_s`. A customer waiting for or talking to a person (an open handoff) is not idle.
+    """
     resolved_at = [span.closed_at for span in spans if span.resolved and span.closed_at is not None]
+    replies = survey_replies(events)
     segments: list[Segment] = []
     current: Segment | None = None
 
     def end(reason: str) -> None:
         nonlocal current
         if current is not None and current.events:
-            current.end_reason = reason
+            current.end_reason = current.finished or reason
             segments.append(current)
         current = None
 
@@ -155,31 +193,35 @@ def split(sender: str, events: list[Event], spans: list[HandoffSpan], now: float
         if current is not None:
             last = current.events[-1]
             quiet = quiet_since(last.ts, event.ts, spans)
-            if quiet is not None and event.ts - quiet > idle_s:
+            if event.type == "user" and event.id in replies and current.finished:
+                pass  # answering the survey of the conversation it closes
+            elif quiet is not None and event.ts - quiet > idle_s:
                 end("idle")
             elif event.type == "action" and event.data.get("name") == "action_session_start":
                 end("new_session")
             elif event.type == "session_started" and current.customer_spoke:
                 end("new_session")
-            elif current.closed_at is not None and event.type == "user":
-                end("closed")
-            elif any(current.events[0].ts <= t < event.ts and t >= last.ts for t in resolved_at) and current.customer_spoke:
-                end("resolved")
+            elif current.finished and event.type == "user":
+                end(current.finished)
         if current is None:
-            current = Segment(sender)
+            current = Segment(sender, survey_replies=replies)
         current.events.append(event)
         is_slot, value = event.slot("conversation_closed")
         if is_slot and value is True:
             current.closed_at = event.ts
+        if event.type == "active_loop":
+            current.survey_open = event.data.get("name") == SURVEY_FORM
+        if current.customer_spoke and any(current.events[0].ts <= t <= event.ts for t in resolved_at):
+            current.resolved = True
     if current is not None and current.events:
         last_ts = current.events[-1].ts
         quiet = quiet_since(last_ts, now, spans)
-        if quiet is not None and now - quiet > idle_s:
+        resolved = current.customer_spoke and any(t >= current.events[0].ts and now - t > grace_s for t in resolved_at)
+        current.resolved = current.resolved or resolved
+        if current.finished and now - last_ts > (idle_s if current.survey_open else grace_s):
+            end(current.finished)
+        elif quiet is not None and now - quiet > idle_s:
             end("idle")
-        elif current.closed_at is not None and now - last_ts > grace_s:
-            end("closed")
-        elif any(t >= current.events[0].ts and now - t > grace_s for t in resolved_at) and now - last_ts > grace_s:
-            end("resolved")
         else:
             segments.append(current)  # still going
     return segments
@@ -312,17 +354,3 @@ def note_html(record: ConversationRecord, ref: str) -> str:
         used += len(line) + 4
     parts.append("<p><strong>Transcript</strong> (card numbers and passwords masked)<br>" + "<br>".join(lines) + "</p>")
     return "".join(parts) + footer
-
-
-def summary_text(summary: Any) -> str:
-    """A handoff's context summary (JSON) as plain lines for a ticket."""
-    if isinstance(summary, dict):
-        lines = []
-        for key, value in summary.items():
-            if isinstance(value, list):
-                value = "; ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in value)
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            lines.append(f"{key}: {value}")
-        return mask_secrets("\n".join(lines)).text
-    return mask_secrets(str(summary or "")).text

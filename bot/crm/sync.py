@@ -29,8 +29,9 @@ import yaml
 from sqlalchemy.engine import Engine
 
 from bot.crm.records import (PHONE_CHANNELS, build_record, handoff_senders, handoff_spans, load_events, max_event_id,
-                             note_html, sender_activity, split, summary_text)
+                             note_html, sender_activity, split)
 from bot.errors import ConfigError
+from bot.handoff import ticket_text
 from bot.vendors import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
 from bot.messaging import Outbox, OutboxWorker, PermanentSendError, RetryableSendError
 from bot.messaging.store import channel_state, crm_sync, handoffs, outbox
@@ -240,7 +241,7 @@ class HubSpotSender:
         who = handoff["customer_name"] or f"{handoff['channel']} customer"
         properties = {
             "subject": f"Chat handover: {who} ({handoff['reason']})",
-            "content": f"{summary_text(handoff['summary'])}\n\nFrontdesk ref: {ref}",
+            "content": f"{ticket_text(handoff['summary'])}\n\nFrontdesk ref: {ref}",
             "hs_pipeline": self.config.ticket_pipeline,
             "hs_pipeline_stage": self.config.ticket_open_stage,
             "hs_ticket_priority": "HIGH" if handoff["reason"] in ("frustration", "abuse") else "MEDIUM",

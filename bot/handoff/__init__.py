@@ -17,6 +17,7 @@ _EXPORTS = {
     "build_summary": "bot.handoff.summary",
     "open_desk": "bot.handoff.service",
     "rasa_tracker_writer": "bot.handoff.tracker",
+    "ticket_text": "bot.handoff.summary",
 }
 # public modules: none
 _MODULES = ()

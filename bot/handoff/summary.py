@@ -9,6 +9,7 @@ The sentiment score is a swappable callable (text -> frustration 0..1).
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Callable, Iterable
 
 from bot.privacy import mask_secrets
@@ -171,22 +172,67 @@ def build_summary(events: Iterable[dict[str, Any]], *, conversation_id: str, cha
     }
 
 
-def summary_text(summary: dict[str, Any], limit: int = 3500) -> str:
-    """The summary as a short plain-text post (for a Telegram group), within `limit` characters."""
-    customer = summary["customer"]
+def _overview(summary: dict[str, Any]) -> list[str]:
+    """What an agent reads first: who (contact masked), why, their words, what the assistant understood, the mood."""
+    customer = summary.get("customer") or {}
+    reason = summary.get("reason") or "unknown"
     lines = [
-        f"Handoff: {customer.get('name') or 'a customer'} on {customer['channel']} ({customer['contact']})",
-        f"Why: {summary['reason_text']}",
+        f"Handoff: {customer.get('name') or 'a customer'} on {customer.get('channel') or 'an unknown channel'} "
+        f"({customer.get('contact') or 'unknown'})",
+        f"Why: {summary.get('reason_text') or REASON_TEXT.get(reason, reason)}",
     ]
-    lines += [f"  > {t}" for t in summary["trigger_messages"]]
-    if summary["key_messages"]:
+    lines += [f"  > {t}" for t in summary.get("trigger_messages") or []]
+    if summary.get("key_messages"):
         lines.append("In their words:")
         lines += [f"  - {t}" for t in summary["key_messages"]]
-    for item in summary["understood"]:
-        entries = ", ".join(e["paraphrase"] or e["title"] for e in item["entries"]) or "nothing found"
-        helped = {True: "helped", False: "did not help", None: "no feedback"}[item["helped"]]
-        lines.append(f"Bot: {item['decision']} -> {entries} ({helped})")
-    lines.append(f"Mood: {summary['sentiment']['trend']}")
-    lines.append("Reply to this message to answer the customer.")
-    text = "\n".join(lines)
+    for item in summary.get("understood") or []:
+        entries = ", ".join(e.get("paraphrase") or e.get("title") or e.get("id") for e in item.get("entries") or [])
+        helped = {True: "helped", False: "did not help", None: "no feedback"}[item.get("helped")]
+        lines.append(f"Bot: {item.get('decision')} -> {entries or 'nothing found'} ({helped})")
+    if summary.get("sentiment"):
+        lines.append(f"Mood: {summary['sentiment'].get('trend')}")
+    return lines
+
+
+def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summary_text(summary: dict[str, Any], limit: int = 3500) -> str:
+    """The summary as a short plain-text post (for a Telegram group), within `limit` characters."""
+    return _shortened("\n".join(_overview(summary) + ["Reply to this message to answer the customer."]), limit)
+
+
+AUTHORS = {"customer": "Customer", "bot": "Assistant"}
+
+
+def _utc(ts: Any, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    return time.strftime(fmt, time.gmtime(ts)) if isinstance(ts, (int, float)) else "unknown"
+
+
+def ticket_text(summary: dict[str, Any] | None, limit: int = 60_000) -> str:
+    """The summary for a person reading a CRM ticket, as plain text within `limit` characters.
+
+    The overview the desk's post gives (`summary_text`: contact masked), when the
+    conversation started and was handed over (UTC, to the minute), then the
+    transcript with each message's time (UTC) and author. Nothing from the
+    stored JSON is shown raw: no epoch seconds, message ids or conversation id
+    (for SMS and WhatsApp that is the customer's full number).
+    """
+    summary = summary if isinstance(summary, dict) else {}
+    lines = _overview(summary)
+    lines.append(f"Started {_utc(summary.get('started_at'))}, handed over {_utc(summary.get('handed_over_at'))}")
+    transcript = summary.get("transcript") or []
+    if transcript:
+        lines += ["", "Transcript (card numbers and passwords masked, times UTC):"]
+    head = "\n".join(lines)
+    used, said = len(head), []
+    for item in transcript:
+        author = f"Agent ({item['agent']})" if item.get("agent") else AUTHORS.get(item.get("author"), "System")
+        line = f"{_utc(item.get('at'), '%H:%M:%S')} {author}: {item.get('text') or ''}"
+        if used + len(line) + 30 > limit:
+            said.append("[transcript shortened]")
+            break
+        said.append(line)
+        used += len(line) + 1
+    return _shortened("\n".join([head, *said]), limit)  # its texts were masked when the summary was built

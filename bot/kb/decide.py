@@ -57,6 +57,10 @@ class DecisionConfig:
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{path}: a knowledge_base setting is not a number ({error})") from None
 
+    def decide(self, ranked: list[Scored]) -> Decision:
+        """`decide(ranked, self)`: the decision for ranked entries under these settings."""
+        return decide(ranked, self)
+
 
 @dataclass(frozen=True)
 class Decision:

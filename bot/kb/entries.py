@@ -14,7 +14,8 @@ One entry per `<id>.md` file anywhere under the knowledge-base folder:
     The answer, in markdown.
 
 `load_entries` never raises on bad content: a file that cannot be read as an
-entry is left out and described by a `Problem` with its path and line.
+entry is left out and described by a `Problem` with its path, the line to
+change and, for YAML mistakes, the fix (bot/kb/front_matter.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from bot.kb.front_matter import colon_hint, id_problem, yaml_problem
 
 SMS_MAX_CHARS = 320
 KNOWN_FIELDS = {"title", "questions", "id", "tags", "paraphrase", "sms", "links"}
@@ -120,10 +123,7 @@ def parse_entry(raw: bytes, rel_path: str) -> tuple[Entry | None, list[Problem]]
     try:
         meta = yaml.safe_load(front)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        problem(line, f"front matter is not valid YAML: {reason}")
+        problem(*yaml_problem(front, error))
         return None, problems
     if not isinstance(meta, dict):
         problem(2, "front matter must be YAML fields (key: value)")
@@ -138,8 +138,14 @@ def parse_entry(raw: bytes, rel_path: str) -> tuple[Entry | None, list[Problem]]
         problem(_line_of(lines, "title:") if "title" in meta else 1, "'title' is required and must be text")
 
     questions = _string_list(meta.get("questions"))
+    read_as_fields = [q for q in meta.get("questions") or [] if isinstance(q, dict) and len(q) == 1] \
+        if isinstance(meta.get("questions"), list) else []
     if "questions" not in meta:
         problem(1, "'questions' is required: list the ways customers ask this")
+    elif read_as_fields:  # `- Note: how do I ...` is a mapping in YAML's eyes
+        for item in read_as_fields:
+            [(key, value)] = item.items()
+            problem(_line_of(lines, f"{key}:"), colon_hint('the question', f'{key}: {value}'))
     elif not questions or not any(q.strip() for q in questions):
         problem(_line_of(lines, "questions:"), "'questions' must be a non-empty list of text")
     else:
@@ -153,8 +159,12 @@ def parse_entry(raw: bytes, rel_path: str) -> tuple[Entry | None, list[Problem]]
             seen.add(key)
 
     entry_id = meta.get("id", Path(rel_path).stem)
-    if not isinstance(entry_id, (str, int)) or not ID_PATTERN.match(str(entry_id)):
-        problem(_line_of(lines, "id:"), f"'id' must be letters, digits, '_', '-' or '.', got {entry_id!r}")
+    id_line = next((n for n, line in enumerate(lines, start=1) if line.startswith("id:")), 1)
+    not_text = id_problem(entry_id, lines[id_line - 1][3:]) if "id" in meta else None
+    if not_text:
+        problem(id_line, not_text)
+    elif not ID_PATTERN.match(entry_id):
+        problem(id_line, f"'id' must be letters, digits, '_', '-' or '.', got {entry_id!r}")
 
     optional_text = {}
     for name in ("paraphrase", "sms"):

@@ -72,7 +72,8 @@ def content_gaps(settings, config: ReportConfig, messages: list[GapMessage]) -> 
         from bot.kb import open_knowledge_base
 
         kb = open_knowledge_base(settings)
-        return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config)  # the space the snapshot ranks in
+        # the space the snapshot ranks in, and the decision rules the assistant uses
+        return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config, kb.config)
     except FrontdeskError as error:  # no model, unreadable KB: the figures are still worth having
         return {"messages": len(messages), "clusters": [], "error": str(error)}
 

@@ -1,4 +1,9 @@
-"""The report's charts, drawn with matplotlib's Agg backend into base64 PNGs for embedding in HTML."""
+"""The report's charts, drawn with matplotlib's Agg backend into base64 PNGs for embedding in HTML.
+
+Over time they are drawn per day, or per hour for a short period (metrics' `hours`, at most
+SHORT_DAYS days), where one bar per day would say nothing; the CSAT/NPS figures of a short
+period are a table in the page (bot/report/render.py) rather than a chart.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,17 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _day_labels(days: list[dict]) -> list[str]:
-    return [d["date"][5:] for d in days]  # MM-DD
+def series(metrics: dict) -> tuple[list[dict], str]:
+    """The rows the charts over time are drawn from, and their unit: per hour for a short period, else per day."""
+    return (metrics["hours"], "hour") if metrics.get("hours") else (metrics["days"], "day")
+
+
+def _labels(rows: list[dict]) -> list[str]:
+    """MM-DD per day; HH:00 per hour within one day, MM-DD HH:00 over several."""
+    if rows and "hour" in rows[0]:
+        one_day = len({r["hour"][:10] for r in rows}) == 1
+        return [r["hour"][11:] if one_day else f'{r["hour"][5:10]} {r["hour"][11:]}' for r in rows]
+    return [r["date"][5:] for r in rows]
 
 
 def _thin_ticks(ax, labels: list[str]) -> None:
@@ -34,16 +48,17 @@ def _thin_ticks(ax, labels: list[str]) -> None:
     ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
 
 
-def volume_chart(days: list[dict], channels: list[str]) -> str:
+def volume_chart(rows: list[dict], channels: list[str], per: str = "day") -> str:
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    bottom = np.zeros(len(days))
+    bottom = np.zeros(len(rows))
     for i, channel in enumerate(channels):
-        counts = np.array([d["by_channel"].get(channel, 0) for d in days], dtype=float)
-        ax.bar(range(len(days)), counts, bottom=bottom, label=channel, color=COLOURS[i % len(COLOURS)])
+        counts = np.array([d["by_channel"].get(channel, 0) for d in rows], dtype=float)
+        ax.bar(range(len(rows)), counts, bottom=bottom, label=channel, color=COLOURS[i % len(COLOURS)])
         bottom += counts
-    ax.set_title("Conversations per day and channel")
+    ax.set_title(f"Conversations per {per} and channel")
     ax.set_ylabel("conversations")
-    _thin_ticks(ax, _day_labels(days))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    _thin_ticks(ax, _labels(rows))
     if channels:
         ax.legend(fontsize=8, loc="best")
     return _png(fig)
@@ -94,34 +109,35 @@ def feedback_chart(days: list[dict]) -> str:
     other.set_ylim(-100, 100)
     other.set_ylabel("NPS")
     ax.set_title("Customer satisfaction per day")
-    _thin_ticks(ax, _day_labels(days))
+    _thin_ticks(ax, _labels(days))
     lines = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="lower left")
     return _png(fig)
 
 
-def outcome_chart(days: list[dict]) -> str:
+def outcome_chart(rows: list[dict], per: str = "day") -> str:
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    x = np.arange(len(days))
-    contained = np.array([d["contained"] for d in days], dtype=float)
-    handed = np.array([d["handed_over"] for d in days], dtype=float)
-    other = np.array([d["conversations"] for d in days], dtype=float) - contained - handed
+    x = np.arange(len(rows))
+    contained = np.array([d["contained"] for d in rows], dtype=float)
+    handed = np.array([d["handed_over"] for d in rows], dtype=float)
+    other = np.array([d["conversations"] for d in rows], dtype=float) - contained - handed
     ax.bar(x, contained, color=COLOURS[2], label="contained (resolved by the assistant)")
     ax.bar(x, handed, bottom=contained, color=COLOURS[1], label="handed to a person")
     ax.bar(x, other, bottom=contained + handed, color="#bbbbbb", label="neither (open or left)")
-    ax.set_title("Containment and handoff per day")
+    ax.set_title(f"Containment and handoff per {per}")
     ax.set_ylabel("conversations")
-    _thin_ticks(ax, _day_labels(days))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    _thin_ticks(ax, _labels(rows))
     ax.legend(fontsize=8, loc="best")
     return _png(fig)
 
 
 def all_charts(convs: list[Conversation], metrics: dict) -> dict[str, str]:
-    """Chart name -> base64 PNG."""
-    days, channels = metrics["days"], sorted(metrics["channels"])
-    return {
-        "volume": volume_chart(days, channels),
-        "times": time_distributions_chart(convs),
-        "feedback": feedback_chart(days),
-        "outcomes": outcome_chart(days),
-    }
+    """Chart name -> base64 PNG: per hour for a short period (no CSAT/NPS chart: the page has a table), else per day."""
+    rows, per = series(metrics)
+    channels = sorted(metrics["channels"])
+    charts = {"volume": volume_chart(rows, channels, per), "times": time_distributions_chart(convs)}
+    if per == "day":
+        charts["feedback"] = feedback_chart(rows)
+    charts["outcomes"] = outcome_chart(rows, per)
+    return charts

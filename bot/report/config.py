@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _UNIT_S = {"h": 3600, "d": 86400, "w": 7 * 86400}
+SHORT_DAYS = 3  # a period touching at most this many days is charted per hour
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,21 @@ class Period:
         """Every calendar day the period touches, in order."""
         first, last = self.local(self.start).date(), self.local(max(self.start, self.end - 1e-6)).date()
         return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+    def hour(self, ts: float) -> str:
+        """The local hour of `ts` in the report's zone, as 'YYYY-MM-DD HH:00'."""
+        return self.local(ts).strftime("%Y-%m-%d %H:00")
+
+    def hours(self) -> list[str]:
+        """Every local hour the period touches, in order (an hour repeated when clocks go back is listed once)."""
+        first = self.local(self.start).replace(minute=0, second=0, microsecond=0).timestamp()
+        steps = int((self.end - first) // 3600) + 1
+        return list(dict.fromkeys(self.hour(first + 3600 * i) for i in range(steps) if first + 3600 * i < self.end))
+
+    @property
+    def short(self) -> bool:
+        """At most SHORT_DAYS calendar days: one bar per day says little, so the figures go per hour."""
+        return len(self.days()) <= SHORT_DAYS
 
     def describe(self) -> str:
         fmt = "%Y-%m-%d %H:%M"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.report.config import Period, utc_iso
 from bot.report.records import Conversation, Survey
@@ -129,25 +129,27 @@ def top_answered(convs: list[Conversation], titles: dict[str, str]) -> list[dict
     return [{"entry": entry, "title": titles.get(entry), "answers": count} for entry, count in ranked]
 
 
-def daily(convs: list[Conversation], surveys: list[Survey], period: Period, channels: list[str]) -> list[dict]:
-    """One row per local calendar day of the period."""
-    by_day: dict[str, list[Conversation]] = {day: [] for day in period.days()}
-    surveys_by_day: dict[str, list[Survey]] = {day: [] for day in by_day}
+def timeline(convs: list[Conversation], surveys: list[Survey], buckets: list[str], bucket_of: Callable[[float], str],
+             channels: list[str], key: str) -> list[dict]:
+    """One row per bucket (a local day or hour, named `key` in the row), in order: a conversation counts in
+    the bucket of its start, a survey answer in the bucket of its time."""
+    by_bucket: dict[str, list[Conversation]] = {bucket: [] for bucket in buckets}
+    surveys_by_bucket: dict[str, list[Survey]] = {bucket: [] for bucket in by_bucket}
     for conv in convs:
-        by_day.setdefault(period.day(conv.started_at), []).append(conv)
+        by_bucket.setdefault(bucket_of(conv.started_at), []).append(conv)
     for survey in surveys:
-        surveys_by_day.setdefault(period.day(survey.created_at), []).append(survey)
+        surveys_by_bucket.setdefault(bucket_of(survey.created_at), []).append(survey)
     rows = []
-    for day in sorted(by_day):
-        day_convs = by_day[day]
-        feedback = survey_figures(surveys_by_day.get(day, []))
+    for bucket in sorted(by_bucket):
+        bucket_convs = by_bucket[bucket]
+        feedback = survey_figures(surveys_by_bucket.get(bucket, []))
         rows.append({
-            "date": day,
-            "conversations": len(day_convs),
-            "by_channel": {ch: sum(1 for c in day_convs if c.channel == ch) for ch in channels},
-            "contained": sum(1 for c in day_convs if c.contained),
-            "handed_over": sum(1 for c in day_convs if c.handed_over),
-            "resolved": sum(1 for c in day_convs if c.resolved),
+            key: bucket,
+            "conversations": len(bucket_convs),
+            "by_channel": {ch: sum(1 for c in bucket_convs if c.channel == ch) for ch in channels},
+            "contained": sum(1 for c in bucket_convs if c.contained),
+            "handed_over": sum(1 for c in bucket_convs if c.handed_over),
+            "resolved": sum(1 for c in bucket_convs if c.resolved),
             "csat_average": feedback["csat"]["average"],
             "csat_responses": feedback["csat"]["responses"],
             "nps": feedback["nps"]["score"],
@@ -174,5 +176,7 @@ def compute(convs: list[Conversation], surveys: list[Survey], period: Period, no
         "channels": {ch: figures([c for c in convs if c.channel == ch], [s for s in surveys if s.channel == ch])
                      for ch in channels},
         "top_answered": top_answered(convs, titles or {}),
-        "days": daily(convs, surveys, period, channels),
+        "days": timeline(convs, surveys, period.days(), period.day, channels, "date"),
+        # a short period (at most SHORT_DAYS days) is also counted per local hour, for its charts
+        **({"hours": timeline(convs, surveys, period.hours(), period.hour, channels, "hour")} if period.short else {}),
     }

@@ -39,6 +39,7 @@ events = sa.Table(
 )
 
 SESSION_START_ACTION = "action_session_start"
+MAX_QUEUE_S = 86400.0  # a message waits at most this long between reaching the server and its turn
 RESOLVING_SLOTS = {"answer_helped": "answer_helped", "conversation_closed": "closed"}
 SLOTS_READ = ("kb_decision", "kb_answered", "handoff_id", *RESOLVING_SLOTS)
 
@@ -75,6 +76,7 @@ class GapMessage:
     channel: str
     conversation_id: str
     at: float
+    intent: str | None = None  # what NLU read the message as (affirm, out_of_scope, faq, ...)
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Conversation:
 
     conversation_id: str
     opened_at: float  # the session's first event
-    started_at: float = 0.0  # the customer's first message
+    started_at: float = 0.0  # the customer's first message reached the server (`received_at`)
     channel: str = "unknown"
     first_reply_at: float | None = None  # the bot's first message after the customer's first
     agent_reply_at: float | None = None  # an agent's first message (tracker or handoff row)
@@ -112,6 +114,16 @@ class Conversation:
     def resolve(self, at: float, how: str) -> None:
         if self.resolved_at is None or at < self.resolved_at:
             self.resolved_at, self.resolved_by = at, how
+
+
+def received_at(data: dict[str, Any], stamped: float) -> float:
+    """When a customer's message reached the server: its `metadata.received_at` (set by the channels), else the
+    user event's own time `stamped`, which Rasa sets only after the inbox's queue and NLU. A value later than
+    `stamped` or more than MAX_QUEUE_S before it is not believed."""
+    value = (data.get("metadata") or {}).get("received_at")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and stamped - MAX_QUEUE_S <= value <= stamped:
+        return float(value)
+    return stamped
 
 
 def _starts_session(row: Any) -> bool:
@@ -145,6 +157,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
     conv = Conversation(conversation_id, opened_at=rows[0].timestamp or 0.0)
     spoke = False
     last_text: str | None = None
+    last_intent: str | None = None
     said, gap_said = 0, -1  # customer messages so far; the one last listed as a gap
     for row in rows:
         kind = row.type_name
@@ -152,9 +165,10 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
             data = json.loads(row.data or "{}")
             if not spoke:
                 spoke = True
-                conv.started_at = row.timestamp
+                conv.started_at = received_at(data, row.timestamp)
                 conv.channel = data.get("input_channel") or "unknown"
             last_text = data.get("text")
+            last_intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name")
             said += 1
         elif not spoke:
             continue
@@ -172,7 +186,8 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
                 conv.decisions.append(value)
                 if value in ("fallback", "clarify") and last_text and not last_text.startswith("/") and gap_said != said:
                     gap_said = said
-                    conv.gaps.append(GapMessage(mask_secrets(last_text).text, value, conv.channel, conversation_id, row.timestamp))
+                    conv.gaps.append(GapMessage(mask_secrets(last_text).text, value, conv.channel, conversation_id,
+                                                row.timestamp, last_intent))
             elif name == "kb_answered" and value:
                 conv.answered.append(str(value))
             elif name in RESOLVING_SLOTS and value is True:

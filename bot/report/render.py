@@ -17,7 +17,8 @@ img{max-width:100%}
 
 DEFINITIONS = (
     "A conversation is a chat session in which the customer wrote; it counts on the day (in the report's time zone) "
-    "of the customer's first message. First response: that message to the assistant's first reply; for conversations "
+    "of the customer's first message. First response: from that message reaching the server (the webhook accepting it, "
+    "before any queue and before the assistant reads it) to the assistant's first reply leaving it; for conversations "
     "handed to a person, also to the agent's first reply. Resolved: the customer said an answer helped, the "
     "conversation was closed, or the agent resolved it. Contained: resolved without a person. CSAT: average of 1-5 "
     "answers and share of 4-5. NPS: % of 9-10 answers minus % of 0-6 answers. Skipped survey questions are shown "
@@ -69,11 +70,26 @@ def _channel_rows(metrics: dict) -> list[list[str]]:
     return rows
 
 
-def _images(charts: dict[str, str]) -> str:
-    titles = {"volume": "Volume per day and channel", "times": "Response and resolution times",
-              "feedback": "CSAT and NPS over time", "outcomes": "Containment vs handoff"}
-    return "".join(f'<h3>{titles.get(name, name)}</h3><img alt="{escape(titles.get(name, name))}" '
-                   f'src="data:image/png;base64,{data}">' for name, data in charts.items())
+def _feedback_per_hour(hours: list[dict]) -> str:
+    """A short period's CSAT and NPS, per local hour with answers (a chart of a few dots would say less)."""
+    rows = [[escape(h["hour"]), f'{num(h["csat_average"])} ({h["csat_responses"]})', f'{num(h["nps"], 1)} ({h["nps_responses"]})']
+            for h in hours if h["csat_responses"] or h["nps_responses"]]
+    title = "<h3>CSAT and NPS per hour</h3>"
+    return title + (_table(["hour", "CSAT (n)", "NPS (n)"], rows) if rows else "<p>No survey answers in this period.</p>")
+
+
+def _images(charts: dict[str, str], metrics: dict) -> str:
+    """The charts in order; a short period's are per hour, with its CSAT and NPS as a table after the times."""
+    per = "hour" if metrics.get("hours") else "day"
+    titles = {"volume": f"Volume per {per} and channel", "times": "Response and resolution times",
+              "feedback": "CSAT and NPS over time", "outcomes": f"Containment vs handoff per {per}"}
+    parts = []
+    for name, data in charts.items():
+        parts.append(f'<h3>{titles.get(name, name)}</h3><img alt="{escape(titles.get(name, name))}" '
+                     f'src="data:image/png;base64,{data}">')
+        if name == "times" and metrics.get("hours"):
+            parts.append(_feedback_per_hour(metrics["hours"]))
+    return "".join(parts)
 
 
 def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: str, company: str) -> str:
@@ -124,7 +140,7 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
         ["entry", "title", "answers"],
         [[escape(t["entry"]), escape(t["title"] or ""), str(t["answers"])] for t in metrics["top_answered"]] or [["-", "", "0"]],
         text_columns=(1,)))
-    parts.append("<h2>Charts</h2>" + _images(charts))
+    parts.append("<h2>Charts</h2>" + _images(charts, metrics))
     parts.append(_gaps_html(gaps))
     parts.append(f"<h2>How these are counted</h2><p class=muted>{escape(DEFINITIONS)}</p>")
     return _page(parts, title)
@@ -134,16 +150,29 @@ def _gaps_html(gaps: dict) -> str:
     head = "<h2>Content gaps</h2>"
     if gaps.get("error"):
         return head + f"<p class=empty>Content gaps could not be computed: {escape(gaps['error'])}</p>"
+    skipped = (f'<p class=muted>Not counted as gaps: {gaps["not_questions"]} replies to the assistant or small talk '
+               '("no", "thanks", "ok").</p>') if gaps.get("not_questions") else ""
+    outside = _out_of_scope_html(gaps.get("out_of_scope") or {})
     if not gaps.get("clusters"):
-        return head + "<p>Every question in this period was answered.</p>"
+        return head + "<p>Every question in this period was answered.</p>" + skipped + outside
     note = (f'<p>{gaps["messages"]} customer messages fell back or needed clarification '
             f'({gaps["distinct"]} distinct), in {len(gaps["clusters"])} groups.')
     if gaps["left_out_messages"]:
         note += f' {gaps["left_out_messages"]} rarer messages were left out to keep the report fast.'
     rows = [[str(c["size"]), f'{c["fallback"]} / {c["clarify"]}', "<br>".join(escape(s) for s in c["samples"]),
              escape(c["suggestion"]), num(c["similarity"])] for c in gaps["clusters"]]
-    return head + note + "</p>" + _table(["messages", "fell back / clarified", "how customers asked", "suggestion",
-                                          "similarity"], rows, text_columns=(2, 3))
+    return head + note + "</p>" + skipped + _table(["messages", "fell back / clarified", "how customers asked", "suggestion",
+                                                    "similarity"], rows, text_columns=(2, 3)) + outside
+
+
+def _out_of_scope_html(outside: dict) -> str:
+    """The questions NLU read as outside the company's services, apart from the content gaps."""
+    if not outside.get("clusters"):
+        return ""
+    rows = [[str(c["size"]), "<br>".join(escape(s) for s in c["samples"])] for c in outside["clusters"]]
+    return (f'<h3>Outside the assistant\'s scope</h3><p>{outside["messages"]} messages were about something other '
+            "than the company's services; the assistant said so and offered a person. Add an entry only if they "
+            "should be answered.</p>" + _table(["messages", "how customers asked"], rows, text_columns=(1,)))
 
 
 def _page(parts: list[str], title: str) -> str:
@@ -167,5 +196,7 @@ def summary_table(metrics: dict, gaps: dict, period_text: str) -> str:
         lines.append(f"Content gaps: not computed ({gaps['error']})")
     else:
         left_out = f", {gaps['left_out_messages']} rare ones left out" if gaps.get("left_out_messages") else ""
-        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages{left_out}")
+        outside = (gaps.get("out_of_scope") or {}).get("messages", 0)
+        lines.append(f"Content gaps: {len(gaps.get('clusters', []))} groups from {gaps.get('messages', 0)} messages{left_out}"
+                     + (f"; {outside} out-of-scope messages apart" if outside else ""))
     return "\n".join(lines)

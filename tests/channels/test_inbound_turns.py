@@ -11,6 +11,7 @@ import pytest
 
 from bot.messaging import inbox as inbox_module
 from bot.messaging.inbox import MAX_TURN_ATTEMPTS
+from channels.background import BackgroundLoop
 from channels.twilio import SmsInput, TwilioTurn
 from tests.fakes.twilio_api import FakeTwilioAPI
 
@@ -74,3 +75,38 @@ def test_card_numbers_are_masked_before_the_message_is_stored(connector: SmsInpu
     [stored] = connector.inbound.inbox.claim_due(["sms"], limit=1)
     assert "4111" not in stored.payload["text"] and stored.payload["masked"] == ["card number"]
     assert TwilioTurn.from_stored(stored.payload).masked == ("card number",)
+
+
+class RecordingAssistant:
+    """Stands in for Rasa's `on_new_message`: keeps each message and when its turn ran."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[object, float]] = []
+
+    async def __call__(self, message) -> None:
+        self.messages.append((message, time.time()))
+
+
+def test_the_turn_carries_when_the_webhook_accepted_the_message(connector: SmsInput) -> None:
+    """Rasa stamps the user event when the turn runs (after the queue and NLU); the report needs the arrival."""
+    assistant = RecordingAssistant()
+    connector.blueprint(assistant)
+    connector.inbound.background = BackgroundLoop(threaded=False)  # this test's own loop, not an earlier test's
+    turn = TwilioTurn("SM-queued", "+15550003333", "hello", None, ())
+
+    assert connector.inbound.inbox.accept("sms", turn.message_sid, turn.sender, turn.stored())  # the webhook's write
+
+    async def scenario() -> None:
+        await asyncio.sleep(0.5)  # queued behind other customers' turns
+        connector.inbound.start(app=None)
+        deadline = time.monotonic() + 20
+        while not assistant.messages:
+            assert time.monotonic() < deadline, "the turn never ran"
+            await asyncio.sleep(0.05)
+        await connector.inbound.stop()
+
+    asyncio.run(scenario())
+    [(message, ran_at)] = assistant.messages
+    [accepted] = connector.inbound.inbox.engine.connect().execute(
+        inbox_module.inbox.select().where(inbox_module.inbox.c.external_id == "SM-queued")).mappings().all()
+    assert message.metadata["received_at"] == accepted["received_at"] <= ran_at - 0.5

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import yaml
 
+from bot.handoff import build_summary
 from bot.messaging.store import handoffs, open_database
 from tests.conftest import PROJECT_DIR
 from tests.fakes.hubspot_api import FakeHubSpotAPI
@@ -20,10 +21,12 @@ pytestmark = pytest.mark.integration
 TOKEN = "pat-integration-test"
 
 
-def assistant_file(tmp_path: Path, idle_timeout_s: float = 2) -> Path:
+def assistant_file(tmp_path: Path, idle_timeout_s: float = 2, nps_rate: float | None = None) -> Path:
     settings = yaml.safe_load((PROJECT_DIR / "assistant.yml").read_text())
     settings["knowledge_base"]["folder"] = str(PROJECT_DIR / "knowledge_base")
     settings["crm"] = {"idle_timeout_s": idle_timeout_s, "poll_interval_s": 0.5}
+    if nps_rate is not None:
+        settings["feedback"]["nps_rate"] = nps_rate
     path = tmp_path / "crm-assistant.yml"
     path.write_text(yaml.safe_dump(settings))
     return path
@@ -62,6 +65,33 @@ def test_an_answered_conversation_becomes_one_contact_and_one_note(tmp_path: Pat
         assert "entries answered</strong>: reset_password" in body and "the customer went quiet" in body
 
 
+def test_a_customer_who_rates_the_conversation_gets_one_note_with_the_ratings(tmp_path: Path) -> None:
+    """The goodbye, the survey answers and the comment belong to the conversation they close."""
+    with FakeHubSpotAPI(TOKEN) as hubspot:
+        assistant = start_assistant(tmp_path, {"HUBSPOT_ACCESS_TOKEN": TOKEN, "HUBSPOT_API_BASE": hubspot.url,
+                                               "ASSISTANT_FILE": str(assistant_file(tmp_path, 15, nps_rate=1.0))})
+        try:
+            sender = f"crm-s-{uuid.uuid4().hex[:6]}"
+            assistant.say(sender, "How do I reset my password?", name="Rae")
+            assistant.say(sender, "yes")
+            closing = assistant.say(sender, "bye")
+            assert "How would you rate your experience" in closing[-1]["text"]
+            time.sleep(7)  # reading the question, longer than the closing grace (5 s)
+            assert "How likely are you to recommend" in assistant.say(sender, "4")[-1]["text"]
+            assert "Anything you'd like to tell us" in assistant.say(sender, "9")[-1]["text"]
+            assert "Thank you for your feedback" in assistant.say(sender, "Quick and friendly, thanks")[-1]["text"]
+
+            [contact] = wait_for(lambda: hubspot.count("notes") and hubspot.contacts())
+            time.sleep(20)  # past the idle timeout: no second note with the survey answers
+            assert hubspot.count("notes") == 1
+        finally:
+            assistant.stop()
+        [note] = hubspot.notes_of(contact["id"])
+        body = note["hs_note_body"]
+        assert "Ratings</strong>: CSAT 4/5, NPS 9/10" in body and "closed in the chat" in body
+        assert "<li>How do I reset my password?</li>" in body and "Customer</strong>: Quick and friendly, thanks" in body
+
+
 def test_answered_and_handed_over_conversations_each_land_once_despite_rate_limits_and_errors(tmp_path: Path) -> None:
     with FakeHubSpotAPI(TOKEN) as hubspot:
         hubspot.fail_next(2, status=429, retry_after=1)
@@ -75,11 +105,13 @@ def test_answered_and_handed_over_conversations_each_land_once_despite_rate_limi
             assistant.say(handed, "I want to speak to a person", name="Hal")
             # what the handoff feature records: the handoff row, the agent's message, the resolution
             handoff_id = uuid.uuid4().hex
+            summary = build_summary(assistant.tracker(handed)["events"], conversation_id=handed, channel="rest",
+                                    recipient=handed, customer_name="Hal", reason="request", handed_over_at=time.time())
             with database.begin() as db:
                 db.execute(handoffs.insert().values(
                     id=handoff_id, conversation_id=handed, channel="rest", recipient=handed, customer_name="Hal",
                     reason="request", status="waiting", created_at=time.time(), updated_at=time.time(),
-                    summary={"question": "I want to speak to a person"}))
+                    summary=summary))
             ticket = wait_for(lambda: hubspot.count("tickets") and next(iter(hubspot.objects["tickets"].values())))
             assert ticket["properties"]["hs_pipeline_stage"] == "1"
             httpx.post(f"{assistant.url}/conversations/{handed}/tracker/events", params={"token": assistant.token},
@@ -101,7 +133,9 @@ def test_answered_and_handed_over_conversations_each_land_once_despite_rate_limi
         [note_h] = hubspot.notes_of(contacts[f"rest:{handed}"]["id"])
         assert "resolved by an agent" in note_h["hs_note_body"] and "Agent (Dana)" in note_h["hs_note_body"]
         [closed_ticket] = hubspot.tickets_of(contacts[f"rest:{handed}"]["id"])
-        assert closed_ticket["hs_pipeline_stage"] == "4" and "speak to a person" in closed_ticket["content"]
+        assert closed_ticket["hs_pipeline_stage"] == "4"
+        assert closed_ticket["content"].startswith("Handoff: Hal on rest (")
+        assert "Customer: I want to speak to a person" in closed_ticket["content"]
 
 
 def test_without_a_token_the_sync_is_off_and_says_so(assistant) -> None:

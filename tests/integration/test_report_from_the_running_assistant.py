@@ -31,6 +31,10 @@ def test_conversations_the_assistant_stored_are_reported(assistant, tmp_path: Pa
     assert ours[answered].channel == "rest" and ours[unknown].channel == "rest"
     assert ours[answered].decisions == ["answer"] and ours[answered].answered == ["reset_password"]
     assert 0 < ours[answered].first_reply_at - ours[answered].started_at < 30
+    # first response counts from the message reaching the server, before Rasa read it and stamped its event
+    [asked] = [e for e in assistant.tracker(answered)["events"] if e["event"] == "user"]
+    assert started <= asked["metadata"]["received_at"] <= asked["timestamp"]
+    assert ours[answered].started_at == asked["metadata"]["received_at"]
     assert ours[unknown].decisions == ["fallback"]
     assert [g.text for g in ours[unknown].gaps] == ["can I bring my pet iguana to the sauna"]
 

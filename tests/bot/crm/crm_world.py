@@ -32,9 +32,17 @@ class World:
         self.domain = Domain.load(str(PROJECT_DIR / "domain.yml"))
         self.trackers = URLTrackerStore(self.domain, host=self.url)
 
-    async def record(self, sender: str, events: list[Event]) -> None:
+    async def _tracker(self, sender: str) -> DialogueStateTracker | None:
         tracker = self.trackers.retrieve(sender)
-        tracker = await tracker if inspect.isawaitable(tracker) else tracker
+        return await tracker if inspect.isawaitable(tracker) else tracker
+
+    async def events_of(self, sender: str) -> list[dict]:
+        """The sender's tracker events as Rasa's JSON (what the action server sees)."""
+        tracker = await self._tracker(sender)
+        return [event.as_dict() for event in tracker.events] if tracker else []
+
+    async def record(self, sender: str, events: list[Event]) -> None:
+        tracker = await self._tracker(sender)
         if tracker is None:
             tracker = DialogueStateTracker(sender, self.domain.slots)
         for event in events:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet
 
 from bot.ops.channels_config import crm_line, enabled_channels
 from bot.crm.sync import CrmConfig
@@ -65,6 +65,29 @@ def test_a_resolved_handoff_ends_the_conversation(world: World) -> None:
     assert going.end_reason is None
     [ended] = segments(world, "d", now=end + 3, handoffs=[HandoffSpan(end, end + 1, resolved=True)])
     assert ended.end_reason == "resolved"
+
+
+def rating(kind: str, score: int, done: bool = False) -> list:
+    """What feedback_form records for an answer to its `kind` question (the last one: `done`)."""
+    return [SlotSet(f"feedback_{kind}", score), SlotSet(f"feedback_{kind}", "rated"), SlotSet(kind, score)] + (
+        [ActiveLoop(None), BotUttered("Thank you for your feedback")] if done else [])
+
+
+def test_the_survey_after_a_resolved_handoff_stays_with_it_and_a_new_question_starts_anew(world: World) -> None:
+    start = time.time() - 60
+    end = asyncio.run(world.conversation("r", "telegram", start, [("a person please", [])]))
+    resolved = [HandoffSpan(end, end + 1, resolved=True)]
+    asyncio.run(world.record("r", [BotUttered("Dana has marked your conversation as resolved. How would you rate ...?",
+                                              timestamp=end + 1.5), ActiveLoop("feedback_form", timestamp=end + 1.5)]))
+    [waiting] = segments(world, "r", now=end + 10, handoffs=resolved)
+    assert waiting.end_reason is None  # the survey is open: wait for the customer's answer
+    last = asyncio.run(world.conversation("r", "telegram", end + 20, [("5", rating("csat", 5, done=True)),
+                                                                    ("and parking?", answered("parking"))],
+                                          new_session=False))
+    first, second = segments(world, "r", now=last + 0.5, handoffs=resolved)
+    assert first.end_reason == "resolved" and second.end_reason is None
+    assert [e.data["text"] for e in first.events if e.type == "user"] == ["a person please", "5"]
+    assert [e.data["text"] for e in second.events if e.type == "user"] == ["and parking?"]
 
 
 def test_a_customer_waiting_for_a_person_is_not_idle(world: World) -> None:

@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import BotUttered, SlotSet
 
 from bot.messaging import outbox as outbox_module
+from bot.handoff import build_summary
 from bot.crm.sync import CHECKPOINTS, WATERMARK, CrmConfig
 from bot.messaging.outbox import MAX_ATTEMPTS, Outbox
 from bot.messaging.store import channel_state
@@ -108,7 +109,7 @@ def test_a_handoff_opens_a_ticket_and_resolving_it_closes_the_ticket(world: Worl
     [contact] = hubspot.contacts()
     [ticket] = hubspot.tickets_of(contact["id"])
     assert ticket["hs_pipeline"] == "0" and ticket["hs_pipeline_stage"] == "1"
-    assert "question: freeze my membership" in ticket["content"] and "(request)" in ticket["subject"]
+    assert "(request)" in ticket["subject"]
     assert hubspot.count("notes") == 0  # the conversation is still going
 
     asyncio.run(world.record("5550002", agent_says("Done, your membership is frozen.", "Dana", handoff_id, time.time() - 2)))
@@ -122,6 +123,34 @@ def test_a_handoff_opens_a_ticket_and_resolving_it_closes_the_ticket(world: Worl
     assert "yes (request, resolved, agent Dana)" in body and "resolved by an agent" in body
     assert "Agent (Dana)</strong>: Done, your membership is frozen." in body
     assert creates(hubspot, "tickets") == 1 and len(hubspot.contacts()) == 1
+
+
+def test_the_ticket_reads_like_the_desks_summary_with_the_contact_masked(world: World, hubspot: FakeHubSpotAPI) -> None:
+    sender, start = "+447700900123", time.time() - 5
+    asyncio.run(world.conversation(sender, "sms", start, [
+        ("I was charged twice on card 4111 1111 1111 1111", [SlotSet("kb_decision", "fallback"),
+                                                             BotUttered("Sorry, I don't know that one yet.")]),
+        ("let me speak to a person", []),
+    ], name="Sam"))
+    summary = build_summary(asyncio.run(world.events_of(sender)), conversation_id=sender, channel="sms",
+                            recipient=sender, customer_name="Sam", reason="request", handed_over_at=start + 3)
+    world.handoff(sender, "sms", start + 3, name="Sam", summary=summary)
+    run(world, hubspot)
+
+    [ticket] = hubspot.objects["tickets"].values()
+    content = ticket["properties"]["content"]
+    clock = lambda ts, fmt="%H:%M:%S": time.strftime(fmt, time.gmtime(ts))  # noqa: E731
+    assert content.startswith("Handoff: Sam on sms (+44•••••••123)\nWhy: the customer asked for a person\n"
+                              "  > let me speak to a person\nIn their words:\n"
+                              "  - I was charged twice on card [card number removed]\n")
+    assert "Bot: fallback -> nothing found (no feedback)" in content
+    assert f"Started {clock(start, '%Y-%m-%d %H:%M')} UTC, handed over {clock(start + 3, '%Y-%m-%d %H:%M')} UTC" in content
+    assert (f"{clock(start + 1)} Customer: I was charged twice on card [card number removed]\n"
+            f"{clock(start + 1.1)} Assistant: Sorry, I don't know that one yet.\n"
+            f"{clock(start + 2)} Customer: let me speak to a person") in content
+    # none of the stored JSON raw: not the full number (the SMS conversation id), epoch seconds or ids
+    assert "900123" not in content and "4111" not in content
+    assert "{" not in content and str(int(start)) not in content and "message_ids" not in content
 
 
 def test_a_closed_conversation_is_noted_without_waiting_for_the_idle_timeout(world: World, hubspot: FakeHubSpotAPI) -> None:

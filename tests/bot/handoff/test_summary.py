@@ -2,7 +2,7 @@
 
 import json
 
-from bot.handoff.summary import build_summary, lexicon_frustration, mask_contact, summary_text
+from bot.handoff.summary import build_summary, lexicon_frustration, mask_contact, summary_text, ticket_text
 
 
 def user(text, intent="faq", message_id=None, at=0.0):
@@ -91,3 +91,14 @@ def test_the_group_post_is_short_plain_text() -> None:
     assert text.startswith("Handoff: Ana on whatsapp (+44•••••••123)")
     assert "you'd like to reset your password (did not help)" in text and "Reply to this message" in text
     assert len(summary_text(summary(), limit=100)) == 100
+
+
+def test_the_ticket_is_the_desks_summary_with_times_and_the_transcript_for_a_person() -> None:
+    text = ticket_text(summary())
+    overview = summary_text(summary()).removesuffix("\nReply to this message to answer the customer.")
+    assert text.startswith(overview + "\nStarted 1970-01-01 00:00 UTC, handed over 1970-01-01 00:01 UTC\n\n")
+    assert "you'd like to reset your password (did not help)" in text  # masked once, when the summary was built
+    assert text.endswith("00:00:41 Assistant: Sorry\n00:00:50 Customer: card [card number removed], get me a person")
+    short = ticket_text(summary(), limit=700)
+    assert len(short) <= 700 and short.endswith("\n[transcript shortened]")
+    assert ticket_text(None).startswith("Handoff: a customer on an unknown channel (unknown)\nWhy: unknown")

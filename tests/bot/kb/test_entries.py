@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from pathlib import Path
+
+import pytest
 
 from bot.kb.entries import SMS_MAX_CHARS, load_entries
 from tests.bot.kb.conftest import write_entry
@@ -101,3 +105,62 @@ def test_the_starter_knowledge_base_is_clean_and_complete() -> None:
     assert len(content.entries) >= 40
     assert all(4 <= len(e.questions) <= 10 for e in content.entries)
     assert all(e.paraphrase and e.sms for e in content.entries)
+
+
+def test_an_unquoted_colon_in_a_title_is_reported_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text("---\ntitle: Cancel: your membership\nquestions:\n  - how do I cancel\n---\nanswer\n")
+    assert problems_of(tmp_path) == [
+        "x.md:2: front matter is not valid YAML: the title contains ': ', which YAML reads as a new field: "
+        'put the title in quotes, e.g. "Cancel: your membership"']
+
+
+def test_an_unquoted_colon_in_a_question_is_reported_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text("---\ntitle: T\nquestions:\n  - how do I cancel\n  - Note: can I pause instead\n---\nanswer\n")
+    assert problems_of(tmp_path) == [
+        "x.md:5: the question contains ': ', which YAML reads as a new field: "
+        'put the question in quotes, e.g. "Note: can I pause instead"']
+
+
+UNCLOSED = ("---\ntitle: Reset your password\nquestions:\n  - I forgot my password\n"
+            "  - \"The reset email hasn't arrived\n  - how to change my password\n{rest}---\nanswer\n")
+
+
+@pytest.mark.parametrize("rest", [
+    "tags:\n  - account\n  - password\nlinks:\n  - ../a.md\n  - ../b.md\n",  # YAML gives up at the end (line 12)
+    "paraphrase: \"you'd like a new password\"\nsms: \"Tap Forgot password\"\n",  # ... or at the next quote
+], ids=["at-the-end", "at-the-next-quote"])
+def test_an_unterminated_quote_is_reported_at_the_line_it_opens(tmp_path: Path, rest: str) -> None:
+    (tmp_path / "x.md").write_text(UNCLOSED.format(rest=rest))
+    assert problems_of(tmp_path) == [
+        'x.md:5: front matter is not valid YAML: the " that opens the question is not closed: '
+        'end the question with " on the same line']
+
+
+def test_a_quote_inside_quoted_text_is_reported_with_the_other_quotes(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text("---\ntitle: T\nquestions:\n  - q\nparaphrase: 'you'd like to cancel'\n---\nanswer\n")
+    assert problems_of(tmp_path) == [
+        "x.md:5: front matter is not valid YAML: the paraphrase has a ' inside its quotes, which ends the text early: "
+        "write it as \"you'd like to cancel\""]
+
+
+def test_a_quoted_text_over_several_lines_is_still_valid(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text('---\ntitle: T\nquestions:\n  - "I forgot\n    my password"\n---\nanswer\n')
+    assert [e.questions for e in load_entries(tmp_path).entries] == [("I forgot my password",)]
+
+
+@pytest.mark.parametrize("written, read_as", [
+    ("no", "the boolean false"), ("yes", "the boolean true"), ("1e3", "a number"), ("0123", "the number 83"),
+    ("12", "the number 12"), ("2024-01-01", "a date"),
+])
+def test_an_id_yaml_reads_as_something_else_than_text_is_an_error_with_the_fix(tmp_path: Path, written: str,
+                                                                                read_as: str) -> None:
+    write_entry(tmp_path, "x.md", "T", ["q"], id=written)
+    assert problems_of(tmp_path) == [
+        f"x.md:5: 'id' must be text, but id: {written} is read as {read_as}: put it in quotes (id: \"{written}\")"]
+    assert load_entries(tmp_path).entries == ()
+
+
+def test_a_quoted_id_is_the_text_written(tmp_path: Path) -> None:
+    write_entry(tmp_path, "x.md", "T", ["q"], id='"no"')
+    write_entry(tmp_path, "y.md", "U", ["r"], id="'1e3'")
+    assert sorted(e.id for e in load_entries(tmp_path).entries) == ["1e3", "no"]

@@ -48,10 +48,12 @@ class Script:
         self.events.append(ActionExecuted("action_listen", timestamp=at))
         return self
 
-    def user(self, at: float, text: str, intent: str = "faq") -> Script:
+    def user(self, at: float, text: str, intent: str = "faq", received: float | None = None) -> Script:
+        """The customer's message as Rasa stamps it (`at`, after NLU); `received`: when it reached the server."""
         parse = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": text}
+        metadata = {"name": "Sam"} if received is None else {"name": "Sam", "received_at": received}
         self.events.append(UserUttered(text, intent=parse["intent"], parse_data=parse, input_channel=self.channel,
-                                       timestamp=at, metadata={"name": "Sam"}))
+                                       timestamp=at, metadata=metadata))
         return self
 
     def action(self, at: float, name: str) -> Script:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.kb.service import KnowledgeBase, open_knowledge_base
-from bot.report.config import ReportConfig
-from bot.report.gaps import find_gaps
+from bot.report.config import ReportConfig, resolve_period
+from bot.report.gaps import find_gaps, write_csv
+from bot.report.metrics import compute
 from bot.report.records import GapMessage
+from bot.report.render import render_html
 from tests.bot.report.conftest import report_settings
 
 PHRASINGS = [
@@ -29,8 +33,8 @@ def kb(kb_state_dir: Path) -> KnowledgeBase:
     return open_knowledge_base(report_settings(kb_state_dir, "sqlite://"))
 
 
-def messages(pairs: list[tuple[str, str]]) -> list[GapMessage]:
-    return [GapMessage(text, decision, "rest", f"c{i}", 1000.0 + i) for i, (text, decision) in enumerate(pairs)]
+def messages(pairs: list[tuple[str, str]], intent: str | None = "faq") -> list[GapMessage]:
+    return [GapMessage(text, decision, "rest", f"c{i}", 1000.0 + i, intent) for i, (text, decision) in enumerate(pairs)]
 
 
 def test_phrasings_of_one_question_form_one_cluster_with_the_entry_to_extend(kb: KnowledgeBase) -> None:
@@ -62,4 +66,62 @@ def test_only_the_most_frequent_messages_are_clustered_past_the_cap(kb: Knowledg
 
 def test_no_gap_messages_need_no_model() -> None:
     gaps = find_gaps([], None, None, ReportConfig())
-    assert gaps == {"messages": 0, "distinct": 0, "clustered_distinct": 0, "left_out_messages": 0, "clusters": []}
+    nothing = {"messages": 0, "distinct": 0, "clustered_distinct": 0, "left_out_messages": 0, "clusters": []}
+    assert gaps == {**nothing, "not_questions": 0, "out_of_scope": nothing}
+
+
+def test_a_general_question_is_left_to_the_clarification_not_added_to_one_entry(kb: KnowledgeBase) -> None:
+    # the editors' guide: "I want to cancel" fits two entries and is asked about on purpose
+    general = messages([("I want to cancel", "clarify"), ("can I cancel?", "clarify"), ("I'd like to cancel", "clarify")])
+    [cluster] = find_gaps(general, kb.encoder, kb.snapshot, ReportConfig(), kb.config)["clusters"]
+    assert cluster["fits"] == ["cancel_membership", "cancel_a_booking"]
+    assert cluster["suggestion"] == (
+        "customers ask this generally: it fits cancel_membership (Cancel your membership) and cancel_a_booking "
+        "(Cancel a class or court booking); the assistant clarifies; no change needed, or write an overview entry")
+
+
+def test_a_question_the_knowledge_base_is_merely_unsure_about_still_gets_its_entry(kb: KnowledgeBase) -> None:
+    pool = messages(PHRASINGS[:3] + PHRASINGS[-1:])
+    [cluster] = find_gaps(pool, kb.encoder, kb.snapshot, ReportConfig(), kb.config)["clusters"]
+    assert cluster["fits"] == [] and cluster["suggestion"].startswith("add these as questions to swimming_lessons")
+
+
+def test_replies_and_small_talk_are_not_content_gaps(kb: KnowledgeBase) -> None:
+    said = (messages([("no", "clarify")], intent="deny")  # "no" to "did that help?": the next entry was offered
+            + messages([("nope", "fallback"), ("ok thanks", "fallback"), ("how are you", "fallback"), ("👍", "fallback")],
+                       intent="nlu_fallback")
+            + messages([("hello there", "clarify")], intent="greet")
+            + messages([("can I bring my dog", "fallback")]))
+    gaps = find_gaps(said, kb.encoder, kb.snapshot, ReportConfig(), kb.config)
+    assert (gaps["messages"], gaps["not_questions"]) == (1, 6)
+    assert [c["samples"] for c in gaps["clusters"]] == [["can I bring my dog"]]
+
+
+def test_out_of_scope_questions_are_listed_apart(kb: KnowledgeBase) -> None:
+    outside = messages([("what's the weather like tomorrow", "fallback"), ("tell me a joke", "fallback")],
+                       intent="out_of_scope")
+    answered_first = messages([("do you have a swimming pool", "clarify")], intent="out_of_scope")  # the KB offered entries
+    gaps = find_gaps(outside + answered_first, kb.encoder, kb.snapshot, ReportConfig(), kb.config)
+    assert [c["samples"] for c in gaps["clusters"]] == [["do you have a swimming pool"]]
+    assert gaps["out_of_scope"]["messages"] == 2
+    assert sorted(c["samples"][0] for c in gaps["out_of_scope"]["clusters"]) == ["tell me a joke",
+                                                                                  "what's the weather like tomorrow"]
+    assert all(c["suggestion"].startswith("outside what the assistant covers") for c in gaps["out_of_scope"]["clusters"])
+
+
+def test_the_csv_and_the_page_show_the_out_of_scope_questions_apart(kb: KnowledgeBase, tmp_path: Path) -> None:
+    said = (messages([("can I bring my dog", "fallback")]) + messages([("no", "clarify")], intent="deny")
+            + messages([("tell me a joke", "fallback")], intent="out_of_scope"))
+    gaps = find_gaps(said, kb.encoder, kb.snapshot, ReportConfig(), kb.config)
+    write_csv(tmp_path / "gaps.csv", gaps)
+    with (tmp_path / "gaps.csv").open(encoding="utf-8") as f:
+        assert [(r["samples"], r["scope"]) for r in csv.DictReader(f)] == [("can I bring my dog", "in scope"),
+                                                                          ("tell me a joke", "out of scope")]
+    period = resolve_period(ZoneInfo("UTC"), 2000.0, since="1h")
+    metrics = compute([], [], period, 2000.0)
+    metrics["empty"] = False  # a page with figures (none needed here) and the gaps
+    html = render_html({**metrics, "agents": {}}, gaps, {}, period.describe(), "S-Club")
+    content = html[html.index("<h2>Content gaps</h2>"):]
+    assert 'Not counted as gaps: 1 replies to the assistant or small talk ("no", "thanks", "ok").' in content
+    assert content.index("can I bring my dog") < content.index("<h3>Outside the assistant's scope</h3>") < content.index(
+        "tell me a joke")

@@ -9,7 +9,7 @@ import pytest
 from bot.report.config import resolve_period
 from bot.report.metrics import compute
 from bot.report.records import RecordReader
-from tests.bot.report.conftest import utc
+from tests.bot.report.conftest import Script, save_trackers, utc
 from tests.bot.report.scenario import CARD, write_week
 
 LONDON = ZoneInfo("Europe/London")
@@ -77,6 +77,20 @@ def test_first_response_times_for_the_bot_and_for_agents(week_url: str) -> None:
     assert first["agent_never_replied"] == 1  # carol's handoff was never claimed
 
 
+def test_first_response_is_counted_from_the_message_reaching_the_server(tmp_path) -> None:
+    # Rasa stamps the user event after the inbox's queue and NLU (0.9 s here) and the greeting 20 ms later:
+    # the customer waited 0.92 s, not 0.02 s. A message from before `received_at` existed counts from its stamp.
+    url = f"sqlite:///{tmp_path / 'frontdesk.db'}"
+    at = utc("2026-06-02 09:00:00")
+    waited = Script("queued", "sms").session(at).user(at + 0.9, "hi", intent="greet", received=at).bot(at + 0.92)
+    older = Script("older", "rest").session(at).user(at + 0.5, "hi", intent="greet").bot(at + 0.52)
+    save_trackers(url, [waited, older])
+    convs, metrics = report_for(url)
+    assert {c.conversation_id: c.started_at for c in convs} == {"queued": at, "older": at + 0.5}
+    assert metrics["channels"]["sms"]["first_response"]["bot"]["median_s"] == pytest.approx(0.92)
+    assert metrics["channels"]["rest"]["first_response"]["bot"]["median_s"] == pytest.approx(0.02)
+
+
 def test_resolution_containment_and_handoffs(week_url: str) -> None:
     _, metrics = report_for(week_url)
     overall = metrics["overall"]
@@ -131,6 +145,7 @@ def test_gap_messages_are_the_fallbacks_and_clarifications_with_secrets_masked(w
     assert gaps == [("bob", "clarify", "can I swim at your gym"), ("bob", "fallback", "do you have a swimming pool"),
                     ("carol", "fallback", "my card [card number removed] was charged twice")]
     assert all(CARD not in g.text for c in convs for g in c.gaps)
+    assert {g.intent for c in convs for g in c.gaps} == {"faq"}  # what NLU read them as: content gaps sorts by it
 
 
 def test_an_empty_period_has_no_figures(week_url: str) -> None:
