@@ -1,0 +1,24 @@
+"""Customers' data: masking secrets on the way in (masking), and the data's lifecycle: what is held about a customer
+(holdings), erasure on request (erasure), subject access exports (export), retention and the daily purge (retention),
+and `frontdesk privacy` (commands). What is stored where is in docs/customer-data.md.
+"""
+
+from __future__ import annotations
+
+from bot import surface
+
+# public name -> the module that defines it (imported on first use, so importing the room stays cheap)
+_EXPORTS = {
+    "BANK_MASK": "bot.privacy.masking",
+    "CARD_MASK": "bot.privacy.masking",
+    "CODE_MASK": "bot.privacy.masking",
+    "Masked": "bot.privacy.masking",
+    "PASSWORD_MASK": "bot.privacy.masking",
+    "iban_valid": "bot.privacy.masking",
+    "luhn_valid": "bot.privacy.masking",
+    "mask_secrets": "bot.privacy.masking",
+}
+# public modules: none
+_MODULES = ()
+
+__all__, __getattr__ = surface(__name__, _EXPORTS, _MODULES)
