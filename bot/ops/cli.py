@@ -1,5 +1,5 @@
 """The `frontdesk` command: run, train, chat, knowledge-base tools, conversation tests, the service report, agent
-accounts, Telegram set-up.
+accounts, customer data (privacy), Telegram set-up.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.agents import commands as agents_commands
 from bot.errors import FrontdeskError
+from bot.privacy import commands as privacy_commands
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.set_defaults(func=_cmd_telegram)
     telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
     agents_commands.add_parser(sub)
+    privacy_commands.add_parser(sub)
     crm = sub.add_parser("crm", help="the HubSpot CRM sync").add_subparsers(dest="crm_command", required=True)
     crm.add_parser("status", help="notes and tickets written, waiting, failed, and the latest errors").set_defaults(
         func=_cmd_crm_status)
