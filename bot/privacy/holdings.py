@@ -23,6 +23,7 @@ from bot.messaging.store import (agent_audit, channel_values, crm_sync, customer
                                  inbox, outbox, surveys)
 from bot.privacy.subjects import Subject
 
+INTERNAL_STATE = ("hubspot", "privacy")  # channel_state rows of the CRM scanner and of bot/privacy, never a customer's
 EVENTS = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"), sa.column("timestamp"),
                   sa.column("intent_name"), sa.column("action_name"), sa.column("data"))
 
@@ -57,8 +58,9 @@ HOLDINGS = (
         sa.select(outbox.c.provider_id).where(_outbox_rows(s), outbox.c.provider_id.is_not(None)).scalar_subquery()),
         delivery.c.updated_at, delivery.c.updated_at),
     Holding(outbox, _outbox_rows, outbox.c.id, outbox.c.created_at),
-    Holding(channel_values, lambda s: channel_values.c.recipient.in_(s.addresses), channel_values.c.key,
-            channel_values.c.updated_at),
+    Holding(channel_values, lambda s: sa.and_(channel_values.c.recipient.in_(s.addresses),
+                                              channel_values.c.channel.not_in(INTERNAL_STATE)),
+            channel_values.c.key, channel_values.c.updated_at),
     Holding(handoff_messages, lambda s: handoff_messages.c.handoff_id.in_(_handoff_ids(s)), handoff_messages.c.id,
             handoff_messages.c.created_at),
     Holding(handoffs, lambda s: handoffs.c.conversation_id == s.conversation_id, handoffs.c.created_at,

@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 
 from bot.crm import CrmConfig
 from bot.messaging import store
-from bot.privacy import Eraser, export_document, subject_for
+from bot.privacy import Eraser, export_document, subject_for, subject_of_conversation
 from bot.privacy.holdings import TABLES
 from bot.vendors import HubSpotClient
 from tests.bot.privacy.world import ANA, BEN, OTHER_PHRASE, PHRASE, T0, scan, write_world
@@ -173,3 +173,12 @@ def test_a_hubspot_outage_leaves_work_that_the_next_run_finishes(world) -> None:
         assert hubspot.archived["notes"] == [ids["note"]] and hubspot.archived["tickets"] == [ids["ticket"]]
         with engine.connect() as db:
             assert db.execute(sa.select(store.erasures.c.hubspot_pending)).scalars().all() == [None, None]
+
+
+def test_frontdesks_own_state_survives_a_conversation_id_that_looks_like_its_keys(world) -> None:
+    _, engine = world
+    eraser = Eraser(engine)
+    salt = eraser.salt()
+    for name in ("erasure-log", "scanner"):
+        asyncio.run(eraser.forget(subject_of_conversation(name), requested_by="test"))
+    assert eraser.salt() == salt
