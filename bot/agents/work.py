@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Callable
 
 from bot.agents.accounts import Agent, AgentAccounts, AgentError
@@ -96,8 +96,7 @@ class AgentWork:
             raise AgentError("erasing customers' data is not set up on this desk", 503)
         handoff = await asyncio.to_thread(self.desk.store.get, handoff_id)
         subject = subject_of_conversation(handoff.conversation_id, handoff.channel)
-        async with (hold(handoff.conversation_id) if hold else nullcontext()):
-            receipt = await self.eraser.forget(subject, requested_by=agent.name)
+        receipt = await self.eraser.forget(subject, requested_by=agent.name, hold=hold)
         await self._record("forget", agent, handoff_id, address)
         return receipt.data
 

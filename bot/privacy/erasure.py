@@ -20,8 +20,11 @@ the CLI, which cannot, sweeps once more a few seconds later (`sweep`).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -96,21 +99,16 @@ class Eraser:
                 erasures.c.contact_hash == contact_hash).order_by(erasures.c.id)).mappings().all()
         return [dict(r) for r in rows]
 
-    async def forget(self, subject: Subject, requested_by: str = "cli") -> Receipt:
-        """Erase everything held about `subject`; the receipt is logged and returned."""
-        from bot.report import keep_figures
-
-        now = self.clock()
-        contact_hash = subject.contact_hash(self.salt())
-        before = self.earlier(contact_hash)
-        with self.engine.begin() as db:
-            crm = self._crm_holdings(db, subject)
-            found = db.execute(sa.select(handoffs.c.id, handoffs.c.status).where(
-                handoffs.c.conversation_id == subject.conversation_id)).all()
-            active_at = (db.execute(sa.select(sa.func.max(EVENTS.c.timestamp)).where(
-                EVENTS.c.sender_id == subject.conversation_id)).scalar() if EVENTS.name in present(db) else None)
-            kept = keep_figures(db, [subject.conversation_id], now)
-            deleted = erase_rows(db, subject)
+    async def forget(self, subject: Subject, requested_by: str = "cli",
+                     hold: Callable[[str], AbstractAsyncContextManager] | None = None) -> Receipt:
+        """Erase everything held about `subject`; the receipt is logged and returned. `hold(conversation_id)` is
+        held while our rows go (Rasa's lock for the conversation, in the server), not while HubSpot answers. The
+        database work runs in a worker thread, so the Rasa server's loop is not held up."""
+        contact_hash = subject.contact_hash(await asyncio.to_thread(self.salt))
+        before = await asyncio.to_thread(self.earlier, contact_hash)
+        async with (hold(subject.conversation_id) if hold else nullcontext()):
+            now = self.clock()
+            crm, found, active_at, kept, deleted = await asyncio.to_thread(self._erase_here, subject, now)
         hubspot = None
         if crm is not None:
             from bot.crm import erase_from_hubspot
@@ -123,22 +121,41 @@ class Eraser:
         data = {
             "erasure": "forget", "at": utc_iso(now), "requested_by": requested_by, "channel": subject.channel,
             "contact_hash": contact_hash, "found": bool(total or did_hubspot), "rows_deleted": total,
-            "deleted": {table: n for table, n in deleted.items()},
+            "deleted": deleted,
             "handoffs": {"erased": len(found), "open_when_erased": sum(1 for _, status in found if status in OPEN)},
             "report_figures_kept": kept,
             "hubspot": hubspot.as_json() if hubspot is not None else "off",
             "earlier_erasures": [utc_iso(row["at"]) for row in before],
         }
-        handoff_ids = tuple(h for h, _ in found)
+        receipt = Receipt(data, 0, now, tuple(h for h, _ in found), active_at, bool(hubspot and hubspot.pending))
+        receipt.log_id = await asyncio.to_thread(self._log, receipt, requested_by, hubspot, before if crm else [])
+        return receipt
+
+    def _erase_here(self, subject: Subject, now: float) -> tuple[Any, list, float | None, int, dict[str, int]]:
+        """In one transaction: what HubSpot holds (from our ledger), the handoffs, the last activity, the report's
+        figures kept, then every row deleted."""
+        from bot.report import keep_figures
+
+        with self.engine.begin() as db:
+            crm = self._crm_holdings(db, subject)
+            found = db.execute(sa.select(handoffs.c.id, handoffs.c.status).where(
+                handoffs.c.conversation_id == subject.conversation_id)).all()
+            active_at = (db.execute(sa.select(sa.func.max(EVENTS.c.timestamp)).where(
+                EVENTS.c.sender_id == subject.conversation_id)).scalar() if EVENTS.name in present(db) else None)
+            kept = keep_figures(db, [subject.conversation_id], now)
+            return crm, found, active_at, kept, erase_rows(db, subject)
+
+    def _log(self, receipt: Receipt, requested_by: str, hubspot: Any, earlier: list[dict[str, Any]]) -> int:
+        """Keep the receipt in the erasure log; earlier rows' HubSpot leftovers are this row's now."""
         with self.engine.begin() as db:
             log_id = db.execute(erasures.insert().values(
-                kind="forget", at=now, requested_by=requested_by[:64], contact_hash=contact_hash,
-                handoff_ids=" ".join(handoff_ids) or None, receipt=data,
+                kind="forget", at=receipt.at, requested_by=requested_by[:64], contact_hash=receipt.data["contact_hash"],
+                handoff_ids=" ".join(receipt.handoff_ids) or None, receipt=receipt.data,
                 hubspot_pending=hubspot.pending if hubspot is not None else None)).inserted_primary_key[0]
-            if crm is not None and before:  # their leftovers are this run's now (done, or pending on this row)
-                db.execute(erasures.update().where(erasures.c.id.in_([r["id"] for r in before]))
+            if earlier:
+                db.execute(erasures.update().where(erasures.c.id.in_([r["id"] for r in earlier]))
                            .values(hubspot_pending=None))
-        return Receipt(data, int(log_id), now, handoff_ids, active_at, bool(hubspot and hubspot.pending))
+        return int(log_id)
 
     def _crm_holdings(self, db, subject: Subject):
         if self.hubspot is None:

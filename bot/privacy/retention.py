@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 DAY_S = 86400.0
 LEASE = ("privacy", "retention", "lease")  # frontdesk_channel_state (channel, recipient, key)
 LAST_RUN = ("privacy", "retention", "last_purge")
-BATCH = 200  # conversations per transaction
+BATCH = 50  # conversations per transaction (short write locks while the assistant runs)
 
 
 @dataclass(frozen=True)
