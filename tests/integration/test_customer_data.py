@@ -15,10 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import yaml
 
+from bot.messaging import store
 from bot.messaging.store import open_database
 from tests.bot.privacy.world import scan
+from tests.bot.report.conftest import Script, save_trackers
 from tests.conftest import PROJECT_DIR
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.integration.conftest import start_assistant
@@ -55,6 +58,10 @@ def running(tmp_path_factory):
                "ASSISTANT_FILE": str(assistant_file)}
         assistant = start_assistant(tmp, env)
         assistant.env = env
+        # a conversation quiet for longer than privacy.retention_days (365), there before the first daily purge
+        old = time.time() - 400 * 86400
+        save_trackers(f"sqlite:///{assistant.state_dir / 'frontdesk.db'}",
+                      [Script("old-customer", "rest").session(old).faq(old, "an old zebra question", "answer", "parking")])
         assistant.tokens = add_agents(assistant.state_dir, {"Bob": "agent"})
         yield assistant, hubspot
         assistant.stop()
@@ -175,3 +182,17 @@ def _audit(assistant) -> list[str]:
     done = subprocess.run([sys.executable, "-m", "bot.ops.cli", "agents", "audit"], cwd=PROJECT_DIR, env=env,
                           capture_output=True, text=True, timeout=120)
     return done.stdout.splitlines()
+
+
+def test_the_running_assistant_purges_old_conversations_by_itself_and_keeps_their_figures(running) -> None:
+    assistant, _ = running
+    database = open_database(f"sqlite:///{assistant.state_dir / 'frontdesk.db'}")
+
+    def purged():
+        with database.connect() as db:
+            return db.execute(sa.select(store.erasures.c.receipt).where(
+                store.erasures.c.kind == "purge", store.erasures.c.requested_by == "retention")).scalars().all()
+
+    [receipt] = wait_for(purged, timeout=150, what="the daily purge")  # its first check is a minute after start-up
+    assert receipt["conversations"] == 1 and receipt["report_figures_kept"] == 1 and not receipt["dry_run"]
+    assert scan(database, "old zebra question") == []
