@@ -1,5 +1,5 @@
 """Frontdesk's core, in rooms: config, dialogue, responses, kb, detect, handoff, agents, messaging, crm, report,
-vendors and ops (docs/architecture.md), plus the shared errors and privacy modules.
+vendors, ops and privacy (docs/architecture.md), plus the shared errors module.
 
 `bot` imports neither `actions` nor `channels`; they import it, through each room's surface.
 """

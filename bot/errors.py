@@ -6,6 +6,7 @@
     ├── TrainingError    Rasa could not train or load a model
     ├── ReportError      the report cannot read the tracker store or write its files
     ├── VendorError      a vendor's API refused a one-off call (bot/vendors/: e.g. registering a webhook)
+    ├── PrivacyError     an erasure, export or purge cannot run (bad channel or contact, a database it cannot open)
     └── RefusedError     an operation is refused, with the HTTP status an API answers
         ├── HandoffError (bot/handoff/store.py)   a handoff cannot be claimed, answered, closed ...
         └── AgentError (bot/agents/accounts.py)   a credential, a permission or an account change
@@ -37,6 +38,11 @@ class ReportError(FrontdeskError):
 
 class VendorError(FrontdeskError):
     """A vendor's API (Telegram, Twilio, HubSpot) refused a one-off call; the message is the vendor's reason."""
+
+
+class PrivacyError(FrontdeskError):
+    """`frontdesk privacy` cannot run as asked (an unknown channel, a contact in the wrong format, a database it
+    cannot open); nothing was changed."""
 
 
 class RefusedError(FrontdeskError):

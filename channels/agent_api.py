@@ -5,7 +5,8 @@ put the signed-in agent on `request.ctx.caller`: actions are recorded under
 that agent, and an `agent` name in a body is ignored. Answers: 200/201 with
 JSON; 400 bad body or query, 403 not allowed (someone else's claim, not a
 lead), 404 unknown handoff, 409 conflict (claimed by another, already
-closed), each with `{"error": "<one-line reason>"}`.
+closed), 410 a handoff whose customer's data was erased (with when and by
+whom), each with `{"error": "<one-line reason>"}`.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
                 prepare(request)
                 return await handler(request, request.ctx.caller, **kwargs)
             except RefusedError as refused:
-                return error(str(refused), refused.status)
+                gone = await work.erased(kwargs["handoff_id"]) if refused.status == 404 and "handoff_id" in kwargs else None
+                return error(gone, 410) if gone else error(str(refused), refused.status)
         wrapped.__name__ = handler.__name__
         return wrapped
 
@@ -133,6 +135,15 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
     @api
     async def release(request: Request, caller, handoff_id: str) -> HTTPResponse:
         return response.json(handoff_json(await work.close(caller.agent, handoff_id, "release", caller.address)))
+
+    @hook.route("/api/handoffs/<handoff_id:str>/forget", methods=["POST"])
+    @api
+    async def forget(request: Request, caller, handoff_id: str) -> HTTPResponse:
+        """A lead erases everything held about this handoff's customer, here and in HubSpot (docs/customer-data.md):
+        200 with the erasure's receipt; 403 for agents. The customer's turns wait meanwhile (Rasa's lock)."""
+        agent = getattr(request.app.ctx, "agent", None)
+        hold = agent.lock_store.lock if agent is not None else None
+        return response.json(await work.forget(caller.agent, handoff_id, caller.address, hold))
 
     @hook.route("/api/handoffs/<handoff_id:str>/assign", methods=["POST"])
     @api

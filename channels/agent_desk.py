@@ -38,6 +38,7 @@ from bot.handoff import HandoffDesk, open_desk
 from bot.handoff import rasa_tracker_writer
 from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
 from bot.messaging import OutboxWorker
+from bot.privacy import open_eraser
 from bot.report import latest_report
 from bot.config import Settings
 from channels.agent_api import add_api_routes, error
@@ -64,7 +65,7 @@ class AgentDeskInput(InputChannel):
         self.accounts = AgentAccounts(engine, settings.handoff.agent_token, settings.desk.bootstrap_name)
         self.gate = DeskGate(self.accounts, DeskSessions(engine, self.accounts, settings.desk.session_hours),
                              AuditLog(engine), settings.desk)
-        self.work = AgentWork(self.desk, self.accounts, self.gate.audit)
+        self.work = AgentWork(self.desk, self.accounts, self.gate.audit, open_eraser(settings, engine))
         senders = {WEBHOOK_CHANNEL: WebhookSender(settings.handoff.webhook_secret)} if settings.handoff.webhook_url else {}
         self.worker = OutboxWorker(self.desk.outbox, senders) if senders else None
         self._loop_task: asyncio.Task | None = None
@@ -131,6 +132,7 @@ class AgentDeskInput(InputChannel):
                 self._loop_task.cancel()
             if self.worker is not None:
                 await self.worker.stop()
+            await self.work.eraser.aclose()
 
         @hook.middleware("request")
         async def guard(request: Request):

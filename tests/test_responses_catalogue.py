@@ -31,6 +31,8 @@ NOT_FOR_CUSTOMERS = {
     "bot/report/": "the team's service report",
     "bot/responses/": "the catalogue's own checks, which speak to editors",
     "bot/handoff/summary.py": "the handoff summary agents read",
+    "bot/privacy/commands.py": "`frontdesk privacy`, the operators' erasure, export and purge commands",
+    "bot/privacy/export.py": "the subject-access export file the operator hands over (a document, not a chat message)",
     "channels/agent_": "the agent desk, its API and its sign-in",
 }
 NOT_FOR_CUSTOMERS_LITERALS = {

@@ -1,5 +1,6 @@
 """The agents' audit log (`frontdesk_agent_audit`): who viewed, claimed, replied to, reassigned, released and
-resolved which handoff, and when; also logins, logouts and failed logins.
+resolved which handoff, and which lead erased its customer's data (forget), and when; also logins, logouts and
+failed logins.
 
 Rows carry names, handoff ids, short details and the client's address, never
 message text or credentials. The desk page polls a handoff every 2 s, so a
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.messaging.store import agent_audit
 
-ACTIONS = ("view", "claim", "reply", "assign", "release", "resolve", "login", "logout", "login_failed")
+ACTIONS = ("view", "claim", "reply", "assign", "release", "resolve", "forget", "login", "logout", "login_failed")
 VIEW_EVERY_S = 600.0
 
 

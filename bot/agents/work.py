@@ -3,7 +3,8 @@
 Anyone signed in may read the queue and a handoff and claim a waiting one.
 Only the agent who claimed a handoff, or a lead, may reply to, resolve or
 release it; closing a handoff nobody has claimed is for leads. Only leads
-reassign. Refusals are `AgentError(..., 403)` with a one-line reason;
+reassign and erase a customer's data ("Forget this customer", bot/privacy). Refusals are `AgentError(..., 403)`
+with a one-line reason;
 `HandoffError` keeps its own statuses (404 unknown id, 409 conflicts). The
 check reads the handoff just before the change. Every action is recorded
 under the agent's own name, whatever a request body says.
@@ -12,6 +13,9 @@ under the agent's own name, whatever a request body says.
 from __future__ import annotations
 
 import asyncio
+import time
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Callable
 
 from bot.agents.accounts import Agent, AgentAccounts, AgentError
 from bot.agents.audit import AuditLog
@@ -30,10 +34,11 @@ def check_may_act(agent: Agent, handoff: Handoff, what: str) -> None:
 
 
 class AgentWork:
-    def __init__(self, desk: HandoffDesk, accounts: AgentAccounts, audit: AuditLog) -> None:
+    def __init__(self, desk: HandoffDesk, accounts: AgentAccounts, audit: AuditLog, eraser: Any = None) -> None:
         self.desk = desk
         self.accounts = accounts
         self.audit = audit
+        self.eraser = eraser  # a bot.privacy.Eraser: leads may erase a customer from the desk
 
     async def view(self, agent: Agent, handoff_id: str, after: int = 0,
                    address: str | None = None) -> tuple[Handoff, list[HandoffMessage]]:
@@ -78,6 +83,32 @@ class AgentWork:
         before, handoff = await self.desk.assign(handoff_id, target.name)
         await self._record("assign", agent, handoff_id, address, f"{before.agent or 'nobody'} -> {target.name}")
         return handoff
+
+    async def forget(self, agent: Agent, handoff_id: str, address: str | None = None,
+                     hold: Callable[[str], AbstractAsyncContextManager] | None = None) -> dict[str, Any]:
+        """A lead erases everything held about the handoff's customer (the handoff too); returns the receipt.
+        `hold(conversation_id)` keeps the customer's turns out meanwhile (Rasa's lock). 403 not a lead, 404 unknown."""
+        from bot.privacy import subject_of_conversation
+
+        if not agent.is_lead:
+            raise AgentError("only a lead can erase a customer's data", 403)
+        if self.eraser is None:
+            raise AgentError("erasing customers' data is not set up on this desk", 503)
+        handoff = await asyncio.to_thread(self.desk.store.get, handoff_id)
+        subject = subject_of_conversation(handoff.conversation_id, handoff.channel)
+        receipt = await self.eraser.forget(subject, requested_by=agent.name, hold=hold)
+        await self._record("forget", agent, handoff_id, address)
+        return receipt.data
+
+    async def erased(self, handoff_id: str) -> str | None:
+        """Why an unknown handoff is gone, when a lead erased its customer's data (the desk answers 410)."""
+        if self.eraser is None:
+            return None
+        found = await asyncio.to_thread(self.eraser.erased, handoff_id)
+        if found is None:
+            return None
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found["at"]))
+        return f"this customer's data was erased at their request ({when}, by {found['requested_by']})"
 
     async def _record(self, action: str, agent: Agent, handoff_id: str, address: str | None,
                       detail: str | None = None) -> None:

@@ -133,7 +133,7 @@ class Ledger:
         self._upsert(key, kind, conversation_id, status="done", hubspot_id=hubspot_id)
 
 
-def _identity(sender: str, channel: str, config: CrmConfig) -> tuple[str, str]:
+def contact_identity(sender: str, channel: str, config: CrmConfig) -> tuple[str, str]:
     """(contact property, value) that finds this customer's contact."""
     if channel in PHONE_CHANNELS:
         return "phone", sender.removeprefix("whatsapp:")
@@ -204,7 +204,7 @@ class HubSpotSender:
         return object_id
 
     async def _contact(self, sender: str, channel: str, name: str | None) -> str:
-        prop, value = _identity(sender, channel, self.config)
+        prop, value = contact_identity(sender, channel, self.config)
         properties = {prop: value, **({"firstname": name} if name else {})}
         return await self._create_once(f"contact:{sender}", "contact", sender, "contacts", (prop, value, "EQ"), properties)
 

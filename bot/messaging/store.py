@@ -1,4 +1,5 @@
-"""Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents), in the database at DATABASE_URL.
+"""Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents, erasure log, report
+summary), in the database at DATABASE_URL.
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -181,6 +182,37 @@ agent_audit = sa.Table(
     sa.Column("handoff_id", sa.String(36), index=True),
     sa.Column("detail", sa.String(128)),  # e.g. "Ann -> Bob" for assign; never message text or tokens
     sa.Column("address", sa.String(64)),  # the client's address
+)
+
+
+# --- The customer data lifecycle (bot/privacy, docs/customer-data.md): no personal data in either table ---
+
+erasures = sa.Table(
+    "frontdesk_erasures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # forget (a customer's request), purge (retention)
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("requested_by", sa.String(64), nullable=False),  # cli, an agent's name, retention
+    sa.Column("contact_hash", sa.String(64), index=True),  # HMAC-SHA256 of the conversation id with a salt; None: purge
+    sa.Column("handoff_ids", sa.Text),  # the erased handoffs' random ids, space-separated (the desk answers 410)
+    sa.Column("receipt", sa.JSON, nullable=False),  # what was deleted where, counts, time (bot/privacy/erasure.py)
+    sa.Column("hubspot_pending", sa.JSON),  # HubSpot object ids still to erase after a failure; None: nothing left
+)
+
+daily_summary = sa.Table(
+    "frontdesk_daily_summary",
+    metadata,
+    # The service report's figures of conversations whose records were erased or purged (bot/report/archive.py):
+    # per UTC day and channel, anonymous facts (times to the minute, durations, outcomes, scores without comments).
+    sa.Column("day", sa.String(10), primary_key=True),  # YYYY-MM-DD (UTC) of the conversation's start or survey
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False, default=0),
+    sa.Column("handed_over", sa.Integer, nullable=False, default=0),
+    sa.Column("resolved", sa.Integer, nullable=False, default=0),
+    sa.Column("survey_answers", sa.Integer, nullable=False, default=0),
+    sa.Column("facts", sa.JSON, nullable=False),  # {"conversations": [...], "surveys": [...], "handoffs": [...]}
+    sa.Column("updated_at", sa.Float, nullable=False),
 )
 
 

@@ -55,6 +55,15 @@ def crm_line(settings: Settings) -> str:
     return "off (set HUBSPOT_ACCESS_TOKEN to record conversations in HubSpot)"
 
 
+def retention_line(settings: Settings) -> str:
+    """What the start-up banner says about retention (the daily purge runs in the Rasa server: channels/retention.py)."""
+    from bot.privacy import PrivacyConfig
+
+    config = PrivacyConfig.from_file(settings.assistant_file)
+    return (f"conversations quiet for {config.retention_days:g} days are deleted daily "
+            "(privacy.retention_days; frontdesk privacy forget|export|purge)")
+
+
 def desk_line(settings: Settings) -> str:
     """What the start-up banner says about the agent desk: its address, or how to switch it on."""
     from sqlalchemy.exc import SQLAlchemyError

@@ -1,5 +1,5 @@
 """The `frontdesk` command: run, train, chat, knowledge-base tools, the responses check, conversation tests, the
-service report, agent accounts, Telegram set-up.
+service report, agent accounts, customer data (privacy), Telegram set-up.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.agents import commands as agents_commands
 from bot.responses import commands as responses_commands
 from bot.errors import FrontdeskError
+from bot.privacy import commands as privacy_commands
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -269,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
     agents_commands.add_parser(sub)
     responses_commands.add_parser(sub)
+    privacy_commands.add_parser(sub)
     crm = sub.add_parser("crm", help="the HubSpot CRM sync").add_subparsers(dest="crm_command", required=True)
     crm.add_parser("status", help="notes and tickets written, waiting, failed, and the latest errors").set_defaults(
         func=_cmd_crm_status)

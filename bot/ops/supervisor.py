@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bot.ops.action_server import binding_warning
-from bot.ops.channels_config import crm_line, desk_line, write_credentials
+from bot.ops.channels_config import crm_line, desk_line, retention_line, write_credentials
 from bot.errors import SetupError
 from bot.messaging import session_key
 from bot.config import Settings
@@ -220,9 +220,10 @@ def _print_banner(settings: Settings, enabled: list[str], echo) -> None:
     echo("Frontdesk is running.")
     echo(f"  Web chat:      {base}/webhooks/webchat/")
     echo(f"  REST channel:  POST {base}/webhooks/rest/session, then /webhooks/rest/webhook with its X-Frontdesk-Session")
-    echo(f"  Channels on:   {', '.join(name for name in enabled if name != 'crm')}")
+    echo(f"  Channels on:   {', '.join(name for name in enabled if name not in ('crm', 'retention'))}")
     echo(f"  HubSpot CRM:   {crm_line(settings)}")
     echo(f"  Agent desk:    {desk_line(settings)}")
+    echo(f"  Customer data: {retention_line(settings)}")
     echo(f"  Rasa HTTP API: {base}/conversations/<id>/tracker?token=<RASA_API_TOKEN>")
     echo(f"  API token:     {token}")
     echo("  Terminal chat: make chat   |   Stop: Ctrl-C")

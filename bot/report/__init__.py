@@ -11,6 +11,7 @@ from bot import surface
 _EXPORTS = {
     "ReportConfig": "bot.report.config",
     "build_report": "bot.report.build",
+    "keep_figures": "bot.report.archive",
     "latest_report": "bot.report.build",
     "Period": "bot.report.config",
     "Report": "bot.report.build",

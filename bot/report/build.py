@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.config import Persona
 from bot.errors import FrontdeskError, ReportError
 from bot.report.agents import agent_activity
+from bot.report.archive import merge_agents
 from bot.report.config import Period, ReportConfig
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
@@ -83,10 +84,11 @@ def build_report(settings, period: Period, database_url: str | None = None, out:
     now = time.time() if now is None else now
     config = ReportConfig.from_file(settings.assistant_file)
     reader = RecordReader(database_url or settings.database_url)
-    conversations = list(reader.conversations(period.start, period.end))
-    surveys = reader.surveys(period.start, period.end)
+    archived = reader.archived(period.start, period.end)  # figures kept when records were erased or purged
+    conversations = list(reader.conversations(period.start, period.end)) + archived.conversations
+    surveys = sorted(reader.surveys(period.start, period.end) + archived.surveys, key=lambda s: s.created_at)
     metrics = compute(conversations, surveys, period, now, entry_titles(settings))
-    metrics["agents"] = agent_activity(reader, period.start, period.end)
+    metrics["agents"] = merge_agents(agent_activity(reader, period.start, period.end), archived.agents)
     gaps = content_gaps(settings, config, [g for c in conversations for g in c.gaps])
     metrics["gaps"] = gaps
     charts = {}

@@ -279,6 +279,18 @@ class RecordReader:
         except sa.exc.SQLAlchemyError as error:
             raise self._fail(error) from None
 
+    def archived(self, start: float, end: float):
+        """What `frontdesk_daily_summary` keeps of erased or purged conversations in [start, end) (report/archive.py)."""
+        from bot.report.archive import Archived, read_archive
+
+        if store.daily_summary.name not in self.tables:
+            return Archived()
+        try:
+            with self.engine.connect() as db:
+                return read_archive(db, start, end)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._fail(error) from None
+
     def _earlier_events(self, sender: str, before: float) -> bool:
         query = sa.select(events.c.id).where(events.c.sender_id == sender, events.c.timestamp < before).limit(1)
         with self.engine.connect() as db:

@@ -12,6 +12,7 @@ _EXPORTS = {
     "ConflictError": "bot.vendors.hubspot_api",
     "HubSpotClient": "bot.vendors.hubspot_api",
     "NOTE_TO_CONTACT": "bot.vendors.hubspot_api",
+    "NotFoundError": "bot.vendors.hubspot_api",
     "TICKET_TO_CONTACT": "bot.vendors.hubspot_api",
     "TWILIO_BODY_LIMIT": "bot.vendors.twilio_api",
     "TelegramSender": "bot.vendors.telegram_api",

@@ -14,6 +14,9 @@ Notes / Tickets / Search"; the same shapes as hubspot-api-client's
   search   POST  /crm/v3/objects/{type}/search  {"filterGroups": [{"filters": [
                  {"propertyName", "operator": "EQ" | "CONTAINS_TOKEN", "value"}]}],
                  "properties": [...], "limit": n} -> 200 {"total": n, "results": [object, ...]}
+  archive  DELETE /crm/v3/objects/{type}/{id} -> 204 (to the recycle bin; HubSpot deletes it after 90 days)
+  GDPR     POST  /crm/v3/objects/contacts/gdpr-delete  {"objectId": "<id>", "idProperty"?: "<unique property>"}
+                 -> 204: the contact and its associations permanently deleted ("CRM > Contacts > GDPR delete")
   errors   {"status": "error", "message", "correlationId", "category"}; 429 may carry Retry-After.
 
 Errors become the outbox's RetryableSendError (network, timeout, 5xx, 429 with
@@ -81,7 +84,7 @@ class HubSpotClient:
                 await asyncio.sleep(delay)
             self._next_at = max(self._next_at, time.monotonic()) + self._interval
 
-    async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         what = f"HubSpot {method} {path.split('?')[0]}"
         await self._wait_turn()
         try:
@@ -91,6 +94,8 @@ class HubSpotClient:
         except httpx.HTTPError as error:
             raise RetryableSendError(f"{what}: {type(error).__name__}") from None
         if reply.status_code < 300:
+            if reply.status_code == 204 or not reply.content:
+                return {}
             try:
                 return reply.json()
             except ValueError:
@@ -109,6 +114,8 @@ class HubSpotClient:
             raise RetryableSendError(detail)
         if reply.status_code == 409:
             raise ConflictError(detail, _existing_id(reply))
+        if reply.status_code == 404:
+            raise NotFoundError(detail)
         raise PermanentSendError(detail)
 
     async def create(self, object_type: str, properties: dict[str, Any],
@@ -132,6 +139,28 @@ class HubSpotClient:
             "limit": 10,
         }
         return list((await self._call("POST", f"/crm/v3/objects/{object_type}/search", body)).get("results") or [])
+
+
+    async def archive(self, object_type: str, object_id: str) -> bool:
+        """Archive a note or ticket; False when HubSpot has no such object (already gone)."""
+        try:
+            await self._call("DELETE", f"/crm/v3/objects/{object_type}/{object_id}", None)
+        except NotFoundError:
+            return False
+        return True
+
+    async def gdpr_delete_contact(self, object_id: str, id_property: str | None = None) -> bool:
+        """Permanently delete a contact for the right to erasure; False when HubSpot has no such contact."""
+        body = {"objectId": str(object_id), **({"idProperty": id_property} if id_property else {})}
+        try:
+            await self._call("POST", "/crm/v3/objects/contacts/gdpr-delete", body)
+        except NotFoundError:
+            return False
+        return True
+
+
+class NotFoundError(PermanentSendError):
+    """404: no such object (or it is already deleted)."""
 
 
 class ConflictError(PermanentSendError):

@@ -1,4 +1,4 @@
-"""A fake HubSpot CRM v3 API on 127.0.0.1 (port 0): keeps contacts, notes and tickets, searches, fails on purpose.
+"""A fake HubSpot CRM v3 API on 127.0.0.1 (port 0): keeps contacts, notes and tickets, searches, erases, fails on purpose.
 
 Speaks the shapes of HubSpot's API reference (the same as hubspot-api-client's models):
   POST  /crm/v3/objects/{type}          {"properties", "associations"?: [{"to": {"id"}, "types": [
@@ -6,6 +6,10 @@ Speaks the shapes of HubSpot's API reference (the same as hubspot-api-client's m
   PATCH /crm/v3/objects/{type}/{id}     {"properties"} -> 200 object
   POST  /crm/v3/objects/{type}/search   {"filterGroups": [{"filters": [{"propertyName", "operator", "value"}]}],
                                           "properties"?, "sorts"?, "limit"?} -> 200 {"total", "results"}
+  DELETE /crm/v3/objects/{type}/{id}    -> 204 (archived: gone from reads and searches), 404 when there is none
+  POST  /crm/v3/objects/contacts/gdpr-delete  {"objectId", "idProperty"?} -> 204: the contact and its
+                                          associations permanently deleted; 404 when there is none, 400 for
+                                          another shape (an unknown key, a non-string objectId)
 An object is {"id", "properties", "createdAt", "updatedAt", "archived"}; errors are
 {"status": "error", "message", "correlationId", "category"}. Requests with a wrong
 shape, an unknown property or a missing required one get HubSpot's 400, a wrong
@@ -69,6 +73,9 @@ class FakeHubSpotAPI(LoopbackAPI):
             def do_GET(self) -> None:
                 api.handle(self)
 
+            def do_DELETE(self) -> None:
+                api.handle(self)
+
         self.server.RequestHandlerClass = Handler
         self.token = token
         self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in PROPERTIES}
@@ -76,6 +83,8 @@ class FakeHubSpotAPI(LoopbackAPI):
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.lost_creates: list[str] = []
+        self.archived: dict[str, list[str]] = {kind: [] for kind in PROPERTIES}  # ids archived with DELETE
+        self.gdpr_deleted: list[dict] = []  # the contacts permanently deleted (their properties, id)
         self.unsearchable: set[str] = set()  # properties a search may not filter on (400)
         self._lock = threading.Lock()
         self._next_id = 1000
@@ -139,7 +148,7 @@ class FakeHubSpotAPI(LoopbackAPI):
                     status, answer = fault.status, self._fault_body(fault)
             request.status = status
         headers = {"Retry-After": str(fault.retry_after)} if fault and fault.retry_after is not None and status == 429 else {}
-        data = json.dumps(answer).encode()
+        data = json.dumps(answer).encode() if status != 204 else b""
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json;charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
@@ -158,10 +167,18 @@ class FakeHubSpotAPI(LoopbackAPI):
         return self._error("Internal error", "INTERNAL_ERROR")
 
     def _route(self, method: str, path: str, body: dict) -> tuple[int, dict]:
-        match = re.fullmatch(r"/crm/v3/objects/(\w+)(?:/(\w+))?", path)
+        match = re.fullmatch(r"/crm/v3/objects/(\w+)(?:/(gdpr-delete|\w+))?", path)
         if not match or match.group(1) not in PROPERTIES:
             return 404, self._error(f"Unable to infer object type from: {path}", "OBJECT_NOT_FOUND")
         kind, rest = match.groups()
+        if method == "POST" and kind == "contacts" and rest == "gdpr-delete":
+            return self._gdpr_delete(body)
+        if method == "DELETE" and rest:
+            if rest not in self.objects[kind]:
+                return 404, self._error("resource not found", "OBJECT_NOT_FOUND")
+            self._drop(kind, rest)
+            self.archived[kind].append(rest)
+            return 204, {}
         if method == "POST" and rest is None:
             return 201, self._create(kind, body)
         if method == "POST" and rest == "search":
@@ -171,6 +188,28 @@ class FakeHubSpotAPI(LoopbackAPI):
                 return 404, self._error(f"resource not found", "OBJECT_NOT_FOUND")
             return 200, self._update(kind, rest, body)
         return 405, self._error("Method not allowed", "VALIDATION_ERROR")
+
+    def _gdpr_delete(self, body: dict) -> tuple[int, dict]:
+        if set(body) - {"objectId", "idProperty"} or not isinstance(body.get("objectId"), str):
+            raise BadShape("PublicGdprDeleteInput: objectId (a string) is required; idProperty is optional")
+        prop = body.get("idProperty")
+        if prop in (None, "hs_object_id"):
+            found = body["objectId"] if body["objectId"] in self.objects["contacts"] else None
+        else:
+            found = next((oid for oid, o in self.objects["contacts"].items()
+                          if o["properties"].get(prop) == body["objectId"]), None)
+        if found is None:
+            return 404, self._error("resource not found", "OBJECT_NOT_FOUND")
+        self.gdpr_deleted.append(dict(self.objects["contacts"][found]["properties"], id=found))
+        self._drop("contacts", found)
+        for kind in ("notes", "tickets"):  # associations to the contact go with it
+            for links in self.associations[kind].values():
+                links[:] = [(to, t) for to, t in links if to != found]
+        return 204, {}
+
+    def _drop(self, kind: str, object_id: str) -> None:
+        del self.objects[kind][object_id]
+        self.associations[kind].pop(object_id, None)
 
     def _properties(self, kind: str, body: dict) -> dict:
         properties = body.get("properties")

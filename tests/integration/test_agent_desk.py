@@ -239,6 +239,7 @@ def test_the_desk_page_logs_in_claims_replies_shows_customer_text_as_text_resolv
     assert transcript.find_elements(By.TAG_NAME, "b") == [] and transcript.find_elements(By.TAG_NAME, "script") == []
     assert browser.execute_script("return window.__x") is None
     assert browser.find_element(By.ID, "assign-box").get_attribute("hidden") is not None  # not a lead
+    assert browser.find_element(By.ID, "forget").get_attribute("hidden") is not None
 
     browser.find_element(By.ID, "claim").click()
     wait_for(browser, lambda d: api(desk, "GET", f"/handoffs/{handoff_id}", "Ann").json()["agent"] == "Pat")
@@ -273,3 +274,32 @@ def test_a_lead_reassigns_from_the_desk_page(desk, browser) -> None:  # noqa: F8
     browser.find_element(By.ID, "assign").click()
     wait_for(browser, lambda d: api(desk, "GET", f"/handoffs/{handoff_id}", "Ann").json()["agent"] == "Cleo")
     api(desk, "POST", f"/handoffs/{handoff_id}/resolve", "Cleo")
+
+
+def test_a_lead_forgets_a_customer_from_the_desk_page_after_confirming(desk, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    sender = "accounts-browser-forget"
+    handoff_id = handed_over(desk, sender, name="Vic")
+    desk.say(sender, "my violet teapot went missing")
+    browser.delete_all_cookies()
+    browser.get(f"{desk.url}/agent")
+    browser.find_element(By.ID, "token").send_keys(desk.tokens["Ann"])
+    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "me").text == "Ann (lead)")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))[0].click()
+    forget = wait_for(browser, lambda d: d.find_element(By.ID, "forget") if d.find_element(By.ID, "forget").is_displayed() else None)
+    forget.click()
+    alert = wait_for(browser, lambda d: d.switch_to.alert)
+    assert "Forget Vic?" in alert.text and "cannot be undone" in alert.text
+    alert.dismiss()  # changed their mind: nothing happens
+    time.sleep(1)
+    assert api(desk, "GET", f"/handoffs/{handoff_id}", "Ann").status_code == 200
+    browser.find_element(By.ID, "forget").click()
+    wait_for(browser, lambda d: d.switch_to.alert).accept()
+    gone = wait_for(browser, lambda d: d.find_elements(By.ID, "gone"))[0]
+    assert gone.text.startswith("Erased ") and "about Vic" in gone.text
+    answer = api(desk, "GET", f"/handoffs/{handoff_id}", "Bob")
+    assert answer.status_code == 410 and "by Ann" in answer.json()["error"]
+    assert "violet teapot" not in str(desk.tracker(sender))
+    wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))

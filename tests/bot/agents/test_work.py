@@ -113,3 +113,26 @@ def test_a_person_can_take_handoffs_while_an_agent_account_is_active(engine) -> 
     accounts.revoke("Bob")
     assert not desk.reachable()
     assert HandoffDesk(engine, HandoffSettings(agent_token="t" * 16), HOURS, project_responses()).reachable()
+
+
+def test_only_a_lead_forgets_a_customer_and_the_desk_then_says_why_the_handoff_is_gone(engine, world) -> None:
+    from bot.privacy import Eraser
+
+    work, handoff_id, bob, cleo, ann = world
+    work.eraser = Eraser(engine)
+    run(work.claim(bob, handoff_id))
+    assert "only a lead" in refused(work.forget(bob, handoff_id), 403)
+    held = []
+
+    def hold(conversation_id):
+        held.append(conversation_id)
+        import contextlib
+        return contextlib.nullcontext()
+
+    receipt = run(work.forget(ann, handoff_id, "127.0.0.1", hold))
+    assert held == ["42"] and receipt["found"] and receipt["handoffs"] == {"erased": 1, "open_when_erased": 1}
+    refused(work.view(bob, handoff_id), 404)
+    assert "erased at their request" in run(work.erased(handoff_id)) and "by Ann" in run(work.erased(handoff_id))
+    assert run(work.erased("no-such-handoff")) is None
+    assert [(e.agent, e.action) for e in work.audit.since(0)][-1] == ("Ann", "forget")
+    refused(work.forget(ann, handoff_id), 404)
