@@ -61,10 +61,14 @@ class ActionAnswerFaq(Action):
         question: then it must also name a person ("this is useless, get me a person"), since close
         wording alone is not enough there ("I want to cancel" is near "I want to talk to someone
         about cancelling"). After the assistant offered a person (slot `handoff_reason` set), a
-        confident request is the customer taking the offer, for the offer's reason.
+        request is the customer taking the offer, for the offer's reason; but a calm request in
+        their own words after an offer made for frustration is a `request` ("Can I just talk to a
+        real person please" is not labelled frustration when the message itself is not frustrated).
         """
         requested = (tracker.latest_message.get("intent") or {}).get("name") == REQUEST_INTENT
         offered = tracker.get_slot("handoff_reason")
+        if requested and offered == "frustration" and mentions_person(text) and mood.level < DETECTION.frustrated:
+            return "request"
         if requested and offered:
             return offered
         if mood.action == "handover" and (requested or mentions_person(text)):

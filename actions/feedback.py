@@ -3,7 +3,9 @@
 `feedback_form` asks; `validate_feedback_form` reads each reply with
 bot.dialogue.feedback, stores it in frontdesk_surveys and sets the slots `csat` /
 `nps`. A reply it cannot read is asked again once, then skipped, so a wrong
-input never traps the customer in the survey; "skip" skips, "bye" ends it.
+input never traps the customer in the survey; "skip" skips, "bye" ends it. A new
+question at any of the three questions (the comment too) ends the survey and is
+answered; it is never stored as feedback.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ class ValidateFeedbackForm(FormValidationAction):
             return {}
         reading = feedback.parse_comment(str(value))
         latest = tracker.latest_message or {}
-        if reading.outcome != "score" or abusive_message(latest.get("text") or "", latest.get("intent")):
-            return {"feedback_comment": SKIPPED}
+        if reading.outcome != "score" or feedback.asks_a_question(latest) or abusive_message(latest.get("text") or "", latest.get("intent")):
+            return {"feedback_comment": SKIPPED}  # a new question (answered by action_feedback_done) or abuse: not feedback
         await asyncio.to_thread(feedback.record_comment, DATABASE, tracker.sender_id, str(value))
         return {"feedback_comment": COMMENTED}
 

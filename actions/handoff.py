@@ -35,6 +35,12 @@ def frustration(text: str) -> float:
     return SCORER.score(text).score
 
 
+def is_test_conversation(events: list[dict[str, Any]]) -> bool:
+    """Whether the latest customer message came from the conversation-test runner (`metadata.test`)."""
+    latest = next((e for e in reversed(events) if e.get("event") == "user"), None)
+    return bool(((latest or {}).get("metadata") or {}).get("test"))
+
+
 def entry_info(entry_id: str) -> dict[str, Any] | None:
     """Title and paraphrase of an entry (what the assistant understood), from the live knowledge base."""
     entry = KNOWLEDGE_BASE.snapshot.by_id.get(entry_id)
@@ -57,6 +63,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     summary = build_summary(tracker.events, conversation_id=tracker.sender_id, channel=channel,
                             recipient=tracker.sender_id, customer_name=name, reason=reason, handed_over_at=now,
                             scorer=frustration, entry_info=entry_info, answer_helped=tracker.get_slot("answer_helped"))
+    if is_test_conversation(tracker.events):
+        summary["test"] = True  # played by `frontdesk test-conversations`: no agent is told, the queue leaves it out
     handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
     dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
     return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]

@@ -100,7 +100,8 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
         status = request.args.get("status", "open")
         if status not in STATUSES:
             raise HandoffError(f"'status' must be one of {', '.join(STATUSES)}", 400)
-        found = await asyncio.to_thread(work.desk.store.listing, STATUSES[status])
+        tests = request.args.get("tests") == "1"  # handoffs opened by test conversations only when asked for
+        found = await asyncio.to_thread(work.desk.store.listing, STATUSES[status], tests=tests)
         return response.json({"handoffs": [handoff_json(h) for h in found]})
 
     @hook.route("/api/handoffs/<handoff_id:str>", methods=["GET"])

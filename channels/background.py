@@ -216,7 +216,9 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
                     output: OutputChannel, sender_id: str, input_channel: str, metadata: dict[str, Any],
                     message_id: str | None = None, agent: Any = None, received_at: float | None = None) -> None:
     """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
-    (privacy.warning, from the desk's responses catalogue: one per process).
+    (privacy.warning, from the desk's responses catalogue: one per process). An empty or
+    whitespace-only text never reaches Rasa: the customer is asked what they need
+    (channels.empty_message), on every channel, and nothing is stored.
 
     The secret never reaches the tracker store, an agent or a log; `metadata["masked"]`
     says what was removed. `metadata["received_at"]` is when the message reached the
@@ -232,6 +234,9 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
     desk = handoff_desk()
+    if not text.strip():  # nothing to read: Rasa's featurizers cannot take an empty text (a 503 before)
+        await output.send_text_message(sender_id, desk.responses.voice(input_channel, sender_id).say("channels.empty_message"))
+        return
     received = time.time() if received_at is None else received_at
     metadata = dict(metadata, received_at=received)
     if masked:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
@@ -36,6 +35,7 @@ from bot.config import Settings
 from bot.messaging import open_database
 from bot.responses import Voice, open_responses
 from bot.messaging.store import channel_state
+from bot.dialogue import chosen_payload, option_lines
 from bot.vendors import split_text
 from bot.vendors import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
 from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
@@ -105,20 +105,9 @@ def to_turn(fields: dict[str, list[str]]) -> TwilioTurn:
 
 
 def numbered(text: str, buttons: list[dict[str, Any]], prompt: str) -> str:
-    """The text, the buttons as numbered options, and `prompt` (channels.choose_a_number)."""
-    options = "\n".join(f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1))
+    """The text, the buttons as numbered options (a number scale as it is), and `prompt` (channels.choose_a_number)."""
+    options = "\n".join(option_lines(buttons))
     return f"{text}\n\n{options}\n{prompt}"
-
-
-def choice_payload(text: str, options: list[dict[str, str]]) -> str | None:
-    """The payload a reply like '2', '2.' or an option's words points at."""
-    reply = text.strip().lower().rstrip(".")
-    if re.fullmatch(r"\d{1,2}", reply) and 1 <= int(reply) <= len(options):
-        return options[int(reply) - 1]["payload"]
-    for option in options:
-        if reply == option["title"].strip().lower():
-            return option["payload"]
-    return None
 
 
 class TwilioOutput(OutputChannel):
@@ -263,7 +252,7 @@ class TwilioInput(InputChannel):
         text = turn.text
         options = await asyncio.to_thread(self.state.get, sender_id, "options")
         if options:
-            text = choice_payload(text, options) or text
+            text = chosen_payload(text, options) or text
             await asyncio.to_thread(self.state.put, sender_id, "options", None)
         metadata = {"name": turn.profile_name} if turn.profile_name else {}
         if turn.media:

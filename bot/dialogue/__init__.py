@@ -13,10 +13,12 @@ _EXPORTS = {
     "abusive_messages": "bot.dialogue.boundaries",
     "asked_anything_else": "bot.dialogue.closing",
     "boundary_message": "bot.dialogue.boundaries",
+    "chosen_payload": "bot.dialogue.choices",
     "closing_message": "bot.dialogue.closing",
     "covered": "bot.dialogue.closing",
     "customer_name": "bot.dialogue.conversation",
     "knowledge_base_first": "bot.dialogue.boundaries",
+    "option_lines": "bot.dialogue.choices",
     "out_of_scope_message": "bot.dialogue.boundaries",
     "transcript": "bot.dialogue.conversation",
 }

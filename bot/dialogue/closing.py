@@ -4,7 +4,7 @@ The recap is built from the knowledge-base entries answered since the
 conversation began (or since the previous closing): each entry's
 `paraphrase` turned into a topic ("you'd like to cancel a booking" ->
 "how to cancel a booking"), or its title. It is honest: an answer the
-customer said did not help, or questions the assistant could not answer,
+customer said did not help (and did not take back later), or questions the assistant could not answer,
 are named as such. The words are the catalogue's `closing.*` responses.
 """
 
@@ -58,11 +58,41 @@ def asked_anything_else(events: Iterable[dict[str, Any]], responses: Responses) 
     return False
 
 
+# The customer saying an answer did help after all ("No, that was actually fine", "that helped").
+_HELPED_AFTER_ALL = re.compile(
+    r"\b(?:that|it|this)(?:'s| is| was)? (?:actually |really |all |perfectly )?(?:fine|ok|okay|good|great|helpful|perfect|sorted)\b"
+    r"|\b(?:that|it|this|you) (?:actually |really )?(?:helped|did help|answered it|sorted it)\b"
+    r"|\ball good\b",
+    re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:not|n't|never)\b", re.IGNORECASE)
+
+
+def says_it_helped(text: str) -> bool:
+    """Whether the customer's words say the answer helped after all (a later message can take back a "no")."""
+    match = _HELPED_AFTER_ALL.search(text or "")
+    return bool(match) and not _NEGATED.search(text[max(0, match.start() - 12):match.end()])
+
+
 def covered(events: Iterable[dict[str, Any]]) -> Covered:
-    """Read the knowledge-base slots (`kb_answered`, `kb_decision`, `answer_helped`, `handoff_id`)."""
+    """Read the knowledge-base slots (`kb_answered`, `kb_decision`, `answer_helped`, `handoff_id`).
+
+    Whether an answer helped is the customer's last word on it: `answer_helped`, or a later
+    message saying it was fine after all ("No, that was actually fine. bye"), which wins over
+    an `answer_helped` false set in the same turn.
+    """
     result = Covered()
     last_answered: str | None = None
+    helped_after_all: str | None = None  # the entry the latest customer message said was fine
+
+    def settle() -> None:
+        if helped_after_all is not None:
+            result.not_helped.discard(helped_after_all)
+
     for event in _since_last_close(list(events)):
+        if event.get("event") == "user":
+            settle()
+            helped_after_all = last_answered if says_it_helped(event.get("text") or "") else None
+            continue
         if event.get("event") != "slot":
             continue
         name, value = event.get("name"), event.get("value")
@@ -75,8 +105,11 @@ def covered(events: Iterable[dict[str, Any]]) -> Covered:
             result.unanswered += 1
         elif name == "answer_helped" and value is False and last_answered:
             result.not_helped.add(last_answered)
+        elif name == "answer_helped" and value is True and last_answered:
+            result.not_helped.discard(last_answered)
         elif name == "handoff_id" and value:
             result.handed_over = True
+    settle()
     return result
 
 

@@ -174,6 +174,18 @@ def is_new_question(message: dict | None) -> bool:
     return intent.get("name") == "faq" and float(intent.get("confidence") or 0.0) >= NEW_QUESTION_CONFIDENCE
 
 
+_QUESTION_START = re.compile(r"^(is|are|can|could|do|does|did|how|what|where|when|which|who|why|will|would|should|have|has)\b",
+                             re.IGNORECASE)
+
+
+def asks_a_question(message: dict | None) -> bool:
+    """Whether a reply to "Anything you'd like to tell us?" is a new question rather than a comment:
+    the NLU reads a question about our services, and it is worded as a question ("Is there parking?").
+    A complaint ("you charged me twice") reads as a question to the NLU too, but it is feedback."""
+    text = ((message or {}).get("text") or "").strip()
+    return is_new_question(message) and (text.endswith("?") or bool(_QUESTION_START.match(text)))
+
+
 def interrupts_survey(message: dict | None) -> bool:
     """A reply that ends the survey at once: a new question, or abuse (which gets the usual boundary)."""
     message = message or {}

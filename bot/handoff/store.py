@@ -113,12 +113,14 @@ class HandoffStore:
                 .order_by(handoffs.c.created_at.desc())).mappings().first()
         return _handoff(row) if row is not None else None
 
-    def listing(self, statuses: tuple[str, ...] = OPEN, limit: int = 200) -> list[Handoff]:
-        """Handoffs in these statuses, oldest first (the queue order)."""
+    def listing(self, statuses: tuple[str, ...] = OPEN, limit: int = 200, tests: bool = False) -> list[Handoff]:
+        """Handoffs in these statuses, oldest first (the queue order); those opened by test
+        conversations (summary `test`, from `frontdesk test-conversations`) only with `tests`."""
         with self.engine.connect() as db:
             rows = db.execute(sa.select(handoffs).where(handoffs.c.status.in_(statuses))
                               .order_by(handoffs.c.created_at).limit(limit)).mappings().all()
-        return [_handoff(r) for r in rows]
+        found = [_handoff(r) for r in rows]
+        return found if tests else [h for h in found if not h.summary.get("test")]
 
     # --- messages ---
 

@@ -33,6 +33,25 @@ _NEGATIVE = re.compile(
     r"disappoint\w*|fed up|still (?:not|no)|nobody|waste|again|wrong|broken|complain\w*|scam)\b", re.IGNORECASE)
 
 
+# Buttons the customer pressed, in the words an agent reads (their payloads are "/intent{...}").
+BUTTON_WORDS = {"affirm": "Yes", "deny": "No", "something_else": "Something else", "request_human": "Talk to a person",
+                "goodbye": "Goodbye"}
+_PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?\s*$", re.DOTALL)
+
+
+def in_words(text: str, entry_info: EntryInfo) -> str:
+    """A customer message as an agent should read it: a button payload becomes what the customer chose
+    ('chose "Cancel your membership"', 'pressed "Yes"'); anything else is the text itself."""
+    match = _PAYLOAD.match(text.strip())
+    if not match:
+        return text
+    intent = match.group("intent")
+    entry = re.search(r'"kb_entry"\s*:\s*"([^"]+)"', match.group("entities") or "")
+    if intent == "choose_entry" and entry:
+        return f'chose "{(entry_info(entry.group(1)) or {}).get("title") or entry.group(1)}"'
+    return f'pressed "{BUTTON_WORDS.get(intent, intent.replace("_", " "))}"'
+
+
 def lexicon_frustration(text: str) -> float:
     """A small default scorer (0 calm .. 1 very frustrated) from words, shouting and '!!!'."""
     words = re.findall(r"[A-Za-z]{2,}", text)
@@ -65,23 +84,27 @@ def _session_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _understood(events: list[dict[str, Any]], entry_info: EntryInfo) -> list[dict[str, Any]]:
-    """Per customer question: what the knowledge base decided, which entries, and whether it helped."""
+    """Per customer question: what the knowledge base decided, which entries, whether an answer helped
+    (`helped`, answers only) and whether the customer took an offered choice (`taken`, clarifications only)."""
     items: list[dict[str, Any]] = []
     question: str | None = None
     current: dict[str, Any] | None = None
     for event in events:
         kind = event.get("event")
         if kind == "user":
-            question = mask_secrets(event.get("text") or "").text
+            question = in_words(mask_secrets(event.get("text") or "").text, entry_info)
             current = None
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if items and items[-1]["decision"] == "clarify" and items[-1]["taken"] is None:
+                items[-1]["taken"] = intent == "choose_entry"
         elif kind == "slot" and event.get("name") in ("kb_decision", "kb_answered", "kb_offered", "answer_helped"):
             name, value = event["name"], event.get("value")
             if name == "answer_helped":
-                if items and value is not None:
+                if items and value is not None and items[-1]["decision"] == "answer":
                     items[-1]["helped"] = bool(value)
                 continue
             if current is None:
-                current = {"question": question, "decision": None, "entries": [], "helped": None}
+                current = {"question": question, "decision": None, "entries": [], "helped": None, "taken": None}
                 items.append(current)
             if name == "kb_decision":
                 current["decision"] = value
@@ -91,19 +114,29 @@ def _understood(events: list[dict[str, Any]], entry_info: EntryInfo) -> list[dic
                         info = entry_info(entry) or {}
                         current["entries"].append({"id": entry, "title": info.get("title") or entry,
                                                    "paraphrase": info.get("paraphrase")})
+    for item in items:
+        if item["decision"] == "clarify" and item["taken"] is None:
+            item["taken"] = False  # the conversation was handed over before the customer chose
     return items
 
 
-def _trend(scores: list[float]) -> str:
+def _trend(scores: list[float], reason: str) -> str:
+    """The customer's mood over the conversation, in agreement with the handoff's reason: a conversation
+    handed over for frustration is never "steady"."""
     if len(scores) < 2:
-        return "not enough messages"
-    half = len(scores) // 2
-    early, late = sum(scores[:half]) / half, sum(scores[half:]) / (len(scores) - half)
-    if late - early >= 0.15:
-        return "rising frustration"
-    if early - late >= 0.15:
-        return "calming down"
-    return "frustrated throughout" if late >= 0.5 else "steady"
+        mood = "not enough messages"
+    else:
+        half = len(scores) // 2
+        early, late = sum(scores[:half]) / half, sum(scores[half:]) / (len(scores) - half)
+        if late - early >= 0.15:
+            mood = "rising frustration"
+        elif early - late >= 0.15:
+            mood = "calming down"
+        else:
+            mood = "frustrated throughout" if late >= TRIGGER_SCORE else "steady"
+    if reason == "frustration" and mood in ("steady", "not enough messages"):
+        return "frustrated"
+    return mood
 
 
 # A message counts as a trigger of a frustration handoff from this score on (detection's
@@ -142,9 +175,10 @@ def build_summary(events: Iterable[dict[str, Any]], *, conversation_id: str, cha
         text = mask_secrets(event["text"]).text
         metadata = event.get("metadata") or {}
         if kind == "user":
+            pressed, text = text.startswith("/"), in_words(text, entry_info)
             author = "customer"
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            customer.append({"text": text, "intent": intent, "at": event.get("timestamp")})
+            customer.append({"text": text, "intent": intent, "at": event.get("timestamp"), "button": pressed})
             if event.get("message_id"):
                 message_ids.append(event["message_id"])
         else:
@@ -152,9 +186,9 @@ def build_summary(events: Iterable[dict[str, Any]], *, conversation_id: str, cha
         transcript.append({"author": author, "agent": metadata.get("agent"), "text": text, "at": event.get("timestamp")})
     scores = [round(float(scorer(m["text"])), 3) for m in customer]
     understood = _understood(session, entry_info)
-    if answer_helped is not None and understood and understood[-1]["helped"] is None:
+    if answer_helped is not None and understood and understood[-1]["decision"] == "answer" and understood[-1]["helped"] is None:
         understood[-1]["helped"] = answer_helped
-    key = [m["text"] for m in customer if m["intent"] not in SMALL_TALK and not m["text"].startswith("/")]
+    key = [m["text"] for m in customer if m["intent"] not in SMALL_TALK and not m["button"]]
     started = next((e.get("timestamp") for e in session if e.get("timestamp")), handed_over_at)
     return {
         "conversation_id": conversation_id,
@@ -166,7 +200,7 @@ def build_summary(events: Iterable[dict[str, Any]], *, conversation_id: str, cha
         "trigger_messages": _triggers(reason, customer, understood, scores),
         "key_messages": key[-MAX_KEY_MESSAGES:],
         "understood": understood,
-        "sentiment": {"scores": scores, "trend": _trend(scores)},
+        "sentiment": {"scores": scores, "trend": _trend(scores, reason)},
         "transcript": transcript,
         "message_ids": message_ids,
     }
@@ -187,7 +221,10 @@ def _overview(summary: dict[str, Any]) -> list[str]:
         lines += [f"  - {t}" for t in summary["key_messages"]]
     for item in summary.get("understood") or []:
         entries = ", ".join(e.get("paraphrase") or e.get("title") or e.get("id") for e in item.get("entries") or [])
-        helped = {True: "helped", False: "did not help", None: "no feedback"}[item.get("helped")]
+        if item.get("decision") == "clarify":
+            helped = {True: "chosen", False: "not taken", None: "no feedback"}[item.get("taken")]
+        else:
+            helped = {True: "helped", False: "did not help", None: "no feedback"}[item.get("helped")]
         lines.append(f"Bot: {item.get('decision')} -> {entries or 'nothing found'} ({helped})")
     if summary.get("sentiment"):
         lines.append(f"Mood: {summary['sentiment'].get('trend')}")

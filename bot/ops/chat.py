@@ -2,7 +2,9 @@
 
 Starts a visitor session (`POST /webhooks/rest/session`, no token needed) and
 sends every message with it, as the web chat page does. Buttons are shown as
-numbered options; typing the number sends the button's payload. `/quit` or
+numbered options (a number scale such as the 0-10 survey question as it is);
+typing an option's number or title sends the button's payload, and a number on a
+scale means that number (bot/dialogue/choices.py). `/quit` or
 Ctrl-D leaves.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import httpx
 
+from bot.dialogue import chosen_payload, option_lines
 from bot.errors import SetupError
 
 
@@ -21,8 +24,8 @@ def render(messages: list[dict]) -> list[dict]:
             print(f"bot> {message['text']}")
         if message.get("buttons"):
             buttons = message["buttons"]
-            for number, button in enumerate(buttons, start=1):
-                print(f"     {number}. {button.get('title', '')}")
+            for line in option_lines(buttons):
+                print(f"     {line}")
     return buttons
 
 
@@ -55,8 +58,7 @@ def chat(rasa_url: str, name: str | None = None) -> int:
                 return 0
             if not text:
                 continue
-            if text.isdigit() and 1 <= int(text) <= len(buttons):
-                text = buttons[int(text) - 1]["payload"]
+            text = chosen_payload(text, buttons) or text
             try:
                 reply = client.post(url, headers=headers, json={"message": text, "metadata": metadata})
             except httpx.ConnectError:

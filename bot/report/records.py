@@ -149,13 +149,14 @@ def split_sessions(rows: list[Any]) -> list[list[Any]]:
 
 
 def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None:
-    """The conversation in one session's events; None when the customer never wrote.
+    """The conversation in one session's events; None when the customer never wrote, or when it was
+    played by `frontdesk test-conversations` (its messages' `metadata.test`).
 
     Slot events before the customer's first message are the ones Rasa carries
     over from the previous session, so they say nothing about this one.
     """
     conv = Conversation(conversation_id, opened_at=rows[0].timestamp or 0.0)
-    spoke = False
+    spoke = test = False
     last_text: str | None = None
     last_intent: str | None = None
     said, gap_said = 0, -1  # customer messages so far; the one last listed as a gap
@@ -170,6 +171,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
             last_text = data.get("text")
             last_intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name")
             said += 1
+            test = test or bool((data.get("metadata") or {}).get("test"))
         elif not spoke:
             continue
         elif kind == "bot":
@@ -196,7 +198,7 @@ def reduce_session(conversation_id: str, rows: list[Any]) -> Conversation | None
                 conv.handoff_slots.add(str(value))
         elif kind == "pause":
             conv.paused = True
-    return conv if spoke else None
+    return conv if spoke and not test else None
 
 
 def attach_handoffs(conversations: list[Conversation], handoffs: list[Handoff]) -> None:

@@ -98,6 +98,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "channels.media_telegram": (),
     "channels.media_twilio": (),
     "channels.choose_a_number": (),
+    "channels.empty_message": (),
     "sms.subscribed_again": (),
     "sms.help": (),
     "buttons.yes": (),

@@ -124,3 +124,20 @@ async def test_a_new_question_instead_of_a_rating_ends_the_survey() -> None:
     messages, slots = await run(ValidateFeedbackForm(), t, DOMAIN)
     assert slots["feedback_csat"] == slots["feedback_comment"] == "skipped" and messages == []
     assert survey_rows("asks-instead") == [("whatsapp", "csat", None)]
+
+
+async def comment_reply(text: str, sender: str) -> dict:
+    t = tracker("rates_four_in_the_survey", sender_id=sender)
+    t.latest_message["text"] = text
+    t.latest_message["intent"] = {"name": "faq", "confidence": 0.95}
+    return await ValidateFeedbackForm().validate_feedback_comment(text, CollectingDispatcher(), t, DOMAIN)
+
+
+async def test_a_question_at_the_comment_is_answered_not_stored_as_feedback() -> None:
+    assert await comment_reply("Is there parking at the gym?", "comment-asks") == {"feedback_comment": "skipped"}
+    assert all(kind != "comment" for _, kind, _ in survey_rows("comment-asks"))
+
+
+async def test_a_complaint_at_the_comment_is_still_feedback() -> None:
+    reply = await comment_reply("you charged my card twice", "comment-complains")
+    assert reply == {"feedback_comment": "commented"}

@@ -143,3 +143,15 @@ async def test_taking_the_offer_of_a_person_hands_over_for_the_offers_reason(des
     state["slots"]["handoff_reason"] = "failures"
     _, events = await run(Tracker.from_dict(state))
     assert events[-1]["event"] == "pause" and real.store.listing()[0].reason == "failures"
+
+
+async def test_a_calm_request_in_words_after_a_frustration_offer_is_a_request(desk) -> None:
+    from rasa_sdk import Tracker
+
+    real = desk({"AGENT_TOKEN": "a-long-agent-token-1234"})
+    state = nlu_says("Can I just talk to a real person please", confidence=0.95)
+    state["slots"]["handoff_reason"] = "frustration"
+    _, events = await run(Tracker.from_dict(state))
+    handoff = real.store.listing()[0]
+    assert events[-1]["event"] == "pause" and handoff.reason == "request"
+    assert handoff.summary["reason_text"] == "the customer asked for a person"

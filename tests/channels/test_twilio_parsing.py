@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.vendors.twilio_api import segments, signature_is_valid
-from channels.twilio import choice_payload, numbered, parse_form, to_turn
+from bot.dialogue import chosen_payload as choice_payload
+from channels.twilio import numbered, parse_form, to_turn
 from tests.conftest import SHARED_DIR
 
 VECTORS = json.loads((SHARED_DIR / "fixtures" / "twilio" / "signature_vectors.json").read_text())

@@ -2,7 +2,10 @@
 
 Each conversation talks to the REST channel under a fresh sender id; a step's
 channel and profile name travel as `metadata.channel` / `metadata.name`, so the
-turn is handled as that channel's (e.g. the SMS wording). Choosing the sender
+turn is handled as that channel's (e.g. the SMS wording). Every message carries
+`metadata.test`, so a handoff it opens is stored as a test (no agent is told, the desk's
+queue leaves it out) and the service report leaves the conversation out, even when the
+runner plays against a live assistant with `--url`. Choosing the sender
 and playing another channel need the Rasa API token, sent as
 `Authorization: Bearer`; slots and the paused state come from Rasa's tracker
 API (`GET /conversations/<id>/tracker`, the same token).
@@ -48,7 +51,7 @@ class AssistantClient:
         self.bearer = {"Authorization": f"Bearer {token}"}
 
     def say(self, sender: str, step: Step) -> list[dict]:
-        metadata = {"channel": step.channel}
+        metadata = {"channel": step.channel, "test": True}  # a test conversation: kept off the desk's queue and the report
         if step.profile_name:
             metadata["name"] = step.profile_name
         reply = self.http.post(f"{self.url}/webhooks/rest/webhook", headers=self.bearer,

@@ -100,3 +100,20 @@ def test_no_means_done_only_after_anything_else_was_asked() -> None:
                                RESPONSES)
     assert not asked_anything_else([user(), {"event": "bot", "text": "Did that answer your question?"}, user("no")], RESPONSES)
     assert not asked_anything_else([user("no")], RESPONSES)
+
+
+def test_the_customers_last_word_on_an_answer_decides_the_recap() -> None:
+    said_no_then_fine = [user("how do I cancel a booking"), slot("kb_answered", "cancel_a_booking"), user("no"),
+                         slot("answer_helped", False), user("No, that was actually fine. bye")]
+    assert recap(covered(said_no_then_fine), ENTRIES, VOICE) == "To recap, we covered how to cancel a booking."
+    fine_in_the_same_turn = [user("cancel booking"), slot("kb_answered", "cancel_a_booking"),
+                             user("No, that was actually fine. bye"), slot("answer_helped", False)]
+    assert covered(fine_in_the_same_turn).not_helped == set()
+    still_not = [user("cancel booking"), slot("kb_answered", "cancel_a_booking"), user("that wasn't helpful, bye"),
+                 slot("answer_helped", False)]
+    assert covered(still_not).not_helped == {"cancel_a_booking"}
+
+
+def test_a_yes_after_a_no_takes_the_no_back() -> None:
+    events = [slot("kb_answered", "parking"), slot("answer_helped", False), slot("answer_helped", True)]
+    assert covered(events).not_helped == set()

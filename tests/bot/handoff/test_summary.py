@@ -102,3 +102,48 @@ def test_the_ticket_is_the_desks_summary_with_times_and_the_transcript_for_a_per
     short = ticket_text(summary(), limit=700)
     assert len(short) <= 700 and short.endswith("\n[transcript shortened]")
     assert ticket_text(None).startswith("Handoff: a customer on an unknown channel (unknown)\nWhy: unknown")
+
+
+# Issue 19.6 and 19.7: a scripted conversation; each field of the summary agrees with the tracker and the others.
+CHOSE_THEN_IGNORED = [
+    {"event": "session_started", "timestamp": 1.0},
+    user("I want to cancel", "faq", "c1", 10.0), bot("Did you mean Cancel your membership or something else?", 11.0),
+    slot("kb_decision", "clarify"), slot("kb_offered", ["cancel_membership", "cancel_a_booking"]),
+    user('/choose_entry{"kb_entry": "cancel_membership"}', "choose_entry", "c2", 20.0), bot("Here's how ...", 21.0),
+    slot("kb_decision", "answer"), slot("kb_answered", "cancel_membership"), slot("kb_offered", None),
+    user("/affirm", "affirm", "c3", 25.0), slot("answer_helped", True),
+    user("and the late fee?", "faq", "c4", 30.0), bot("Did you mean ...?", 31.0),
+    slot("kb_decision", "clarify"), slot("kb_answered", None), slot("kb_offered", ["late_fee", "payment_date"]),
+    user("Can I just talk to a real person please", "request_human", "c5", 40.0),
+    slot("answer_helped", True),
+]
+
+
+def scripted(reason: str = "request", scorer=lambda text: 0.1, **kwargs):
+    return build_summary(CHOSE_THEN_IGNORED, conversation_id="c", channel="webchat", recipient="webchat:x",
+                         customer_name=None, reason=reason, handed_over_at=50.0, scorer=scorer,
+                         entry_info=INFO.get, **kwargs)
+
+
+def test_buttons_the_customer_pressed_are_shown_in_words() -> None:
+    result = scripted()
+    said = [t["text"] for t in result["transcript"] if t["author"] == "customer"]
+    assert said[1:3] == ['chose "Cancel your membership"', 'pressed "Yes"']
+    assert not any("/choose_entry" in json.dumps(part) for part in (result["understood"], result["transcript"]))
+    assert result["key_messages"] == ["I want to cancel", "and the late fee?"]
+    assert "/choose_entry" not in summary_text(result)
+
+
+def test_a_clarification_not_taken_is_never_marked_helped() -> None:
+    result = scripted(answer_helped=True)
+    assert [(u["decision"], u["helped"], u["taken"]) for u in result["understood"]] == [
+        ("clarify", None, True), ("answer", True, None), ("clarify", None, False)]
+    text = summary_text(result)
+    assert "(chosen)" in text and "(not taken)" in text and text.count("(helped)") == 1
+
+
+def test_the_mood_agrees_with_a_frustration_handoff() -> None:
+    assert scripted("frustration")["sentiment"]["trend"] != "steady"
+    assert scripted("request")["sentiment"]["trend"] == "steady"
+    worn = scripted("frustration", scorer=lambda text: 0.4)
+    assert worn["reason_text"] == "the customer is frustrated" and worn["sentiment"]["trend"] == "frustrated throughout"
