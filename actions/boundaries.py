@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
 from actions.handoff import hand_over
-from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, PERSONA, SCORER, context, dispatch
+from actions.runtime import context, dispatch
 from bot.dialogue import conversation
 from bot.dialogue import turns as dialogue
 from bot.dialogue import (OUT_OF_SCOPE_AGAIN, abusive_message, abusive_messages, boundary_message, knowledge_base_first, out_of_scope_message)
@@ -36,7 +36,7 @@ class ActionSetBoundary(ActionAnswerFaq):
         if count < 2:
             return []
         # The second time: the automated conversation ends and is flagged for a person.
-        return [SlotSet("abuse_flagged", True)] + await hand_over(dispatcher, tracker, "abuse")
+        return [SlotSet("abuse_flagged", True)] + await hand_over(self.services, dispatcher, tracker, "abuse")
 
 
 class ActionOutOfScope(ActionAnswerFaq):
@@ -48,18 +48,19 @@ class ActionOutOfScope(ActionAnswerFaq):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        latest = tracker.latest_message or {}
-        mood = await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION)
+        latest, services = tracker.latest_message or {}, self.services
+        persona = services.config.persona
+        mood = await asyncio.to_thread(assess, tracker.events, services.scorer, services.config.detection)
         if mood.action in ("handover", "offer_person"):  # a request or strong frustration, not small talk
             return await self.respond(dispatcher, tracker, mood)
-        result = await asyncio.to_thread(KNOWLEDGE_BASE.ask, latest.get("text") or "")
+        result = await asyncio.to_thread(services.knowledge_base.ask, latest.get("text") or "")
         if knowledge_base_first(result.decision.kind, float((latest.get("intent") or {}).get("confidence") or 0.0)):
             return await super().run(dispatcher, tracker, domain)
         now = context(tracker)
         # A miss like any unanswered question: the second in a row offers a person.
-        turn = dialogue.missed(now, out_of_scope_message(tracker.sender_id, now.turn, PERSONA.contact.phone, now.channel),
+        turn = dialogue.missed(now, out_of_scope_message(tracker.sender_id, now.turn, persona.contact.phone, now.channel),
                                OUT_OF_SCOPE_AGAIN)
         turn.slots.update(kb_decision="fallback", kb_answered=None, kb_offered=None, kb_next=None)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant first, as for any first reply
-            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, PERSONA, DATABASE, True), turn)
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, persona, services.engine, True), turn)
         return dispatch(dispatcher, turn)

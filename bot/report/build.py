@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bot.errors import FrontdeskError, ReportError
 from bot.report.agents import agent_activity
-from bot.report.config import Period, ReportConfig
+from bot.config import AssistantConfig, DecisionConfig, ReportConfig
+from bot.report.config import Period
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
 from bot.report.records import GapMessage, RecordReader
@@ -50,42 +51,37 @@ def latest_report(state_dir: Path) -> Path | None:
     return path.resolve() if path.is_file() else None
 
 
-def _kb_folder(settings) -> Path:
-    from bot.kb import DecisionConfig
-
-    return settings.project_dir / DecisionConfig.from_file(settings.assistant_file).folder
-
-
-def entry_titles(settings) -> dict[str, str]:
+def entry_titles(settings, knowledge_base: DecisionConfig) -> dict[str, str]:
     from bot.kb import load_entries
 
-    folder = _kb_folder(settings)
+    folder = settings.project_dir / knowledge_base.folder
     return {e.id: e.title for e in load_entries(folder).entries} if folder.is_dir() else {}
 
 
-def content_gaps(settings, config: ReportConfig, messages: list[GapMessage]) -> dict:
+def content_gaps(settings, config: ReportConfig, knowledge_base: DecisionConfig, messages: list[GapMessage]) -> dict:
     """Clustered gaps; the sentence model and the knowledge base are loaded only when there are any."""
     if not messages:
         return find_gaps([], None, None, config)
     try:
         from bot.kb import open_knowledge_base
 
-        kb = open_knowledge_base(settings)
+        kb = open_knowledge_base(settings, knowledge_base)
         return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config)  # the space the snapshot ranks in
     except FrontdeskError as error:  # no model, unreadable KB: the figures are still worth having
         return {"messages": len(messages), "clusters": [], "error": str(error)}
 
 
-def build_report(settings, period: Period, database_url: str | None = None, out: Path | None = None,
-                 now: float | None = None) -> Report:
+def build_report(settings, assistant: AssistantConfig, period: Period, database_url: str | None = None,
+                 out: Path | None = None, now: float | None = None) -> Report:
+    """Read the period's records and write report.html, metrics.json and gaps.csv (to `out`, else a new folder)."""
     now = time.time() if now is None else now
-    config = ReportConfig.from_file(settings.assistant_file)
+    config = assistant.report
     reader = RecordReader(database_url or settings.database_url)
     conversations = list(reader.conversations(period.start, period.end))
     surveys = reader.surveys(period.start, period.end)
-    metrics = compute(conversations, surveys, period, now, entry_titles(settings))
+    metrics = compute(conversations, surveys, period, now, entry_titles(settings, assistant.knowledge_base))
     metrics["agents"] = agent_activity(reader, period.start, period.end)
-    gaps = content_gaps(settings, config, [g for c in conversations for g in c.gaps])
+    gaps = content_gaps(settings, config, assistant.knowledge_base, [g for c in conversations for g in c.gaps])
     metrics["gaps"] = gaps
     charts = {}
     if not metrics["empty"]:

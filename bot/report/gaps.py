@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.report.config import ReportConfig
+from bot.config import ReportConfig
 from bot.report.records import GapMessage
 
 if TYPE_CHECKING:

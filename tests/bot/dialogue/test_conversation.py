@@ -1,5 +1,6 @@
 from bot.dialogue.conversation import customer_name, greeting, transcript
-from bot.config.persona import Persona
+from bot.config import AssistantConfig
+from tests.conftest import PROJECT_DIR
 
 
 def user(text: str, metadata: dict | None = None) -> dict:
@@ -19,7 +20,7 @@ def test_no_name_when_the_channel_gives_none_or_garbage() -> None:
 
 
 def test_greeting_introduces_the_assistant_and_uses_the_name() -> None:
-    persona = Persona.load()
+    persona = AssistantConfig.load(PROJECT_DIR / "assistant.yml").persona
     text = greeting(persona, "Ana")
     assert text.startswith("Hi Ana!")
     assert persona.assistant_name in text and "S-Club's virtual assistant" in text
@@ -28,7 +29,7 @@ def test_greeting_introduces_the_assistant_and_uses_the_name() -> None:
 
 
 def test_a_returning_customer_is_welcomed_back_and_sms_is_short() -> None:
-    persona = Persona.load()
+    persona = AssistantConfig.load(PROJECT_DIR / "assistant.yml").persona
     assert greeting(persona, "Ana", returning=True).startswith("Welcome back, Ana! I'm Sam")
     assert greeting(persona, None, returning=True).startswith("Welcome back! I'm Sam")
     short = greeting(persona, "Ana", short=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import AssistantConfig, ReportConfig
 from bot.kb.service import KnowledgeBase, open_knowledge_base
-from bot.report.config import ReportConfig
 from bot.report.gaps import find_gaps
 from bot.report.records import GapMessage
 from tests.bot.report.conftest import report_settings
@@ -26,7 +26,8 @@ PHRASINGS = [
 
 @pytest.fixture(scope="module")
 def kb(kb_state_dir: Path) -> KnowledgeBase:
-    return open_knowledge_base(report_settings(kb_state_dir, "sqlite://"))
+    settings = report_settings(kb_state_dir, "sqlite://")
+    return open_knowledge_base(settings, AssistantConfig.load(settings.assistant_file).knowledge_base)
 
 
 def messages(pairs: list[tuple[str, str]]) -> list[GapMessage]:
