@@ -37,6 +37,7 @@ class ActionServices:
     @classmethod
     def build(cls, settings: Settings, config: AssistantConfig, watch: bool = True) -> ActionServices:
         """Open the database and the knowledge base (loading the sentence model: seconds) and the scorer."""
+        settings.state_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
         engine = open_database(settings.database_url)
         knowledge_base = open_knowledge_base(settings, config.knowledge_base, watch=watch)
         scorer = FrustrationScorer.load(knowledge_base.encoder)  # shares the knowledge base's sentence model

@@ -55,7 +55,10 @@ class RasaServices:
     def __init__(self, settings: Settings, config: AssistantConfig, engine: Engine | None = None) -> None:
         self.settings = settings
         self.config = config
-        self.engine = engine if engine is not None else open_database(settings.database_url)
+        if engine is None:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
+            engine = open_database(settings.database_url)
+        self.engine = engine
         self.desk = HandoffDesk.configured(self.engine, settings.handoff, config)
         self.outbox = self.desk.outbox
         self.background = BackgroundLoop(threaded=settings.turns.threaded)
