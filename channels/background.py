@@ -30,6 +30,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
 from bot.errors import FrontdeskError
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
