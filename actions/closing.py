@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import KNOWLEDGE_BASE, context
+from actions.runtime import FrontdeskAction, context
 from bot.dialogue import closing_message, covered
 from bot.dialogue import customer_name
 
@@ -25,17 +25,18 @@ def surveyed_this_session(events: list[dict[str, Any]]) -> bool:
     return False
 
 
-class ActionCloseConversation(Action):
+class ActionCloseConversation(FrontdeskAction):
     def name(self) -> str:
         return "action_close_conversation"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        entries = KNOWLEDGE_BASE.snapshot.by_id  # the live entries: titles may have changed since they were answered
+        services = self.services
+        entries = services.knowledge_base.snapshot.by_id  # the live entries: titles may have changed since they were answered
         name = tracker.get_slot("customer_name") or customer_name(tracker.events)
         done = covered(tracker.events)
-        dispatcher.utter_message(text=closing_message(context(tracker).voice, done, entries, name))
+        dispatcher.utter_message(text=closing_message(context(tracker, services.responses).voice, done, entries, name))
         events = [SlotSet("conversation_closed", True)]
         if not surveyed_this_session(tracker.events):
             # A new survey: clear answers carried over from an earlier session so the form asks again.

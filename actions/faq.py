@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
-from actions.runtime import DATABASE, DETECTION, KNOWLEDGE_BASE, SCORER, context, dispatch
+from actions.runtime import FrontdeskAction, context, dispatch
 from bot.dialogue import conversation
 from bot.dialogue import turns as dialogue
 from bot.detect import Assessment, assess
@@ -22,36 +22,40 @@ from bot.detect import INTENT as REQUEST_INTENT, mentions_person
 from bot.kb import replies
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(FrontdeskAction):
     def name(self) -> str:
         return "action_answer_faq"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return await self.respond(dispatcher, tracker, await asyncio.to_thread(assess, tracker.events, SCORER, DETECTION))
+        services = self.services
+        mood = await asyncio.to_thread(assess, tracker.events, services.scorer, services.config.detection)
+        return await self.respond(dispatcher, tracker, mood)
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, mood: Assessment) -> list[dict[str, Any]]:
         """Answer the latest question, given the customer's mood (already assessed by the caller)."""
-        now = context(tracker)
-        reason = self._handover_reason(tracker, mood, now.text)
+        services = self.services
+        now = context(tracker, services.responses)
+        knowledge_base = services.knowledge_base
+        reason = self._handover_reason(tracker, mood, now.text, services.config.detection.frustrated)
         if reason:
-            return await hand_over(dispatcher, tracker, reason)
-        chosen = KNOWLEDGE_BASE.snapshot.by_id.get(self._chosen_entry(tracker) or "")
-        if mood.action == "offer_person" and mood.failures < DETECTION.max_failures:
+            return await hand_over(services, dispatcher, tracker, reason)
+        chosen = knowledge_base.snapshot.by_id.get(self._chosen_entry(tracker) or "")
+        if mood.action == "offer_person" and mood.failures < services.config.detection.max_failures:
             turn = dialogue.frustrated_offer(now)  # high or rising frustration: a person, before anything else
         elif chosen is not None:
             turn = dialogue.chosen(chosen, now)
         else:
-            turn = await asyncio.to_thread(dialogue.question, KNOWLEDGE_BASE, now)
+            turn = await asyncio.to_thread(dialogue.question, knowledge_base, now)
         if mood.action == "empathise":
             turn = dialogue.with_empathy(turn, now)
         if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
-            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, DATABASE, True), turn)
+            turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, services.engine, True), turn)
         return dispatch(dispatcher, turn)
 
     @staticmethod
-    def _handover_reason(tracker: Tracker, mood: Assessment, text: str) -> str | None:
+    def _handover_reason(tracker: Tracker, mood: Assessment, text: str, frustrated: float) -> str | None:
         """Why to hand over now (`request`, or the reason of the person just offered), or None.
 
         The rule sends every confident `request_human` here, as any other question. The NLU alone
@@ -67,7 +71,7 @@ class ActionAnswerFaq(Action):
         """
         requested = (tracker.latest_message.get("intent") or {}).get("name") == REQUEST_INTENT
         offered = tracker.get_slot("handoff_reason")
-        if requested and offered == "frustration" and mentions_person(text) and mood.level < DETECTION.frustrated:
+        if requested and offered == "frustration" and mentions_person(text) and mood.level < frustrated:
             return "request"
         if requested and offered:
             return offered

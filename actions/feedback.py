@@ -20,11 +20,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.boundaries import ActionSetBoundary
 from actions.faq import ActionAnswerFaq
-from actions.runtime import DATABASE, SETTINGS, context
+from actions.runtime import Served, context
 from bot.dialogue import feedback
 from bot.dialogue import abusive_message
 
-CONFIG = feedback.FeedbackConfig.from_file(SETTINGS.assistant_file)
 QUESTIONS = {"feedback_csat": "csat", "feedback_nps": "nps", "feedback_comment": "comment"}
 SKIPPED, RATED, COMMENTED = "skipped", "rated", "commented"
 
@@ -40,14 +39,14 @@ def _already_handled(value: Any, tracker: Tracker) -> bool:
     return value in (SKIPPED, RATED, COMMENTED) and value != (tracker.latest_message or {}).get("text")
 
 
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(Served, FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        if feedback.nps_due(tracker.sender_id, CONFIG.nps_rate):
+        if feedback.nps_due(tracker.sender_id, self.services.config.feedback.nps_rate):
             return domain_slots
         return [slot for slot in domain_slots if slot != "feedback_nps"]
 
@@ -59,11 +58,11 @@ class ValidateFeedbackForm(FormValidationAction):
         if reading.outcome == "unclear" and not tracker.get_slot("feedback_retries"):
             return {slot: None, "feedback_retries": 1}  # action_ask_<slot> asks again, saying why
         score = reading.score if reading.outcome == "score" else None
-        await asyncio.to_thread(feedback.record_answer, DATABASE, tracker.sender_id,
+        await asyncio.to_thread(feedback.record_answer, self.services.engine, tracker.sender_id,
                                 tracker.get_latest_input_channel(), kind, score, tracker.get_slot("handoff_id"))
         values: dict[str, Any] = {slot: RATED if score is not None else SKIPPED, kind: score, "feedback_retries": None}
         if reading.outcome == "unclear":
-            dispatcher.utter_message(text=context(tracker).voice.say("survey.move_on"))
+            dispatcher.utter_message(text=context(tracker, self.services.responses).voice.say("survey.move_on"))
         if reading.outcome == "stop":  # leaving, asking something new, or abuse: ask nothing more
             values.update({s: SKIPPED for s in QUESTIONS if tracker.get_slot(s) is None and s != slot})
         return values
@@ -88,11 +87,11 @@ class ValidateFeedbackForm(FormValidationAction):
         latest = tracker.latest_message or {}
         if reading.outcome != "score" or feedback.asks_a_question(latest) or abusive_message(latest.get("text") or "", latest.get("intent")):
             return {"feedback_comment": SKIPPED}  # a new question (answered by action_feedback_done) or abuse: not feedback
-        await asyncio.to_thread(feedback.record_comment, DATABASE, tracker.sender_id, str(value))
+        await asyncio.to_thread(feedback.record_comment, self.services.engine, tracker.sender_id, str(value))
         return {"feedback_comment": COMMENTED}
 
 
-class _AskFeedback(Action, abc.ABC):
+class _AskFeedback(Served, Action, abc.ABC):
     """Asks the form's requested question (abstract, so the action server registers only the three below)."""
 
     @property
@@ -107,7 +106,7 @@ class _AskFeedback(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         retry = bool(tracker.get_slot("feedback_retries"))
-        dispatcher.utter_message(**feedback.question(QUESTIONS[self.slot], context(tracker).voice, retry))
+        dispatcher.utter_message(**feedback.question(QUESTIONS[self.slot], context(tracker, self.services.responses).voice, retry))
         return []
 
 
@@ -143,8 +142,8 @@ class ActionFeedbackDone(ActionAnswerFaq):
         if feedback.interrupts_survey(tracker.latest_message) and tracker.get_slot("feedback_comment") == SKIPPED:
             if feedback.is_new_question(tracker.latest_message):
                 return await super().run(dispatcher, tracker, domain)
-            return await ActionSetBoundary().run(dispatcher, tracker, domain)
+            return await ActionSetBoundary(self.services).run(dispatcher, tracker, domain)
         answered = (tracker.get_slot("csat") is not None or tracker.get_slot("nps") is not None
                     or tracker.get_slot("feedback_comment") == COMMENTED)
-        dispatcher.utter_message(text=context(tracker).voice.say("survey.thanks_rated" if answered else "survey.thanks_skipped"))
+        dispatcher.utter_message(text=context(tracker, self.services.responses).voice.say("survey.thanks_rated" if answered else "survey.thanks_skipped"))
         return []

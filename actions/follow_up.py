@@ -4,37 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_over
-from actions.runtime import KNOWLEDGE_BASE, RESPONSES, context, dispatch
+from actions.runtime import FrontdeskAction, context, dispatch
 from bot.dialogue import turns as dialogue
 from bot.dialogue import asked_anything_else
 
 
-class ActionFollowUp(Action):
+class ActionFollowUp(FrontdeskAction):
     def name(self) -> str:
         return "action_follow_up"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        now = context(tracker)
+        services = self.services
+        now, knowledge_base = context(tracker, services.responses), services.knowledge_base
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "affirm" and now.slots.get("awaiting_reply") == "offer_person":
             # "Yes, connect me": hand over now, for the reason the offer was made.
             reason = now.slots.get("handoff_reason") or "failures"
-            return [SlotSet("awaiting_reply", None)] + await hand_over(dispatcher, tracker, reason)
+            return [SlotSet("awaiting_reply", None)] + await hand_over(self.services, dispatcher, tracker, reason)
         if intent == "affirm":
-            turn = dialogue.affirm(KNOWLEDGE_BASE, now)
+            turn = dialogue.affirm(knowledge_base, now)
         elif intent == "deny":
             # "No" to "Is there anything else I can help with?" closes the conversation
             # (data/rules/closing.yml runs the survey after action_close_conversation).
-            if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events, RESPONSES):
+            if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events, services.responses):
                 return [FollowupAction("action_close_conversation")]
-            turn = dialogue.deny(KNOWLEDGE_BASE, now)
+            turn = dialogue.deny(knowledge_base, now)
         else:
-            turn = dialogue.something_else(KNOWLEDGE_BASE, now)
+            turn = dialogue.something_else(knowledge_base, now)
         return dispatch(dispatcher, turn)

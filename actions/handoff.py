@@ -12,6 +12,7 @@ the customer gets the team's contact details instead (handoff.nobody_available) 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
@@ -19,20 +20,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import KNOWLEDGE_BASE, SCORER, context
+from actions.runtime import context
 from bot.dialogue import customer_name
-from bot.handoff import open_desk
 from bot.handoff import REASONS
 from bot.handoff import build_summary
-from bot.config import Settings
-
-SETTINGS = Settings.from_env()
-DESK = open_desk(SETTINGS)
-
-
-def frustration(text: str) -> float:
-    """The summary's per-message mood score (0..1), from the action server's shared frustration model."""
-    return SCORER.score(text).score
+from bot.kb import KnowledgeBase
+from bot.ops import ActionServices
 
 
 def is_test_conversation(events: list[dict[str, Any]]) -> bool:
@@ -41,30 +34,35 @@ def is_test_conversation(events: list[dict[str, Any]]) -> bool:
     return bool(((latest or {}).get("metadata") or {}).get("test"))
 
 
-def entry_info(entry_id: str) -> dict[str, Any] | None:
+def entry_info(knowledge_base: KnowledgeBase, entry_id: str) -> dict[str, Any] | None:
     """Title and paraphrase of an entry (what the assistant understood), from the live knowledge base."""
-    entry = KNOWLEDGE_BASE.snapshot.by_id.get(entry_id)
+    entry = knowledge_base.snapshot.by_id.get(entry_id)
     return {"title": entry.title, "paraphrase": entry.paraphrase} if entry else None
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+async def hand_over(services: ActionServices, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    reason: str) -> list[dict[str, Any]]:
     """Store the handoff with its summary, tell the customer what happens next, and pause the bot.
 
-    Called in the turn that decided it; an unknown reason is recorded as a request.
+    Called in the turn that decided it, with the action's services; an unknown reason is recorded as a request.
     """
+    desk = services.desk
     if reason not in REASONS:
         reason = "request"
-    if not await asyncio.to_thread(DESK.reachable):
-        dispatcher.utter_message(text=context(tracker).voice.say("handoff.nobody_available"))
+    if not await asyncio.to_thread(desk.reachable):
+        dispatcher.utter_message(text=context(tracker, services.responses).voice.say("handoff.nobody_available"))
         return [SlotSet("handoff_reason", None)]
     channel = tracker.get_latest_input_channel() or "rest"
     name = tracker.get_slot("customer_name") or customer_name(tracker.events)
     now = time.time()
+    mood = services.scorer  # the summary's per-message mood score (0..1), from the shared frustration model
     summary = build_summary(tracker.events, conversation_id=tracker.sender_id, channel=channel,
                             recipient=tracker.sender_id, customer_name=name, reason=reason, handed_over_at=now,
-                            scorer=frustration, entry_info=entry_info, answer_helped=tracker.get_slot("answer_helped"))
+                            scorer=lambda text: mood.score(text).score,
+                            entry_info=functools.partial(entry_info, services.knowledge_base),
+                            answer_helped=tracker.get_slot("answer_helped"))
     if is_test_conversation(tracker.events):
         summary["test"] = True  # played by `frontdesk test-conversations`: no agent is told, the queue leaves it out
-    handoff = await asyncio.to_thread(DESK.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
-    dispatcher.utter_message(text=await asyncio.to_thread(DESK.expectation, handoff, now))
+    handoff = await asyncio.to_thread(desk.open, tracker.sender_id, channel, tracker.sender_id, name, reason, summary, now)
+    dispatcher.utter_message(text=await asyncio.to_thread(desk.expectation, handoff, now))
     return [SlotSet("handoff_id", handoff.id), SlotSet("handoff_reason", None), ConversationPaused()]

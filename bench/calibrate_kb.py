@@ -28,6 +28,7 @@ from bot.kb.entries import load_entries
 from bot.kb.evaluation import read_queries, score
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedModels
+from bot.config import AssistantConfig
 from bot.config.settings import Settings
 
 GRID = {
@@ -71,7 +72,7 @@ def main() -> None:
         GRID[name] = [float(value)]
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=2)
-    base = DecisionConfig.from_file(settings.assistant_file)
+    base = AssistantConfig.load(settings.assistant_file).knowledge_base
     data = {name: ranked_queries(args.dev, name, encoder, base) for name in ("banking77", "clinc150")}
     best = None
     for values in itertools.product(*GRID.values()):

@@ -14,8 +14,9 @@ import json
 import statistics
 import time
 
-from bot.detect import DetectionConfig, FrustrationScorer, assess
+from bot.detect import FrustrationScorer, assess
 from bot.kb.encoder import Encoder
+from bot.config import AssistantConfig
 from bot.config.settings import Settings
 
 MESSAGES = ["hi", "how do I freeze my membership", "I'm going abroad for two months",
@@ -37,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     scorer = FrustrationScorer.load(Encoder(settings.embedding_model, threads=settings.torch_threads))
-    config = DetectionConfig.from_file(settings.assistant_file)
+    config = AssistantConfig.load(settings.assistant_file).detection
     events = conversation()
     assess(events, scorer, config)  # load the model and the request examples
     timings: dict[str, list[float]] = {"assess_ms": [], "score_one_ms": []}

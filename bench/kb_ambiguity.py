@@ -30,10 +30,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bot.kb.decide import Decision, DecisionConfig, decide
+from bot.kb.decide import Decision, decide
 from bot.kb.encoder import Encoder
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedModels
+from bot.config import AssistantConfig
 from bot.config.settings import Settings
 
 GENERAL = ["I want to cancel", "I'd like to cancel", "cancel", "how do I cancel", "can I cancel?",
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--compare", default="", metavar="NAME=VALUE,...")
     args = parser.parse_args()
     settings = Settings.from_env()
-    config = dataclasses.replace(DecisionConfig.from_file(settings.assistant_file), fine_tune=True)
+    config = dataclasses.replace(AssistantConfig.load(settings.assistant_file).knowledge_base, fine_tune=True)
     changes = dict(pair.split("=") for pair in args.compare.split(",")) if args.compare else {}
     other = dataclasses.replace(config, **{name: float(value) for name, value in changes.items()})
     base = Encoder(settings.embedding_model, threads=2)

@@ -38,11 +38,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bot.kb.decide import DecisionConfig
 from bot.kb.encoder import Encoder
 from bot.kb import tune
 from bot.kb.service import KnowledgeBase
 from bot.kb.tune import TunedEncoder, TunedModels
+from bot.config import AssistantConfig
 from bot.config.settings import Settings
 
 from make_dev_kbs import SHARED  # noqa: E402  (bench/ is on sys.path when run as a script)
@@ -104,7 +104,7 @@ def main() -> None:
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     encoder.encode(["warm up"])
-    config = DecisionConfig.from_file(settings.assistant_file)
+    config = AssistantConfig.load(settings.assistant_file).knowledge_base
     with tempfile.TemporaryDirectory() as tmp:
         root, state, models = Path(tmp) / "kb", Path(tmp) / "state", TunedModels(Path(tmp) / "models")
         root.mkdir()

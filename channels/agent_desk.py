@@ -31,16 +31,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.agents import AgentAccounts, AgentError, AuditLog, DeskSessions
+from bot.agents import AgentError
 from bot.agents import AgentWork
 from bot.crm import status as crm_status
-from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
-from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, WebhookSender
 from bot.messaging import OutboxWorker
-from bot.privacy import open_eraser
+from bot.ops import RasaServices, rasa_services
 from bot.report import latest_report
-from bot.config import Settings
 from channels.agent_api import add_api_routes, error
 from channels.agent_auth import COOKIE, SAFE_METHODS, DeskGate, TooManyFailures
 
@@ -58,16 +56,15 @@ PUBLIC = {("/agent", "GET"), ("/agent/login", "POST"), ("/agent/logout", "POST")
 class AgentDeskInput(InputChannel):
     """Serves /agent; receives no customer messages itself."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.desk: HandoffDesk = open_desk(settings)
-        engine = self.desk.store.engine
-        self.accounts = AgentAccounts(engine, settings.handoff.agent_token, settings.desk.bootstrap_name)
-        self.gate = DeskGate(self.accounts, DeskSessions(engine, self.accounts, settings.desk.session_hours),
-                             AuditLog(engine), settings.desk)
-        self.work = AgentWork(self.desk, self.accounts, self.gate.audit, open_eraser(settings, engine))
-        senders = {WEBHOOK_CHANNEL: WebhookSender(settings.handoff.webhook_secret)} if settings.handoff.webhook_url else {}
-        self.worker = OutboxWorker(self.desk.outbox, senders) if senders else None
+    def __init__(self, desk: HandoffDesk, work: AgentWork, gate: DeskGate, webhook: OutboxWorker | None,
+                 state_dir: Path, crm_on: bool = False) -> None:
+        self.desk = desk
+        self.accounts = work.accounts
+        self.gate = gate
+        self.work = work
+        self.worker = webhook  # posts handoffs to HANDOFF_WEBHOOK_URL (None: not set)
+        self.state_dir = state_dir  # where `frontdesk report` writes the newest report
+        self.crm_on = crm_on
         self._loop_task: asyncio.Task | None = None
 
     @classmethod
@@ -79,7 +76,15 @@ class AgentDeskInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> AgentDeskInput:
-        return cls(Settings.from_env())
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> AgentDeskInput:
+        """The desk on the process's handoff desk, agent accounts, sessions and audit log."""
+        settings = services.settings
+        gate = DeskGate(services.accounts, services.desk_sessions, services.audit, settings.desk)
+        return cls(services.desk, services.agent_work, gate, services.handoff_webhook, settings.state_dir,
+                   settings.hubspot.on)
 
     def _prepare(self, request: Request) -> None:
         """Point the desk at the tracker store of the Rasa agent serving this request."""
@@ -204,7 +209,7 @@ class AgentDeskInput(InputChannel):
         @hook.route("/report", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:
             """The newest service report (`frontdesk report` writes it), read-only."""
-            path = latest_report(self.settings.state_dir)
+            path = latest_report(self.state_dir)
             if path is None:
                 return error("no report yet: run `frontdesk report`", 404)
             return await response.file(path, mime_type="text/html", headers=SECURITY_HEADERS)
@@ -212,9 +217,8 @@ class AgentDeskInput(InputChannel):
         @hook.route("/api/status", methods=["GET"])
         async def status(request: Request) -> HTTPResponse:
             """What the team needs to see besides the queue: the CRM sync's failures, the newest report."""
-            crm = await asyncio.to_thread(crm_status, self.desk.store.engine) if self.settings.env.get(
-                "HUBSPOT_ACCESS_TOKEN") else None
-            found = latest_report(self.settings.state_dir)
+            crm = await asyncio.to_thread(crm_status, self.desk.store.engine) if self.crm_on else None
+            found = latest_report(self.state_dir)
             return response.json({"crm": crm, "report": "/agent/report" if found else None})
 
         return hook

@@ -8,23 +8,20 @@ answers; nothing on that path awaits a turn. The inbox worker runs the turns
 once, so queued turns wait without using CPU and the loop stays free for
 acknowledgements between them.
 
-Settings (environment; the defaults are the measured best, bench/README.md):
-FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_TURN_THREAD=1 runs turns
-and sends on a second event loop in a background thread (measured slower on
-the shared 2 cores: the server's thread then waits for the GIL on every
-socket and SQLite call); FRONTDESK_ACK_WRITE=thread writes the inbox row in
-a worker thread instead of on the loop (measured slower: the hop costs more
-than the ~0.4 ms insert).
+Settings (environment, read into `Settings.turns`, bot/config/channel_settings.py; the defaults are the
+measured best, bench/README.md): FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_TURN_THREAD=1 runs
+turns and sends on a second event loop in a background thread (measured slower on the shared 2 cores:
+the server's thread then waits for the GIL on every socket and SQLite call); FRONTDESK_ACK_WRITE=thread
+writes the inbox row in a worker thread instead of on the loop (measured slower: the hop costs more
+than the ~0.4 ms insert). The inbox, the workers and the loop come from the process's root
+(bot/ops/rasa_process.py); nothing here is built at import or kept in module state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
-import os
-import threading
 import time
 import uuid
 from typing import Any, Awaitable, Callable
@@ -33,82 +30,35 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.engine import Engine
 
 from bot.errors import FrontdeskError
-from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
-from bot.messaging import Inbox, InboxMessage, InboxWorker
-from bot.messaging import OutboxWorker
+from bot.messaging import InboxMessage, InboxWorker
+from bot.ops import ChannelParts
 from bot.privacy import mask_secrets, warning
-from bot.config import Settings
 
 logger = logging.getLogger(__name__)
-
-
-def _setting(name: str, default: str) -> str:
-    return (os.environ.get(name) or default).strip().lower()
 
 
 class AssistantNotReady(FrontdeskError):
     """The Rasa server has no model loaded yet; the turn is retried."""
 
 
-class BackgroundLoop:
-    """The event loop where turns and sends run: the server's loop, or with FRONTDESK_TURN_THREAD=1
-    a daemon thread's own loop. One per process, shared by every connector."""
-
-    _shared: BackgroundLoop | None = None
-    _lock = threading.Lock()
-
-    def __init__(self, threaded: bool) -> None:
-        self.threaded = threaded
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    @classmethod
-    def shared(cls) -> BackgroundLoop:
-        with cls._lock:
-            if cls._shared is None:
-                cls._shared = cls(threaded=_setting("FRONTDESK_TURN_THREAD", "0") in {"1", "true", "yes"})
-            return cls._shared
-
-    def start(self) -> None:
-        """Start the thread (or adopt the running server loop); call from the server's loop."""
-        with self._lock:
-            if self.loop is not None:
-                return
-            if not self.threaded:
-                self.loop = asyncio.get_running_loop()
-                return
-            self.loop = asyncio.new_event_loop()
-            threading.Thread(target=self.loop.run_forever, name="frontdesk-turns", daemon=True).start()
-
-    def call(self, callback: Callable[[], Any]) -> None:
-        """Run `callback` on the background loop soon; safe from any thread."""
-        assert self.loop is not None, "BackgroundLoop.start() first"
-        self.loop.call_soon_threadsafe(callback)
-
-    async def run(self, coroutine: Awaitable[Any]) -> Any:
-        """Await `coroutine` on the background loop from the server's loop."""
-        assert self.loop is not None, "BackgroundLoop.start() first"
-        if self.loop is asyncio.get_running_loop():
-            return await coroutine
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
-
-
 class Inbound:
-    """One connector's inbox, turn worker and outbox worker; the workers run on the background loop."""
+    """One connector's inbox, turn worker and outbox worker, from the parts the process gave it
+    (bot/ops/rasa_process.py); the workers run on the process's background loop. The turn worker
+    calls the connector's `run_turn` for each accepted message, and `apologise` when one failed for good."""
 
-    def __init__(self, engine: Engine, channel: str, run_turn: Callable[[InboxMessage], Awaitable[None]],
-                 apologise: Callable[[InboxMessage], Awaitable[None]], outbox: OutboxWorker) -> None:
-        self.channel = channel
-        self.inbox = Inbox(engine)
-        self.outbox = outbox
-        self.turns = InboxWorker(self.inbox, [channel], run_turn, apologise,
-                                 concurrency=max(1, int(_setting("FRONTDESK_TURN_CONCURRENCY", "2"))),
-                                 settle_s=max(0.0, float(_setting("FRONTDESK_TURN_SETTLE_MS", "100"))) / 1000)
-        self.write_on_loop = _setting("FRONTDESK_ACK_WRITE", "loop") != "thread"
-        self.background = BackgroundLoop.shared()
+    def __init__(self, parts: ChannelParts, run_turn: Callable[[InboxMessage], Awaitable[None]],
+                 apologise: Callable[[InboxMessage], Awaitable[None]]) -> None:
+        self.channel = parts.channel
+        self.inbox = parts.inbox
+        self.outbox = parts.worker
+        self.turns = InboxWorker(self.inbox, [parts.channel], run_turn, apologise,
+                                 concurrency=parts.turns.concurrency, settle_s=parts.turns.settle_s)
+        self.write_on_loop = parts.turns.write_on_loop
+        self.background = parts.background
         self.app: Any = None
         self._started = False
 
@@ -206,17 +156,12 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     return hook
 
 
-@functools.lru_cache(maxsize=None)
-def handoff_desk() -> HandoffDesk:
-    """The handoff desk of this process's environment (one database engine per process)."""
-    return open_desk(Settings.from_env())
-
-
-async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, masked: list[str] | tuple[str, ...],
-                    output: OutputChannel, sender_id: str, input_channel: str, metadata: dict[str, Any],
-                    message_id: str | None = None, agent: Any = None, received_at: float | None = None) -> None:
+async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
+                    masked: list[str] | tuple[str, ...], output: OutputChannel, sender_id: str, input_channel: str,
+                    metadata: dict[str, Any], message_id: str | None = None, agent: Any = None,
+                    received_at: float | None = None) -> None:
     """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
-    (privacy.warning, from the desk's responses catalogue: one per process). An empty or
+    (privacy.warning, from the desk's responses catalogue: the process's one). An empty or
     whitespace-only text never reaches Rasa: the customer is asked what they need
     (channels.empty_message), on every channel, and nothing is stored.
 
@@ -233,7 +178,6 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
     command like /restart. A handoff opened by a turn that held the conversation's
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
-    desk = handoff_desk()
     if not text.strip():  # nothing to read: Rasa's featurizers cannot take an empty text (a 503 before)
         await output.send_text_message(sender_id, desk.responses.voice(input_channel, sender_id).say("channels.empty_message"))
         return
@@ -256,15 +200,15 @@ async def give_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], tex
         await asyncio.to_thread(desk.customer_wrote, sender_id, text, message_id, received)
 
 
-async def hand_to_assistant(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, output: OutputChannel,
-                            sender_id: str, input_channel: str, metadata: dict[str, Any], agent: Any = None,
-                            received_at: float | None = None) -> None:
+async def hand_to_assistant(desk: HandoffDesk, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
+                            output: OutputChannel, sender_id: str, input_channel: str, metadata: dict[str, Any],
+                            agent: Any = None, received_at: float | None = None) -> None:
     """Mask card numbers and passwords, then give the turn to Rasa (see `give_turn`)."""
     masked = mask_secrets(text)
-    await give_turn(on_new_message, masked.text, masked.found, output, sender_id, input_channel, metadata, agent=agent,
-                    received_at=received_at)
+    await give_turn(desk, on_new_message, masked.text, masked.found, output, sender_id, input_channel, metadata,
+                    agent=agent, received_at=received_at)
 
 
-async def note_for_agent(sender_id: str, text: str) -> None:
+async def note_for_agent(desk: HandoffDesk, sender_id: str, text: str) -> None:
     """Add what the customer sent that Rasa never sees (a photo, a voice note) to their open handoff, if any."""
-    await asyncio.to_thread(handoff_desk().customer_wrote, sender_id, text, None)
+    await asyncio.to_thread(desk.customer_wrote, sender_id, text, None)

@@ -7,7 +7,7 @@ conversation left in DATABASE_URL and never takes part in a conversation;
 `GET /webhooks/crm/` answers a bare health check (no data).
 
 Environment: HUBSPOT_ACCESS_TOKEN, HUBSPOT_API_BASE (optional, for tests), DATABASE_URL;
-settings in assistant.yml's `crm:` section.
+settings in assistant.yml's `crm:` section. The worker is the process's (bot/ops/rasa_process.py).
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.crm import CrmConfig, CrmSync
-from bot.errors import ConfigError
-from bot.vendors import HubSpotClient
-from bot.config import Settings
-from bot.messaging import open_database
+from bot.crm import CrmSync
+from bot.ops import RasaServices, rasa_services
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +32,19 @@ class CrmSyncInput(InputChannel):
     def name(cls) -> str:
         return "crm"
 
-    def __init__(self, settings: Settings) -> None:
-        token = settings.env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
-        if not token:
-            raise ConfigError("the CRM sync needs HUBSPOT_ACCESS_TOKEN")
-        config = CrmConfig.from_file(settings.assistant_file)
-        api_base = settings.env.get("HUBSPOT_API_BASE", "").strip() or None
-        self.sync = CrmSync(open_database(settings.database_url), HubSpotClient(token, api_base, max_per_s=config.max_requests_per_s),
-                            config)
-        self.description = (f"HubSpot CRM sync on ({api_base or 'api.hubapi.com'}; conversations end after "
-                            f"{config.idle_timeout_s:g} s idle)")
+    def __init__(self, sync: CrmSync) -> None:
+        self.sync = sync
+        self.description = (f"HubSpot CRM sync on ({sync.client.base}; conversations end after "
+                            f"{sync.config.idle_timeout_s:g} s idle)")
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> CrmSyncInput:
-        return cls(Settings.from_env())
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> CrmSyncInput:
+        """The process's sync worker (ConfigError without HUBSPOT_ACCESS_TOKEN)."""
+        return cls(services.crm_sync)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)

@@ -39,9 +39,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.dialogue import transcript
-from bot.messaging import HEADER, SESSION_CHANNELS, SessionSigner, session_key
-from bot.config import Settings
-from channels.background import hand_to_assistant, handoff_desk
+from bot.handoff import HandoffDesk
+from bot.messaging import HEADER, SESSION_CHANNELS, SessionSigner
+from bot.ops import RasaServices, rasa_services
+from channels.background import hand_to_assistant
 from channels.rest_auth import Caller, Refused, RestGate
 
 logger = logging.getLogger(__name__)
@@ -156,8 +157,9 @@ async def _tracker_events(agent: Any, conversation_id: str) -> list[dict[str, An
 class RestInput(InputChannel):
     """REST input channel named `rest`, replacing Rasa's lenient one."""
 
-    def __init__(self, gate: RestGate) -> None:
+    def __init__(self, gate: RestGate, desk: HandoffDesk) -> None:
         self.gate = gate
+        self.desk = desk
 
     @classmethod
     def name(cls) -> str:
@@ -165,12 +167,16 @@ class RestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RestInput:
-        """Reads the session key (FRONTDESK_SESSION_KEY or <state>/session.key) and RASA_API_TOKEN once."""
-        settings = Settings.from_env()
-        token = "" if settings.api_token_generated else settings.rasa_api_token  # a token nobody knows: off
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> RestInput:
+        """Checks sessions with the process's session key and operators with RASA_API_TOKEN (off when it was
+        generated for this run: a token nobody knows)."""
+        token = services.settings.operator_token
         if not token:
             logger.warning("rest: RASA_API_TOKEN is not set, so no request can play another channel or pick a sender")
-        return cls(RestGate(SessionSigner(session_key(settings)), token))
+        return cls(RestGate(SessionSigner(services.session_key), token), services.desk)
 
     def _caller(self, request: Request) -> Caller | None:
         return self.gate.caller(request.headers.get(HEADER), request.headers.get("Authorization"))
@@ -211,7 +217,7 @@ class RestInput(InputChannel):
                 key: message.metadata[key] for key in VISITOR_METADATA if key in message.metadata}
             collector = WholeMessageCollector()
             try:
-                await hand_to_assistant(on_new_message, message.text, collector, sender, channel, metadata,
+                await hand_to_assistant(self.desk, on_new_message, message.text, collector, sender, channel, metadata,
                                         agent=request.app.ctx.agent, received_at=received_at)
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", sender)
@@ -227,7 +233,7 @@ class RestInput(InputChannel):
                 since = parse_since(request.args.get("since"))
             except Refused as error:
                 return _refuse("messages", error)
-            store = handoff_desk().store
+            store = self.desk.store
             if since is None:
                 return response.json({"messages": [], "last": await asyncio.to_thread(store.last_message_id)})
             found = await asyncio.to_thread(store.messages_for_customer, sender, since)
@@ -243,7 +249,7 @@ class RestInput(InputChannel):
                 sender = self._reader(request)
             except Refused as error:
                 return _refuse("history", error)
-            last = await asyncio.to_thread(handoff_desk().store.last_message_id)  # before the tracker: none missed
+            last = await asyncio.to_thread(self.desk.store.last_message_id)  # before the tracker: none missed
             events = await _tracker_events(request.app.ctx.agent, sender)
             return response.json({"conversation_id": sender, "messages": transcript(events), "last": last})
 

@@ -3,7 +3,8 @@
 Not a messaging channel: like the CRM sync (channels/crm.py), this is how a
 worker lives and stops with the assistant. It is always on (credentials.yml),
 serves no route, and purges at most once every `privacy.purge_every_h`
-(assistant.yml, default 24) across every instance sharing DATABASE_URL.
+(assistant.yml, default 24) across every instance sharing DATABASE_URL. The worker is the
+process's (bot/ops/rasa_process.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import Any, Awaitable, Callable
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from bot.config import Settings
-from bot.messaging import open_database
-from bot.privacy import PrivacyConfig, RetentionWorker
+from bot.ops import RasaServices, rasa_services
+from bot.privacy import RetentionWorker
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,18 @@ class RetentionInput(InputChannel):
     def name(cls) -> str:
         return "retention"
 
-    def __init__(self, settings: Settings) -> None:
-        self.config = PrivacyConfig.from_file(settings.assistant_file)
-        self.worker = RetentionWorker(open_database(settings.database_url), self.config)
+    def __init__(self, worker: RetentionWorker) -> None:
+        self.worker = worker
+        self.config = worker.config
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RetentionInput:
-        return cls(Settings.from_env())
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> RetentionInput:
+        """The process's retention worker (assistant.yml's `privacy:` section)."""
+        return cls(services.retention)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)

@@ -10,8 +10,9 @@ webhook and never loses a reply. Start-up makes no network call.
 Updates from the agents' group (TELEGRAM_AGENT_CHAT_ID) never reach Rasa: an
 agent's reply to a handoff summary posted there is relayed to that customer.
 
-Environment: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_API_BASE
-(optional, for tests), TELEGRAM_AGENT_CHAT_ID (optional), DATABASE_URL.
+Environment (read into Settings): TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, TELEGRAM_API_BASE
+(optional, for tests), TELEGRAM_AGENT_CHAT_ID (optional), DATABASE_URL. The bot, inbox, outbox worker
+and sender are the process's (bot/ops/rasa_process.py).
 """
 
 from __future__ import annotations
@@ -29,16 +30,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Update
 
-from bot.errors import ConfigError
-from bot.handoff import HandoffDesk, open_desk
+from bot.handoff import HandoffDesk
 from bot.handoff import HandoffError
 from bot.handoff import rasa_tracker_writer
 from bot.messaging import InboxMessage
-from bot.messaging import Outbox, OutboxWorker
-from bot.config import Settings
-from bot.messaging import open_database
+from bot.messaging import Outbox
+from bot.ops import ChannelParts, RasaServices, rasa_services
 from bot.responses import Responses
-from bot.vendors import CALLBACK_DATA_LIMIT, TelegramSender, make_bot, split_text
+from bot.vendors import CALLBACK_DATA_LIMIT, telegram_payloads
 from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ class TelegramOutput(OutputChannel):
         self.wake()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._enqueue(recipient_id, [{"method": "sendMessage", "text": part} for part in split_text(text)])
+        await self._enqueue(recipient_id, telegram_payloads(text))
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         keyboard = []
@@ -137,26 +136,22 @@ class TelegramOutput(OutputChannel):
                 logger.warning("telegram: button %r has a payload too long for Telegram; left out", button.get("title"))
                 continue
             keyboard.append({"title": button.get("title", ""), "callback_data": data})
-        parts = split_text(text)
-        payloads = [{"method": "sendMessage", "text": part} for part in parts[:-1]]
-        payloads.append({"method": "sendMessage", "text": parts[-1] if parts else " ", "buttons": keyboard})
-        await self._enqueue(recipient_id, payloads)
+        await self._enqueue(recipient_id, telegram_payloads(text, keyboard))
 
 
 class TelegramInput(InputChannel):
     """Telegram webhook input channel (named `telegram`)."""
 
-    def __init__(self, token: str, secret: str, api_base: str | None, database_url: str, responses: Responses,
-                 agent_chat_id: int | None = None, desk: HandoffDesk | None = None) -> None:
+    def __init__(self, parts: ChannelParts, bot: Any, secret: str, desk: HandoffDesk, responses: Responses,
+                 agent_chat_id: int | None = None) -> None:
         self.secret = secret
+        self.bot = bot  # python-telegram-bot's Bot: Update.de_json needs it
         self.responses = responses  # what the connector itself says: channels.media_telegram, channels.apology
-        self.bot = make_bot(token, api_base)
-        engine = open_database(database_url)
-        self.box = Outbox(engine)
-        self.worker = OutboxWorker(self.box, {CHANNEL: TelegramSender(self.bot)})
+        self.box = parts.outbox
+        self.worker = parts.worker
         self.agent_chat_id = agent_chat_id  # TELEGRAM_AGENT_CHAT_ID: the agents' group, not a customer
         self.desk = desk
-        self.inbound = Inbound(engine, CHANNEL, self._run_turn, self._apologise, self.worker)
+        self.inbound = Inbound(parts, self._run_turn, self._apologise)
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
     @classmethod
@@ -165,13 +160,15 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        settings = Settings.from_env()
-        token, secret = settings.env.get("TELEGRAM_BOT_TOKEN", ""), settings.env.get("TELEGRAM_WEBHOOK_SECRET", "")
-        if not token or not secret:
-            raise ConfigError("the Telegram channel needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
-        desk = open_desk(settings)
-        return cls(token, secret, settings.env.get("TELEGRAM_API_BASE") or None, settings.database_url,
-                   desk.responses, settings.handoff.telegram_agent_chat_id, desk)
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> TelegramInput:
+        """The connector on the process's Telegram parts and responses catalogue (ConfigError without
+        TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET)."""
+        parts = services.channel(CHANNEL)
+        return cls(parts, services.telegram_bot, services.settings.telegram.webhook_secret, services.desk,
+                   services.responses, services.settings.handoff.telegram_agent_chat_id)
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
         logger.info("telegram webhook refused (%s): %s", status, reason)
@@ -219,7 +216,7 @@ class TelegramInput(InputChannel):
     async def _from_agents(self, turn: TelegramTurn, agent: Any) -> None:
         """A message in the agents' group: a reply to a handoff post goes to that customer (`/resolve` or
         `/release` as the reply closes it); the rest is the agents' own chat."""
-        if turn.reply_to_message_id is None or not turn.text or self.desk is None:
+        if turn.reply_to_message_id is None or not turn.text:
             return
         handoff_id = await asyncio.to_thread(self.desk.handoff_for_group_post, turn.chat_id, turn.reply_to_message_id)
         if handoff_id is None:
@@ -247,13 +244,13 @@ class TelegramInput(InputChannel):
         if turn.callback_query_id and message.attempts == 0:
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
-            await note_for_agent(sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
+            await note_for_agent(self.desk, sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")
             await output.send_text_message(sender_id, self.responses.say("channels.media_telegram", seed=sender_id))
             return
         self.inbound.check_ready()
         metadata = {"name": turn.first_name} if turn.first_name else {}
         assert self.on_new_message is not None, "blueprint() was not called"
-        await give_turn(self.on_new_message, turn.text, turn.masked, output, sender_id, CHANNEL, metadata,
+        await give_turn(self.desk, self.on_new_message, turn.text, turn.masked, output, sender_id, CHANNEL, metadata,
                         message_id=f"telegram-{turn.update_id}", agent=self.inbound.agent, received_at=message.received_at)
 
     async def _apologise(self, message: InboxMessage) -> None:

@@ -7,6 +7,7 @@ inbox (a retry, MessageSid seen before, is dropped there) and answer empty
 TwiML at once; the inbox worker runs the turn in the background
 (channels/background.py). Replies go to the persistent outbox; its worker
 sends them with `messages.create_async` and retries (bot/vendors/twilio_api.py).
+The inbox, outbox worker, sender and state are the process's (bot/ops/rasa_process.py).
 
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
@@ -28,16 +29,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import ConfigError
+from bot.config import TwilioSettings
+from bot.handoff import HandoffDesk
 from bot.messaging import InboxMessage
-from bot.messaging import Outbox, OutboxWorker, PermanentSendError
-from bot.config import Settings
-from bot.messaging import open_database
-from bot.responses import Voice, open_responses
-from bot.messaging.store import channel_state
 from bot.dialogue import chosen_payload, option_lines
-from bot.vendors import split_text
-from bot.vendors import TWILIO_BODY_LIMIT, TwilioSender, segments, signature_is_valid
+from bot.ops import ChannelParts, RasaServices, rasa_services
+from bot.responses import Responses, Voice
+from bot.vendors import signature_is_valid, twilio_payloads
 from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
@@ -111,7 +109,7 @@ def numbered(text: str, buttons: list[dict[str, Any]], prompt: str) -> str:
 
 
 class TwilioOutput(OutputChannel):
-    """Writes replies to the outbox as Twilio message bodies."""
+    """Writes replies to the outbox as Twilio message bodies (bot/vendors shapes them)."""
 
     def __init__(self, connector: TwilioInput, conversation_id: str) -> None:
         self.connector = connector
@@ -135,21 +133,16 @@ class TwilioInput(InputChannel):
     """Shared by SmsInput and WhatsAppInput: one Twilio number, one webhook path."""
 
     channel = ""
-    number_variable = ""
-    address_prefix = ""
 
-    def __init__(self, settings: Settings, from_number: str) -> None:
-        env = settings.env
-        self.auth_token = env["TWILIO_AUTH_TOKEN"]
-        self.public_url = env["PUBLIC_BASE_URL"].rstrip("/") + f"/webhooks/{self.channel}/webhook"
-        engine = open_database(settings.database_url)
-        self.box = Outbox(engine)
-        self.state = channel_state(engine, self.channel)
-        sender = TwilioSender(env["TWILIO_ACCOUNT_SID"], self.auth_token, self.address_prefix + from_number,
-                              api_base=env.get("TWILIO_API_BASE") or None, status_callback=self.public_url)
-        self.worker = OutboxWorker(self.box, {self.channel: OptOutAware(sender, self.state)})
-        self.inbound = Inbound(engine, self.channel, self._run_turn, self._apologise, self.worker)
-        self.responses = open_responses(settings)
+    def __init__(self, parts: ChannelParts, twilio: TwilioSettings, desk: HandoffDesk, responses: Responses) -> None:
+        self.auth_token = twilio.auth_token
+        self.public_url = twilio.webhook_url(self.channel)
+        self.box = parts.outbox
+        self.state = parts.state
+        self.worker = parts.worker
+        self.inbound = Inbound(parts, self._run_turn, self._apologise)
+        self.desk = desk
+        self.responses = responses  # what the connector itself says: channels.*, sms.*
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
     @classmethod
@@ -158,26 +151,22 @@ class TwilioInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioInput:
-        settings = Settings.from_env()
-        required = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", cls.number_variable)
-        missing = [name for name in required if not settings.env.get(name, "").strip()]
-        if missing:
-            raise ConfigError(f"the {cls.channel} channel needs {', '.join(missing)}")
-        return cls(settings, settings.env[cls.number_variable].strip())
+        return cls.from_services(rasa_services())
+
+    @classmethod
+    def from_services(cls, services: RasaServices) -> TwilioInput:
+        """The connector on the process's parts for this channel (ConfigError naming the variables it lacks)."""
+        parts = services.channel(cls.channel)
+        return cls(parts, services.settings.twilio, services.desk, services.responses)
 
     def voice(self, conversation_id: str) -> Voice:
         """The responses catalogue on this channel (the `sms` variants on SMS), variants picked by conversation."""
         return self.responses.voice(self.channel, conversation_id)
 
     async def enqueue(self, recipient: str, conversation_id: str, text: str) -> None:
-        """Store a reply in the outbox, split within Twilio's 1,600 characters; SMS parts carry
-        their encoding and billed segment count (GSM-7: 160/153 per segment, UCS-2: 70/67)."""
-        payloads = []
-        for part in split_text(text, TWILIO_BODY_LIMIT):
-            payload: dict[str, Any] = {"text": part}
-            if self.channel == "sms":
-                payload["encoding"], payload["segments"] = segments(part)
-            payloads.append(payload)
+        """Store a reply in the outbox as Twilio message bodies (bot.vendors.twilio_payloads: split within
+        Twilio's 1,600 characters; SMS parts carry their encoding and billed segment count)."""
+        payloads = twilio_payloads(self.channel, text)
         await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, payloads)
         self.inbound.wake_outbox()
 
@@ -245,7 +234,7 @@ class TwilioInput(InputChannel):
         if turn.media and not turn.text.strip():
             await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
             described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)
-            await note_for_agent(sender_id, f"[sent {described}; kept with the conversation's media]")
+            await note_for_agent(self.desk, sender_id, f"[sent {described}; kept with the conversation's media]")
             await output.send_text_message(sender_id, self.voice(sender_id).say("channels.media_twilio"))
             return
         self.inbound.check_ready()
@@ -258,7 +247,7 @@ class TwilioInput(InputChannel):
         if turn.media:
             metadata["media"] = list(turn.media)
         assert self.on_new_message is not None, "blueprint() was not called"
-        await give_turn(self.on_new_message, text, turn.masked, output, sender_id, self.channel, metadata,
+        await give_turn(self.desk, self.on_new_message, text, turn.masked, output, sender_id, self.channel, metadata,
                         message_id=turn.message_sid, agent=self.inbound.agent, received_at=message.received_at)
 
     async def _apologise(self, message: InboxMessage) -> None:
@@ -266,25 +255,9 @@ class TwilioInput(InputChannel):
         await self.enqueue(message.sender, message.sender, self.voice(message.sender).say("channels.apology"))
 
 
-class OptOutAware:
-    """Wraps a sender: messages to a number that sent STOP are not sent (marked failed, not retried)."""
-
-    def __init__(self, sender: TwilioSender, state) -> None:
-        self.sender = sender
-        self.state = state
-
-    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
-            raise PermanentSendError("the customer opted out (STOP)")
-        return await self.sender.send(recipient, payload)
-
-
 class SmsInput(TwilioInput):
     channel = "sms"
-    number_variable = "TWILIO_SMS_NUMBER"
 
 
 class WhatsAppInput(TwilioInput):
     channel = "whatsapp"
-    number_variable = "TWILIO_WHATSAPP_NUMBER"
-    address_prefix = "whatsapp:"

@@ -97,3 +97,84 @@ def test_no_module_is_over_400_lines() -> None:
     long = {relative(p): n for p in sources("bot", "actions", "channels")
             if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+# --- one composition root per process (bot/ops/rasa_process.py, bot/ops/action_process.py) ---
+
+# Where the settings may be read from the environment and a database opened: the processes' roots.
+ROOTS = {
+    "Settings.from_env": {
+        "bot/ops/rasa_process.py": "the Rasa server process",
+        "bot/ops/action_server.py": "the action server process",
+        "bot/ops/cli.py": "each `frontdesk` command (its own process; `run` is the supervisor)",
+        "bot/agents/commands.py": "the `frontdesk agents` commands",
+        "bot/privacy/commands.py": "the `frontdesk privacy` commands",
+        "bot/responses/commands.py": "the `frontdesk responses check` command",
+    },
+    "open_database": {
+        "bot/ops/rasa_process.py": "the Rasa server process: its one engine",
+        "bot/ops/action_process.py": "the action server process: its one engine",
+        "bot/ops/cli.py": "`frontdesk crm status`",
+        "bot/ops/channels_config.py": "the supervisor's start-up banner (is an agent account active?)",
+        "bot/agents/commands.py": "the `frontdesk agents` commands",
+        "bot/privacy/commands.py": "the `frontdesk privacy` commands (an existing database only)",
+    },
+}
+# The environment is read by bot/config/settings.py only; everything else is handed the Settings.
+ENVIRONMENT_READERS = {
+    "bot/config/settings.py": "the one reader",
+    "bot/detect/evaluation.py": "quiets TensorFlow's log (setdefault) before `frontdesk detect eval` loads Rasa",
+}
+
+
+def calls(path: Path) -> list[tuple[str, int]]:
+    """(dotted name, line) of every call in `path`: `Settings.from_env`, `open_database`, `os.environ.get` ..."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        target = node.func if isinstance(node, ast.Call) else node if isinstance(node, ast.Attribute) else None
+        parts = []
+        while isinstance(target, ast.Attribute):
+            parts.append(target.attr)
+            target = target.value
+        if isinstance(target, ast.Name):
+            found.append((".".join([target.id, *reversed(parts)]), node.lineno))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(ROOTS))
+def test_settings_are_read_and_databases_opened_only_in_the_process_roots(name: str) -> None:
+    offenders = [f"{relative(path)}:{line}" for path in sources("bot", "actions", "channels")
+                 for called, line in calls(path) if (called == name or called.endswith("." + name))
+                 and relative(path) not in ROOTS[name]]
+    assert offenders == []
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    offenders = [f"{relative(path)}:{line} {called}" for path in sources("bot", "actions", "channels")
+                 for called, line in calls(path) if called.startswith(("os.environ", "os.getenv"))
+                 and relative(path) not in ENVIRONMENT_READERS]
+    assert offenders == []
+
+
+# Module-level calls allowed in actions/ and channels/: constants, loggers, paths. Anything else there would
+# build a service (or a cache of one) at import time instead of being handed it by the process's root.
+IMPORT_TIME_CALLS = {"logging.getLogger", "Path", "Path.with_name", "re.compile", "frozenset", "set", "dict", "tuple",
+                     "TypeVar", "dataclass", "field", "staticmethod", "classmethod", "property"}
+
+
+def test_actions_and_channels_build_nothing_at_import_and_cache_no_services() -> None:
+    offenders = []
+    for path in sources("actions", "channels"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for statement in tree.body:
+            if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)):
+                decorators = getattr(statement, "decorator_list", [])
+                offenders += [f"{relative(path)}:{d.lineno} @{ast.unparse(d)}" for d in decorators
+                              if "cache" in ast.unparse(d)]
+                continue
+            if isinstance(statement, ast.ClassDef):
+                continue
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call) and ast.unparse(node.func).split("(")[0] not in IMPORT_TIME_CALLS:
+                    offenders.append(f"{relative(path)}:{node.lineno} {ast.unparse(node.func)}(...)")
+    assert offenders == []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.config.channel_settings import HubSpotSettings, TelegramSettings, TurnSettings, TwilioSettings, secret
 from bot.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -50,10 +51,10 @@ class HandoffSettings:
     database), a Telegram group (TELEGRAM_AGENT_CHAT_ID) and a signed webhook (HANDOFF_WEBHOOK_URL +
     HANDOFF_WEBHOOK_SECRET)."""
 
-    agent_token: str = field(default="", repr=False)
+    agent_token: str = secret()
     telegram_agent_chat_id: int | None = None
     webhook_url: str = ""
-    webhook_secret: str = field(default="", repr=False)
+    webhook_secret: str = secret()
 
     @property
     def configured(self) -> bool:
@@ -135,16 +136,21 @@ class Settings:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     actions_port: int = 5055
-    rasa_api_token: str = field(default="", repr=False)
+    rasa_api_token: str = secret()
     api_token_generated: bool = False
     actions_host: str = "127.0.0.1"
-    actions_secret: str = field(default="", repr=False)
+    actions_secret: str = secret()
+    actions_secret_generated: bool = False
     database_url: str = ""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
-    session_key: str = field(default="", repr=False)  # FRONTDESK_SESSION_KEY; empty: <state>/session.key (bot/messaging/sessions.py)
+    session_key: str = secret()  # FRONTDESK_SESSION_KEY; empty: <state>/session.key (bot/messaging/sessions.py)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    hubspot: HubSpotSettings = field(default_factory=HubSpotSettings)
+    turns: TurnSettings = field(default_factory=TurnSettings)
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -155,7 +161,9 @@ class Settings:
         generated = not token
         if generated:
             token = secrets.token_urlsafe(24)
-        actions_secret = env.get("ACTIONS_SECRET", "").strip() or secrets.token_urlsafe(32)
+        actions_secret = env.get("ACTIONS_SECRET", "").strip()
+        actions_secret_generated = not actions_secret
+        actions_secret = actions_secret or secrets.token_urlsafe(32)
         if len(actions_secret) < 16:
             raise ConfigError("ACTIONS_SECRET is shorter than 16 characters: use a long random value (openssl rand -hex 24)")
         database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'frontdesk.db'}"
@@ -176,12 +184,17 @@ class Settings:
             api_token_generated=generated,
             actions_host=env.get("ACTIONS_HOST", "").strip() or "127.0.0.1",
             actions_secret=actions_secret,
+            actions_secret_generated=actions_secret_generated,
             database_url=database_url,
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
             handoff=HandoffSettings.from_env(env),
             desk=DeskSettings.from_env(env),
             session_key=session_key,
+            twilio=TwilioSettings.from_env(env),
+            telegram=TelegramSettings.from_env(env),
+            hubspot=HubSpotSettings.from_env(env),
+            turns=TurnSettings.from_env(env),
             env=env,
         )
 
@@ -201,6 +214,11 @@ class Settings:
         """The responses catalogue: RESPONSES_FILE, else responses/<language>.yml (assistant.yml `language`)."""
         override = self.env.get("RESPONSES_FILE", "").strip()
         return Path(override).resolve() if override else self.project_dir / "responses" / f"{language}.yml"
+
+    @property
+    def operator_token(self) -> str:
+        """RASA_API_TOKEN as the REST channel checks it: "" (nobody is an operator) when it was generated for this run."""
+        return "" if self.api_token_generated else self.rasa_api_token
 
     @property
     def rasa_url(self) -> str:

@@ -20,17 +20,14 @@ import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Engine
 
 from bot.crm.records import (PHONE_CHANNELS, build_record, handoff_senders, handoff_spans, load_events, max_event_id,
                              note_html, sender_activity, split)
-from bot.errors import ConfigError
+from bot.config import CrmConfig
 from bot.handoff import ticket_text
 from bot.vendors import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
 from bot.messaging import Outbox, OutboxWorker, PermanentSendError, RetryableSendError
@@ -46,38 +43,6 @@ TOP_EVENT = ("scanner", "seen_up_to_event_id")  # the largest event id when the 
 CHECKPOINT_EVERY_S = 30.0
 SCAN_MARGIN_S = 120.0  # events written late or a clock a little off still get read
 RECHECK_MARGIN_S = 10.0  # deadlines this long before the last scan are checked again
-
-
-@dataclass(frozen=True)
-class CrmConfig:
-    """The `crm:` section of assistant.yml."""
-
-    idle_timeout_s: float = 1800.0
-    poll_interval_s: float = 5.0
-    close_grace_s: float = 5.0  # let the closing turn (goodbye, survey) finish before the note
-    retry_failed_after_s: float = 300.0  # a job that used up its retries is queued again after this
-    search_settle_s: float = 10.0  # HubSpot's search lags writes by a few seconds
-    max_requests_per_s: float = 9.0  # per running assistant; HubSpot's smallest limit is 100 per 10 s
-    ticket_pipeline: str = "0"
-    ticket_open_stage: str = "1"
-    ticket_closed_stage: str = "4"
-    telegram_property: str = "frontdesk_telegram_id"
-    chat_property: str = "frontdesk_chat_id"
-
-    @classmethod
-    def from_file(cls, path: Path) -> CrmConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("crm") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the crm settings ({error})") from None
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(section) - set(known)
-        if unknown:
-            raise ConfigError(f"{path}: unknown crm settings: {', '.join(sorted(unknown))}")
-        try:
-            return cls(**{k: (str(v) if known[k] == "str" else float(v)) for k, v in section.items()})
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"{path}: a crm setting is not a number ({error})") from None
 
 
 def ref_token(key: str) -> str:

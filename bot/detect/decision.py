@@ -28,17 +28,15 @@ they were calibrated).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-import yaml
 
 from bot.detect.lexicon import Cue
 from bot.detect.requests import INTENT, is_request, top_intent
 from bot.detect.scorer import FrustrationScorer, MessageScore, combine
-from bot.errors import ConfigError
+from bot.config import DetectionConfig
 
 Action = Literal["none", "empathise", "offer_person", "handover"]
 BOUNDARIES = {"session_started", "restart", "resume"}
@@ -47,40 +45,6 @@ FAILURE_REASONS = {
     "something_else": "none of the offered answers fitted",
     "not_helped": "an answer did not help",
 }
-
-
-@dataclass(frozen=True)
-class DetectionConfig:
-    request_confidence: float = 0.3  # NLU confidence of request_human that hands over
-    request_similarity: float = 0.55  # ... and cosine to the nearest request_human example
-    request_person_words: bool = False  # ... or naming a person (agent, manager ...) instead
-    frustrated: float = 0.5  # a message at or above this is frustrated: empathise
-    high: float = 0.8  # a message at or above this: offer a person
-    rising_delta: float = 0.3  # three climbing scores rising this much: offer a person
-    max_failures: int = 2  # failed attempts in a row that offer a person
-    repeat_similarity: float = 0.9  # cosine at which a message repeats an earlier one
-    repeat_weight: float = 0.35  # how much asking again raises the score (noisy-OR)
-    window: int = 6  # latest customer messages scored
-
-    @classmethod
-    def from_file(cls, path: Path) -> DetectionConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("detection") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the detection settings ({error})") from None
-        known = {f.name for f in fields(cls)}
-        unknown = set(section) - known
-        if unknown:
-            raise ConfigError(f"{path}: unknown detection settings: {', '.join(sorted(unknown))}")
-        try:
-            values = {k: bool(v) if k == "request_person_words" else int(v) if k in ("max_failures", "window") else float(v)
-                      for k, v in section.items()}
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"{path}: a detection setting is not a number ({error})") from None
-        config = cls(**values)
-        if not 0 <= config.frustrated <= config.high <= 1:
-            raise ConfigError(f"{path}: detection needs 0 <= frustrated <= high <= 1")
-        return config
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,12 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Engine
 
 from bot.dialogue.boundaries import abusive_message
-from bot.errors import ConfigError
 from bot.privacy import mask_secrets
 from bot.messaging.store import surveys
 from bot.responses import Voice, joined
@@ -69,30 +66,6 @@ class Reading:
 
     outcome: Outcome
     score: int | None = None
-
-
-@dataclass(frozen=True)
-class FeedbackConfig:
-    """The `feedback:` section of assistant.yml."""
-
-    nps_rate: float = 0.3  # share of closed conversations also asked the NPS question
-
-    @classmethod
-    def from_file(cls, path: Path) -> FeedbackConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("feedback") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the feedback settings ({error})") from None
-        unknown = set(section) - {"nps_rate"}
-        if unknown:
-            raise ConfigError(f"{path}: unknown feedback settings: {', '.join(sorted(unknown))}")
-        try:
-            rate = float(section.get("nps_rate", cls.nps_rate))
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: feedback.nps_rate={section.get('nps_rate')!r} is not a number") from None
-        if not 0.0 <= rate <= 1.0:
-            raise ConfigError(f"{path}: feedback.nps_rate={rate} must be between 0 and 1")
-        return cls(nps_rate=rate)
 
 
 def nps_due(conversation_id: str, rate: float) -> bool:

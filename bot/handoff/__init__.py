@@ -15,7 +15,6 @@ _EXPORTS = {
     "REASONS": "bot.handoff.store",
     "WebhookSender": "bot.handoff.webhook",
     "build_summary": "bot.handoff.summary",
-    "open_desk": "bot.handoff.service",
     "rasa_tracker_writer": "bot.handoff.tracker",
     "ticket_text": "bot.handoff.summary",
 }

@@ -15,26 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import yaml
-
-from bot.errors import ConfigError
+from bot.config import DAYS, TeamConfig, opening_hours
 from bot.responses import Voice
-
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DEFAULT_HOURS = {day: "08:00-20:00" for day in DAYS[:5]} | {"saturday": "09:00-17:00", "sunday": "09:00-17:00"}
-
-
-def _clock(text: str, where: str) -> dt.time:
-    try:
-        hours, minutes = text.strip().split(":")
-        if hours == "24" and minutes == "00":
-            return dt.time.max
-        return dt.time(int(hours), int(minutes))
-    except ValueError:
-        raise ConfigError(f"{where}: {text!r} is not a time like 08:30") from None
 
 
 @dataclass(frozen=True)
@@ -45,41 +29,11 @@ class TeamHours:
     unclaimed_update_after_s: float = 300.0
 
     @classmethod
-    def from_config(cls, team: dict | None, where: str = "team") -> TeamHours:
-        team = team or {}
-        zone = str(team.get("time_zone", "Europe/London"))
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{where}.time_zone: {zone!r} is not a known time zone (e.g. Europe/London)") from None
-        hours: dict[int, tuple[dt.time, dt.time]] = {}
-        for day, span in (team.get("hours") or DEFAULT_HOURS).items():
-            if str(day).lower() not in DAYS:
-                raise ConfigError(f"{where}.hours: {day!r} is not a day of the week")
-            if not span or str(span).lower() == "closed":
-                continue
-            start, _, end = str(span).partition("-")
-            opens, closes = _clock(start, f"{where}.hours.{day}"), _clock(end, f"{where}.hours.{day}")
-            if closes <= opens:
-                raise ConfigError(f"{where}.hours.{day}: {span!r} closes before it opens")
-            hours[DAYS.index(str(day).lower())] = (opens, closes)
-        try:
-            holidays = frozenset(dt.date.fromisoformat(str(d)) for d in team.get("holidays") or [])
-        except ValueError as error:
-            raise ConfigError(f"{where}.holidays: {error} (use YYYY-MM-DD)") from None
-        try:
-            after = float(team.get("unclaimed_update_after_s", 300))
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}.unclaimed_update_after_s must be a number of seconds") from None
-        return cls(zone, hours, holidays, after)
-
-    @classmethod
-    def load(cls, assistant_file: Path) -> TeamHours:
-        try:
-            data = yaml.safe_load(assistant_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{assistant_file}: cannot read it ({error})") from None
-        return cls.from_config(data.get("team"), where=f"{assistant_file.name}: team")
+    def from_config(cls, team: TeamConfig) -> TeamHours:
+        """The working hours of assistant.yml's `team:` section (already checked when the file was read)."""
+        hours = {DAYS.index(day): span for day, text in team.hours.items() if (span := opening_hours(text)) is not None}
+        holidays = frozenset(dt.date.fromisoformat(day) for day in team.holidays)
+        return cls(team.time_zone, hours, holidays, team.unclaimed_update_after_s)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -24,30 +24,15 @@ from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStor
 from bot.handoff.summary import summary_text
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
 from bot.messaging import Outbox
-from bot.config import HandoffSettings, Settings
-from bot.messaging import open_database
-from bot.responses import Responses, Voice, joined, open_responses
-from bot.vendors import split_text
-from bot.vendors import TWILIO_BODY_LIMIT, segments
+from bot.config import AssistantConfig, HandoffSettings
+from bot.responses import Responses, Voice, joined
+from bot.vendors import text_payloads
 
 # conversation id, event dicts (Rasa's JSON form) -> appended to that conversation's tracker
 TrackerWriter = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 POLLING_CHANNELS = ("rest", "webchat")  # customers' pages fetch agent messages (GET /webhooks/rest/messages)
 
 
-def text_payloads(channel: str, text: str) -> list[dict[str, Any]] | None:
-    """Outbox payloads for `text` in the channel's format; None for channels that poll instead."""
-    if channel == "telegram":
-        return [{"method": "sendMessage", "text": part} for part in split_text(text)]
-    if channel in ("sms", "whatsapp"):
-        payloads = []
-        for part in split_text(text, TWILIO_BODY_LIMIT):
-            payload: dict[str, Any] = {"text": part}
-            if channel == "sms":
-                payload["encoding"], payload["segments"] = segments(part)
-            payloads.append(payload)
-        return payloads
-    return None
 
 
 class HandoffDesk:
@@ -59,6 +44,13 @@ class HandoffDesk:
         self.hours = hours
         self.responses = responses
         self.tracker = tracker
+
+    @classmethod
+    def configured(cls, engine: Engine, settings: HandoffSettings, config: AssistantConfig, responses: Responses,
+                   tracker: TrackerWriter | None = None) -> HandoffDesk:
+        """The desk on `engine` for the handoff settings of the environment, assistant.yml's team, and the
+        process's responses catalogue (persona filled in)."""
+        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker)
 
     # --- the assistant hands over (action server) ---
 
@@ -221,9 +213,3 @@ class HandoffDesk:
         """The handoff whose summary we posted as `message_id` in the agents' Telegram group."""
         payload = self.outbox.sent_payload("telegram", str(chat_id), str(message_id))
         return (payload or {}).get("handoff_id")
-
-
-def open_desk(settings: Settings, tracker: TrackerWriter | None = None) -> HandoffDesk:
-    """The desk for this environment: DATABASE_URL, the handoff variables, assistant.yml's team, the responses."""
-    return HandoffDesk(open_database(settings.database_url), settings.handoff, TeamHours.load(settings.assistant_file),
-                       open_responses(settings), tracker)

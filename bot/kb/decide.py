@@ -14,52 +14,11 @@ defaults were calibrated on the development data (bench/README.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Literal
 
-import yaml
-
-from bot.errors import ConfigError
+from bot.config import DecisionConfig
 from bot.kb.index import Scored
-
-
-@dataclass(frozen=True)
-class DecisionConfig:
-    # defaults = assistant.yml's calibrated values (bench/calibrate_kb.py, bench/README.md)
-    answer_confidence: float = 0.55  # probability of the top entry (head mixed with the nearest questions' vote)
-    answer_margin: float = 0.0  # top probability minus the runner-up's
-    answer_runner_up: float = 0.2  # answer only if the runner-up's probability is at most this
-    answer_similarity: float = 0.55  # cosine of the top entry's closest question
-    clarify_similarity: float = 0.4  # below this for every candidate: fallback
-    clarify_confidence: float = 0.1  # a choice must have at least this probability
-    max_choices: int = 3
-    folder: str = "knowledge_base"
-    reload_interval_s: float = 1.0
-    fine_tune: bool = True  # fine-tune the encoder on the entries' questions (bot/kb/tune.py)
-
-    @classmethod
-    def from_file(cls, path: Path) -> DecisionConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("knowledge_base") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the knowledge_base settings ({error})") from None
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(section) - set(known)
-        if unknown:
-            raise ConfigError(f"{path}: unknown knowledge_base settings: {', '.join(sorted(unknown))}")
-        for key in ("fine_tune",):
-            if key in section and not isinstance(section[key], bool):
-                raise ConfigError(f"{path}: knowledge_base setting {key} must be true or false")
-        try:
-            return cls(**{k: (v if k == "fine_tune" else str(v) if k == "folder" else int(v) if k == "max_choices" else float(v))
-                          for k, v in section.items()})
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"{path}: a knowledge_base setting is not a number ({error})") from None
-
-    def decide(self, ranked: list[Scored]) -> Decision:
-        """`decide(ranked, self)`: the decision for ranked entries under these settings."""
-        return decide(ranked, self)
 
 
 @dataclass(frozen=True)

@@ -278,8 +278,9 @@ def _lower_this_threads_priority() -> None:
         pass
 
 
-def open_knowledge_base(settings, root: Path | None = None, watch: bool = False, tuning: str | None = None) -> KnowledgeBase:
-    """The knowledge base configured in assistant.yml (or at `root`).
+def open_knowledge_base(settings, config: DecisionConfig, root: Path | None = None, watch: bool = False,
+                        tuning: str | None = None) -> KnowledgeBase:
+    """The knowledge base `config` (assistant.yml's `knowledge_base:`) describes, or the one at `root`.
 
     Watched: edits are picked up and the encoder is fine-tuned in the
     background. Not watched (one-off commands): a saved tuned model is used
@@ -287,7 +288,6 @@ def open_knowledge_base(settings, root: Path | None = None, watch: bool = False,
     says otherwise ("wait": tune now). Tuned models go to `<models>/kb-tuned/`
     (the state folder's models/ by default).
     """
-    config = DecisionConfig.from_file(settings.assistant_file)
     folder = root or (settings.project_dir / config.folder)
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     models = TunedModels(settings.models_dir / "kb-tuned")

@@ -1,5 +1,5 @@
-"""Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers,
-Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
+"""Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers and
+the loop they run on, Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from bot import surface
 
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
+    "BackgroundLoop": "bot.messaging.loop",
+    "ChannelState": "bot.messaging.store",
     "HEADER": "bot.messaging.sessions",
     "Inbox": "bot.messaging.inbox",
     "InboxMessage": "bot.messaging.inbox",

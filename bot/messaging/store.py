@@ -287,10 +287,23 @@ def pooled_engine(url: Any, **kwargs: Any) -> Engine:
     return engine
 
 
+CREATE_ATTEMPTS = 5
+
+
 def open_database(url: str) -> Engine:
-    """An engine for `url` with Frontdesk's tables created if missing (and new nullable columns added)."""
+    """An engine for `url` with Frontdesk's tables created if missing (and new nullable columns added).
+
+    Both servers open the database as they start, so on a new database another process may create a
+    table between our check and our CREATE, or hold the file: that is tried again, a few times."""
     engine = pooled_engine(url, future=True)
-    metadata.create_all(engine)
+    for attempt in range(1, CREATE_ATTEMPTS):
+        try:
+            metadata.create_all(engine)
+            add_missing_columns(engine)
+            return engine
+        except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+            time.sleep(0.1 * attempt)
+    metadata.create_all(engine)  # the last attempt: its error is the one raised
     add_missing_columns(engine)
     return engine
 

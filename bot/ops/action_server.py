@@ -8,6 +8,10 @@ shared secret `ACTIONS_SECRET` in the `X-Frontdesk-Action-Secret` header, which
 it gets 401 with a one-line reason and runs no action. Errors inside an action
 answer 500 with the action's name only, never the request body (it holds the
 conversation).
+
+The process is assembled here: the settings are read once, and the actions' services (knowledge
+base, sentence model, database, handoff desk: bot/ops/action_process.py) are built before rasa_sdk
+imports the actions, which load nothing themselves.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import argparse
 import hmac
 import ipaddress
 import logging
-import os
 import sys
 
 SECRET_HEADER = "X-Frontdesk-Action-Secret"
@@ -77,13 +80,23 @@ def create_app(actions_package: str, secret: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.config import AssistantConfig, Settings
+    from bot.errors import FrontdeskError
+    from bot.ops.action_process import ActionServices, serve
+
+    try:
+        settings = Settings.from_env()  # the one read of the environment in this process
+    except FrontdeskError as error:
+        print(f"action server: {error}", file=sys.stderr)
+        return 1
     parser = argparse.ArgumentParser(prog="python -m bot.ops.action_server", description=__doc__.splitlines()[0])
     parser.add_argument("--actions", default="actions", help="the package with the custom actions")
-    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST") or "127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT") or 5055))
+    parser.add_argument("--host", default=settings.actions_host)
+    parser.add_argument("--port", type=int, default=settings.actions_port)
+    parser.add_argument("--without-services", action="store_true",
+                        help="build no knowledge base, model or database (for a package whose actions use none)")
     args = parser.parse_args(argv)
-    secret = os.environ.get("ACTIONS_SECRET", "").strip()
-    if len(secret) < 16:
+    if settings.actions_secret_generated:
         print("action server: ACTIONS_SECRET is not set (or shorter than 16 characters); `frontdesk run` sets it, "
               "or set the same long random value for the action server and the Rasa server.", file=sys.stderr)
         return 1
@@ -94,7 +107,13 @@ def main(argv: list[str] | None = None) -> int:
 
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
-    app = create_app(args.actions, secret)
+    if not args.without_services:
+        try:  # assembled here, before rasa_sdk imports the actions: they are handed these (bot/ops/action_process.py)
+            serve(ActionServices.build(settings, AssistantConfig.load(settings.assistant_file)))
+        except FrontdeskError as error:
+            print(f"action server: {error}", file=sys.stderr)
+            return 1
+    app = create_app(args.actions, settings.actions_secret)
     app.run(args.host, args.port, workers=1, access_log=False)
     return 0
 

@@ -2,7 +2,7 @@
 
 The channels in the project's credentials.yml (the REST channel and the web
 chat page) are always on. A messaging channel is switched on when every variable it requires is set (environment or .env);
-channels read their secrets from the environment themselves, so the
+the connectors get their secrets from the Rasa process's Settings (bot/ops/rasa_process.py), so the
 credentials file holds only module paths. Channel classes are named by
 module path, so `bot` never imports `channels`.
 """
@@ -50,16 +50,16 @@ def write_credentials(settings: Settings) -> tuple[Path, list[str]]:
 
 def crm_line(settings: Settings) -> str:
     """What the start-up banner says about the HubSpot CRM sync (once, at start-up)."""
-    if settings.env.get("HUBSPOT_ACCESS_TOKEN", "").strip():
+    if settings.hubspot.on:
         return "on: ended conversations, handoff tickets (status: bot.crm.sync.status)"
     return "off (set HUBSPOT_ACCESS_TOKEN to record conversations in HubSpot)"
 
 
 def retention_line(settings: Settings) -> str:
     """What the start-up banner says about retention (the daily purge runs in the Rasa server: channels/retention.py)."""
-    from bot.privacy import PrivacyConfig
+    from bot.config import AssistantConfig
 
-    config = PrivacyConfig.from_file(settings.assistant_file)
+    config = AssistantConfig.load(settings.assistant_file).privacy
     return (f"conversations quiet for {config.retention_days:g} days are deleted daily "
             "(privacy.retention_days; frontdesk privacy forget|export|purge)")
 

@@ -1,5 +1,8 @@
 """The `frontdesk` command: run, train, chat, knowledge-base tools, the responses check, conversation tests, the
-service report, agent accounts, customer data (privacy), Telegram set-up.
+service report, agent accounts, customer data (privacy), Telegram set-up, the configuration check.
+
+Each command is its own process: it reads the Settings once (`Settings.from_env()`) and assistant.yml
+once (`_assistant`), and builds what it needs from them.
 
 Errors Frontdesk raises on purpose are printed as one line, exit code 1.
 """
@@ -19,10 +22,12 @@ from bot.privacy import commands as privacy_commands
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.config import AssistantConfig, Settings
     from bot.ops import supervisor
-    from bot.config import Settings
 
-    return supervisor.run(Settings.from_env())
+    settings = Settings.from_env()
+    AssistantConfig.load(settings.assistant_file)  # a problem in assistant.yml stops here, before anything starts
+    return supervisor.run(settings)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -59,9 +64,14 @@ def _cmd_kb_check(args: argparse.Namespace) -> int:
 
 
 def _default_kb(settings) -> Path:
-    from bot.kb import DecisionConfig
+    return settings.project_dir / _assistant(settings).knowledge_base.folder
 
-    return settings.project_dir / DecisionConfig.from_file(settings.assistant_file).folder
+
+def _assistant(settings):
+    """assistant.yml, read and checked (the one reader: bot/config/assistant.py)."""
+    from bot.config import AssistantConfig
+
+    return AssistantConfig.load(settings.assistant_file)
 
 
 def _cmd_kb_search(args: argparse.Namespace) -> int:
@@ -69,7 +79,8 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     from bot.kb import open_knowledge_base
     from bot.config import Settings
 
-    kb = open_knowledge_base(Settings.from_env(), root=Path(args.kb) if args.kb else None)
+    settings = Settings.from_env()
+    kb = open_knowledge_base(settings, _assistant(settings).knowledge_base, root=Path(args.kb) if args.kb else None)
     answer = kb.ask(args.text, limit=args.top)
     print(f"decision: {answer.decision.kind}", end="")
     if answer.decision.kind != "fallback":
@@ -85,16 +96,16 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
 
 def _cmd_kb_tune(args: argparse.Namespace) -> int:
     """Fine-tune the encoder for the knowledge base now (the assistant otherwise does it in the background)."""
-    from bot.kb import DecisionConfig
     from bot.kb import open_knowledge_base
     from bot.config import Settings
 
     settings = Settings.from_env()
-    if not DecisionConfig.from_file(settings.assistant_file).fine_tune:
+    config = _assistant(settings).knowledge_base
+    if not config.fine_tune:
         print("fine_tune is off in assistant.yml: nothing to do")
         return 0
     started = time.perf_counter()
-    kb = open_knowledge_base(settings, root=Path(args.kb) if args.kb else None, tuning="wait")
+    kb = open_knowledge_base(settings, config, root=Path(args.kb) if args.kb else None, tuning="wait")
     if len(kb.snapshot) < 2:
         print(f"{len(kb.snapshot)} entries: nothing to fine-tune")
         return 0
@@ -108,7 +119,6 @@ def _cmd_kb_tune(args: argparse.Namespace) -> int:
 
 
 def _cmd_kb_eval(args: argparse.Namespace) -> int:
-    from bot.kb import DecisionConfig
     from bot.kb import Encoder
     from bot.kb import evaluate
     from bot.config import Settings
@@ -117,7 +127,7 @@ def _cmd_kb_eval(args: argparse.Namespace) -> int:
     metrics = evaluate(
         Path(args.kb), Path(args.queries),
         Encoder(settings.embedding_model, threads=settings.torch_threads),
-        DecisionConfig.from_file(settings.assistant_file),
+        _assistant(settings).knowledge_base,
         details=Path(args.details) if args.details else None,
         state=Path(args.state) if args.state else None,
     )
@@ -135,7 +145,6 @@ def _cmd_test_conversations(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect_eval(args: argparse.Namespace) -> int:
-    from bot.detect import DetectionConfig
     from bot.detect import evaluate, read_messages
     from bot.detect import FrustrationScorer
     from bot.kb import Encoder
@@ -144,7 +153,7 @@ def _cmd_detect_eval(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     rows = read_messages(Path(args.messages))
-    config = DetectionConfig.from_file(settings.assistant_file)
+    config = _assistant(settings).detection
     scorer = FrustrationScorer.load(Encoder(settings.embedding_model, threads=settings.torch_threads))
     model = ensure_trained(settings, echo=lambda *a: print(*a, file=sys.stderr))
     metrics = evaluate(
@@ -160,12 +169,12 @@ def _cmd_telegram(args: argparse.Namespace) -> int:
     from bot.config import Settings
     from bot.vendors import register_webhook
 
-    env = Settings.from_env().env
-    token, secret = env.get("TELEGRAM_BOT_TOKEN", ""), env.get("TELEGRAM_WEBHOOK_SECRET", "")
+    telegram = Settings.from_env().telegram
+    token, secret = telegram.bot_token, telegram.webhook_secret
     if not token or (args.telegram_command == "set-webhook" and not secret):
         raise ConfigError("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (environment or .env) first")
     try:
-        ok = register_webhook(token, env.get("TELEGRAM_API_BASE") or None,
+        ok = register_webhook(token, telegram.api_base or None,
                               args.url if args.telegram_command == "set-webhook" else None, secret)
     except VendorError as error:
         print(f"frontdesk: Telegram refused: {error}", file=sys.stderr)
@@ -177,14 +186,14 @@ def _cmd_telegram(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import time
 
-    from bot.report import ReportConfig, build_report, resolve_period
+    from bot.report import build_report, resolve_period
     from bot.config import Settings
 
     settings = Settings.from_env()
     now = time.time()
-    zone = ReportConfig.from_file(settings.assistant_file).zone
-    period = resolve_period(zone, now, since=args.since, from_date=args.from_date, to_date=args.to_date)
-    report = build_report(settings, period, database_url=args.database_url,
+    assistant = _assistant(settings)
+    period = resolve_period(assistant.report.zone, now, since=args.since, from_date=args.from_date, to_date=args.to_date)
+    report = build_report(settings, assistant, period, database_url=args.database_url,
                           out=Path(args.out) if args.out else None, now=now)
     print(report.summary)
     print(f"Written: {report.folder}/report.html, metrics.json, gaps.csv")
@@ -200,6 +209,29 @@ def _cmd_crm_status(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     print(f"HubSpot CRM: {crm_line(settings)}")
     print(json.dumps(status(open_database(settings.database_url)), indent=2))
+    return 0
+
+
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    """Print the effective configuration (secrets as ***); exit 1 with one line per problem."""
+    from bot.config import AssistantConfig, AssistantConfigError, Settings, describe
+    from bot.errors import ConfigError
+
+    problems, settings, config = [], None, None
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        problems.append(f"environment: {error}")
+    path = Path(args.file) if args.file else settings.assistant_file if settings else Path("assistant.yml")
+    try:
+        config = AssistantConfig.load(path)
+    except AssistantConfigError as error:
+        problems += error.problems
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(describe(settings, config, path), end="")
     return 0
 
 
@@ -268,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.add_argument("--url", required=True, help="https://<public host>/webhooks/telegram/webhook")
     set_hook.set_defaults(func=_cmd_telegram)
     telegram_sub.add_parser("delete-webhook", help="stop Telegram posting updates").set_defaults(func=_cmd_telegram)
+    config = sub.add_parser("config", help="the configuration").add_subparsers(dest="config_command", required=True)
+    check_config = config.add_parser("check", help="check assistant.yml and the environment; print the effective "
+                                     "configuration (secrets as ***), or one line per problem and exit 1")
+    check_config.add_argument("--file", help="the assistant.yml to check (default: ASSISTANT_FILE, else assistant.yml)")
+    check_config.set_defaults(func=_cmd_config_check)
     agents_commands.add_parser(sub)
     responses_commands.add_parser(sub)
     privacy_commands.add_parser(sub)
@@ -282,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except FrontdeskError as error:
-        print(f"frontdesk: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:  # assistant.yml's problems: one line each
+            print(f"frontdesk: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

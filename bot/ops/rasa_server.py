@@ -1,4 +1,8 @@
-"""Start Rasa's own CLI (`python -m bot.ops.rasa_server run ...`) with one speed fix.
+"""Start Rasa's own CLI (`python -m bot.ops.rasa_server run ...`): assemble the process first, with one speed fix.
+
+Before Rasa runs, `main` reads the settings and assistant.yml once and builds the process's services
+(bot/ops/rasa_process.py), so a configuration error stops start-up with its one-line reason, and the
+connectors Rasa then creates are handed what was built here.
 
 Rasa 3.6 checks every custom action's response with `jsonschema.validate`,
 which first validates the *schema itself* against its meta-schema, on every
@@ -40,6 +44,15 @@ def cached_validate(instance: Any, schema: dict, cls: Any = None, *args: Any, **
 
 def main() -> None:
     jsonschema.validate = cached_validate
+    if sys.argv[1:2] == ["run"]:
+        from bot.errors import FrontdeskError
+        from bot.ops.rasa_process import assemble
+
+        try:
+            assemble()
+        except FrontdeskError as error:
+            print(f"rasa server: {error}", file=sys.stderr)
+            sys.exit(1)
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -58,8 +58,8 @@ def check_port_free(host: str, port: int, variable: str) -> None:
 def child_environment(settings: Settings) -> dict[str, str]:
     """The environment both servers get: ports, the action server's address and secret, database URL, offline
     model loading, and the Rasa API token of this run (generated or not), which the REST channel checks
-    operators' requests against."""
-    env = dict(os.environ)
+    operators' requests against. The rest is the environment the settings were read from (with .env)."""
+    env = dict(settings.env)
     env.update(
         {
             "ACTIONS_PORT": str(settings.actions_port),

@@ -19,11 +19,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.config import AssistantConfig
 from bot.errors import PrivacyError
 from bot.privacy.erasure import RECENT_S, SWEEP_AFTER_S, open_eraser, utc_iso
 from bot.privacy.export import export_document, write_export
 from bot.privacy.holdings import TABLES
-from bot.privacy.retention import PrivacyConfig, purge
+from bot.privacy.retention import purge
 from bot.privacy.subjects import CHANNELS, Subject, subject_for, subject_of_conversation
 
 
@@ -82,7 +83,8 @@ def _confirmed(prompt: str) -> bool:
 def _cmd_forget(args: argparse.Namespace) -> int:
     subject = _subject(args)
     settings = _settings()
-    eraser = open_eraser(settings, open_existing(args.database_url or settings.database_url))
+    crm = AssistantConfig.load(settings.assistant_file).crm
+    eraser = open_eraser(settings, open_existing(args.database_url or settings.database_url), crm)
     counts = eraser.preview(subject)
     crm = eraser.hubspot is not None
     if any(counts.values()) or crm:
@@ -139,7 +141,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_purge(args: argparse.Namespace) -> int:
     settings = _settings()
-    config = PrivacyConfig.from_file(settings.assistant_file)
+    config = AssistantConfig.load(settings.assistant_file).privacy
     engine = open_existing(args.database_url or settings.database_url)
     receipt = purge(engine, config, dry_run=args.dry_run)
     verb = "Would delete" if args.dry_run else "Deleted"

@@ -192,16 +192,13 @@ class Eraser:
 
 
 
-def open_eraser(settings: Any, engine: Engine) -> Eraser:
-    """The eraser for this environment: HubSpot too when HUBSPOT_ACCESS_TOKEN is set (HUBSPOT_API_BASE, assistant.yml's
-    `crm:` section as the CRM sync reads them)."""
-    token = settings.env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
-    if not token:
+def open_eraser(settings: Any, engine: Engine, crm: Any) -> Eraser:
+    """The eraser for this environment: HubSpot too when HUBSPOT_ACCESS_TOKEN is set (`settings.hubspot`, and
+    assistant.yml's `crm:` section `crm` as the CRM sync reads them)."""
+    hubspot = settings.hubspot
+    if not hubspot.on:
         return Eraser(engine)
-    from bot.crm import CrmConfig
     from bot.vendors import HubSpotClient
 
-    config = CrmConfig.from_file(settings.assistant_file)
-    client = HubSpotClient(token, settings.env.get("HUBSPOT_API_BASE", "").strip() or None,
-                           max_per_s=config.max_requests_per_s)
-    return Eraser(engine, client, config)
+    client = HubSpotClient(hubspot.access_token, hubspot.api_base or None, max_per_s=crm.max_requests_per_s)
+    return Eraser(engine, client, crm)

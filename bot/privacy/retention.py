@@ -19,15 +19,12 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Engine
 
-from bot.errors import ConfigError
+from bot.config import PrivacyConfig  # assistant.yml's `privacy:` section (bot/config)
 from bot.messaging.store import (channel_values, crm_sync, customers, delivery, erasures, handoffs, inbox, outbox,
                                  surveys)
 from bot.privacy.erasure import utc_iso
@@ -40,35 +37,6 @@ DAY_S = 86400.0
 LEASE = ("privacy", "retention", "lease")  # frontdesk_channel_state (channel, recipient, key)
 LAST_RUN = ("privacy", "retention", "last_purge")
 BATCH = 50  # conversations per transaction (short write locks while the assistant runs)
-
-
-@dataclass(frozen=True)
-class PrivacyConfig:
-    """The `privacy:` section of assistant.yml."""
-
-    retention_days: float = 365.0
-    queue_retention_days: float = 7.0
-    purge_every_h: float = 24.0
-
-    @classmethod
-    def from_file(cls, path: Path) -> PrivacyConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("privacy") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the privacy settings ({error})") from None
-        known = {f.name for f in fields(cls)}
-        unknown = set(section) - known
-        if unknown:
-            raise ConfigError(f"{path}: unknown privacy settings: {', '.join(sorted(unknown))}")
-        values = {}
-        for key, value in section.items():
-            try:
-                values[key] = float(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{path}: privacy.{key}={value!r} is not a number") from None
-            if values[key] <= 0:
-                raise ConfigError(f"{path}: privacy.{key} must be more than 0")
-        return cls(**values)
 
 
 # Where a conversation shows activity: (table, conversation id column, time column).

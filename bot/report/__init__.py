@@ -9,7 +9,7 @@ from bot import surface
 
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
-    "ReportConfig": "bot.report.config",
+    "ReportConfig": "bot.config.sections",
     "build_report": "bot.report.build",
     "keep_figures": "bot.report.archive",
     "latest_report": "bot.report.build",

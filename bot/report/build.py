@@ -17,11 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Persona
 from bot.errors import FrontdeskError, ReportError
 from bot.report.agents import agent_activity
+from bot.config import AssistantConfig, DecisionConfig, ReportConfig
 from bot.report.archive import merge_agents
-from bot.report.config import Period, ReportConfig
+from bot.report.config import Period
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
 from bot.report.records import GapMessage, RecordReader
@@ -52,44 +52,39 @@ def latest_report(state_dir: Path) -> Path | None:
     return path.resolve() if path.is_file() else None
 
 
-def _kb_folder(settings) -> Path:
-    from bot.kb import DecisionConfig
-
-    return settings.project_dir / DecisionConfig.from_file(settings.assistant_file).folder
-
-
-def entry_titles(settings) -> dict[str, str]:
+def entry_titles(settings, knowledge_base: DecisionConfig) -> dict[str, str]:
     from bot.kb import load_entries
 
-    folder = _kb_folder(settings)
+    folder = settings.project_dir / knowledge_base.folder
     return {e.id: e.title for e in load_entries(folder).entries} if folder.is_dir() else {}
 
 
-def content_gaps(settings, config: ReportConfig, messages: list[GapMessage]) -> dict:
+def content_gaps(settings, config: ReportConfig, knowledge_base: DecisionConfig, messages: list[GapMessage]) -> dict:
     """Clustered gaps; the sentence model and the knowledge base are loaded only when there are any."""
     if not messages:
         return find_gaps([], None, None, config)
     try:
         from bot.kb import open_knowledge_base
 
-        kb = open_knowledge_base(settings)
+        kb = open_knowledge_base(settings, knowledge_base)
         # the space the snapshot ranks in, and the decision rules the assistant uses
         return find_gaps(messages, kb.snapshot.encoder, kb.snapshot, config, kb.config)
     except FrontdeskError as error:  # no model, unreadable KB: the figures are still worth having
         return {"messages": len(messages), "clusters": [], "error": str(error)}
 
 
-def build_report(settings, period: Period, database_url: str | None = None, out: Path | None = None,
-                 now: float | None = None) -> Report:
+def build_report(settings, assistant: AssistantConfig, period: Period, database_url: str | None = None,
+                 out: Path | None = None, now: float | None = None) -> Report:
+    """Read the period's records and write report.html, metrics.json and gaps.csv (to `out`, else a new folder)."""
     now = time.time() if now is None else now
-    config = ReportConfig.from_file(settings.assistant_file)
+    config = assistant.report
     reader = RecordReader(database_url or settings.database_url)
     archived = reader.archived(period.start, period.end)  # figures kept when records were erased or purged
     conversations = list(reader.conversations(period.start, period.end)) + archived.conversations
     surveys = sorted(reader.surveys(period.start, period.end) + archived.surveys, key=lambda s: s.created_at)
-    metrics = compute(conversations, surveys, period, now, entry_titles(settings))
+    metrics = compute(conversations, surveys, period, now, entry_titles(settings, assistant.knowledge_base))
     metrics["agents"] = merge_agents(agent_activity(reader, period.start, period.end), archived.agents)
-    gaps = content_gaps(settings, config, [g for c in conversations for g in c.gaps])
+    gaps = content_gaps(settings, config, assistant.knowledge_base, [g for c in conversations for g in c.gaps])
     metrics["gaps"] = gaps
     charts = {}
     if not metrics["empty"]:
@@ -100,7 +95,7 @@ def build_report(settings, period: Period, database_url: str | None = None, out:
     period_text = period.describe()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        company = Persona.load(settings.assistant_file).company
+        company = assistant.persona.company
         (folder / "report.html").write_text(render_html(metrics, gaps, charts, period_text, company), encoding="utf-8")
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
         write_csv(folder / "gaps.csv", gaps)

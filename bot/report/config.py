@@ -1,4 +1,4 @@
-"""The report's settings (the `report` section of assistant.yml) and the period it covers.
+"""The period a report covers (its settings are assistant.yml's `report:` section, bot.config.ReportConfig).
 
 Days are calendar days in the configured time zone (Europe/London unless
 assistant.yml says otherwise), so a conversation at 00:30 BST on 1 June
@@ -8,55 +8,15 @@ belongs to 1 June even though it is 23:30 UTC on 31 May.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import yaml
+from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _UNIT_S = {"h": 3600, "d": 86400, "w": 7 * 86400}
 SHORT_DAYS = 3  # a period touching at most this many days is charted per hour
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    time_zone: str = "Europe/London"
-    # Content gaps: messages closer than this (cosine similarity, average
-    # linkage) share a cluster; a cluster whose centre is at least
-    # `gap_entry_similarity` from an entry's question is suggested as new
-    # questions for that entry.
-    gap_cluster_similarity: float = 0.5
-    gap_entry_similarity: float = 0.6
-    gap_max_messages: int = 1000  # distinct messages clustered at most (the most frequent first)
-
-    @classmethod
-    def from_file(cls, path: Path) -> ReportConfig:
-        try:
-            section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("report") or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"{path}: cannot read the report settings ({error})") from None
-        known = {f.name for f in fields(cls)}
-        unknown = set(section) - known
-        if unknown:
-            raise ConfigError(f"{path}: unknown report settings: {', '.join(sorted(unknown))}")
-        try:
-            config = cls(**{k: (str(v) if k == "time_zone" else int(v) if k == "gap_max_messages" else float(v))
-                            for k, v in section.items()})
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"{path}: a report setting is not a number ({error})") from None
-        config.zone  # fail now, naming the setting, if the zone is unknown
-        return config
-
-    @property
-    def zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"report.time_zone={self.time_zone!r} is not a time zone (e.g. Europe/London)") from None
 
 
 @dataclass(frozen=True)

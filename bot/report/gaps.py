@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.report.config import ReportConfig
+from bot.config import ReportConfig
 from bot.report.records import GapMessage
 
 if TYPE_CHECKING:
@@ -194,10 +194,12 @@ def _general_fit(kb: KBIndex | None, config: DecisionConfig | None, vectors: np.
     """
     if kb is None or config is None or len(kb.entries) < 2:
         return ()
+    from bot.kb import decide  # the assistant's own rule (imported with the knowledge base it needs)
+
     fits: Counter = Counter()
     for vector, weight in zip(vectors, weights):
         ranked = kb.rank(vector.astype(np.float32), limit=max(config.max_choices, 2))  # as a message is ranked
-        chosen = config.decide(ranked)
+        chosen = decide(ranked, config)
         plausible = [c for c in chosen.candidates
                      if c.probability > config.answer_runner_up and c.similarity >= config.answer_similarity]
         if (chosen.kind == "clarify" and len(plausible) >= 2

@@ -166,8 +166,9 @@ def joined(*parts: str | None) -> str:
     return " ".join(part.strip() for part in parts if part and part.strip())
 
 
-def open_responses(settings: Settings, reload_interval_s: float | None = RELOAD_INTERVAL_S) -> Responses:
+def open_responses(settings: Settings, persona: Persona | None = None,
+                   reload_interval_s: float | None = RELOAD_INTERVAL_S) -> Responses:
     """The catalogue this environment uses: RESPONSES_FILE, else responses/<language>.yml (assistant.yml
-    `language`, default en), with assistant.yml's persona."""
-    persona = Persona.load(settings.assistant_file)
+    `language`, default en), with the persona (a process's root gives the one it loaded; else assistant.yml's)."""
+    persona = persona if persona is not None else Persona.load(settings.assistant_file)
     return Responses.load(settings.responses_file(persona.language), persona, reload_interval_s)

@@ -1,5 +1,6 @@
 """The vendors' APIs, one module each, and the only place (with channels/) that imports their SDKs:
-Twilio (twilio_api), Telegram (telegram_api), HubSpot (hubspot_api). Their errors are translated here.
+Twilio (twilio_api), Telegram (telegram_api), HubSpot (hubspot_api). Their errors are translated here, and
+each vendor's message shape is made here (text_payloads picks by channel).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ _EXPORTS = {
     "HubSpotClient": "bot.vendors.hubspot_api",
     "NOTE_TO_CONTACT": "bot.vendors.hubspot_api",
     "NotFoundError": "bot.vendors.hubspot_api",
+    "OptOutAware": "bot.vendors.twilio_api",
     "TICKET_TO_CONTACT": "bot.vendors.hubspot_api",
     "TWILIO_BODY_LIMIT": "bot.vendors.twilio_api",
     "TelegramSender": "bot.vendors.telegram_api",
@@ -22,7 +24,10 @@ _EXPORTS = {
     "register_webhook": "bot.vendors.telegram_api",
     "segments": "bot.vendors.twilio_api",
     "signature_is_valid": "bot.vendors.twilio_api",
-    "split_text": "bot.vendors.telegram_api",
+    "split_text": "bot.vendors.text",
+    "telegram_payloads": "bot.vendors.telegram_api",
+    "text_payloads": "bot.vendors.payloads",
+    "twilio_payloads": "bot.vendors.twilio_api",
 }
 # public modules: none
 _MODULES = ()

@@ -17,9 +17,9 @@ from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.errors import VendorError
+from bot.vendors.text import split_text  # Telegram's limit is its default
 
 DEFAULT_API_BASE = "https://api.telegram.org"
-TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline-button data
 
 
@@ -49,18 +49,15 @@ def register_webhook(token: str, api_base: str | None, url: str | None, secret: 
         raise VendorError(str(error)) from None
 
 
-def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split at paragraph, then line, then word boundaries so each part fits `limit` characters."""
-    parts: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    parts.append(rest)
-    return [p for p in parts if p]
+def telegram_payloads(text: str, buttons: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Outbox payloads for `text` (split within Telegram's 4,096 characters); `buttons` ({title, callback_data})
+    go with the last part, which is a space when there is no text."""
+    parts = split_text(text)
+    if buttons is None:
+        return [{"method": "sendMessage", "text": part} for part in parts]
+    payloads: list[dict[str, Any]] = [{"method": "sendMessage", "text": part} for part in parts[:-1]]
+    payloads.append({"method": "sendMessage", "text": parts[-1] if parts else " ", "buttons": buttons})
+    return payloads
 
 
 class TelegramSender:

@@ -17,6 +17,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.vendors.text import split_text
+
 TWILIO_BODY_LIMIT = 1600  # characters per message, Twilio's limit
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
@@ -32,6 +34,18 @@ def segments(text: str) -> tuple[str, int]:
         return "GSM-7", 1 if units <= 160 else -(-units // 153)
     units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)  # UTF-16 code units
     return "UCS-2", 1 if units <= 70 else -(-units // 67)
+
+
+def twilio_payloads(channel: str, text: str) -> list[dict[str, Any]]:
+    """Outbox payloads for `text` on `channel` (sms or whatsapp), split within Twilio's 1,600 characters; SMS
+    parts carry their encoding and billed segment count (GSM-7: 160/153 per segment, UCS-2: 70/67)."""
+    payloads = []
+    for part in split_text(text, TWILIO_BODY_LIMIT):
+        payload: dict[str, Any] = {"text": part}
+        if channel == "sms":
+            payload["encoding"], payload["segments"] = segments(part)
+        payloads.append(payload)
+    return payloads
 
 
 class FormFields(dict):
@@ -57,6 +71,22 @@ def make_client(account_sid: str, auth_token: str, api_base: str | None = None) 
     if api_base:
         client.api.base_url = api_base.rstrip("/")
     return client
+
+
+class OptOutAware:
+    """Wraps a sender: messages to a number that sent STOP (`opted_out` in the channel's state) are not
+    sent (marked failed, not retried)."""
+
+    def __init__(self, sender: TwilioSender, state: Any) -> None:
+        self.sender = sender
+        self.state = state
+
+    async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        from bot.messaging import PermanentSendError
+
+        if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
+            raise PermanentSendError("the customer opted out (STOP)")
+        return await self.sender.send(recipient, payload)
 
 
 class TwilioSender:

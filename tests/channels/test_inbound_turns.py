@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import AssistantConfig, Settings
 from bot.messaging import inbox as inbox_module
 from bot.messaging.inbox import MAX_TURN_ATTEMPTS
-from channels.background import BackgroundLoop
+from bot.messaging import BackgroundLoop
+from bot.ops import RasaServices
 from channels.twilio import SmsInput, TwilioTurn
+from tests.conftest import PROJECT_DIR
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -26,12 +29,11 @@ def api():
 
 
 @pytest.fixture
-def connector(tmp_path: Path, monkeypatch, api) -> SmsInput:
-    for name, value in {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": "+15005550006",
-                        "PUBLIC_BASE_URL": "https://bot.example", "TWILIO_API_BASE": api.url,
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'frontdesk.db'}"}.items():
-        monkeypatch.setenv(name, value)
-    return SmsInput.from_credentials(None)
+def connector(tmp_path: Path, api) -> SmsInput:
+    settings = Settings.from_env({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                                  "TWILIO_SMS_NUMBER": "+15005550006", "PUBLIC_BASE_URL": "https://bot.example",
+                                  "TWILIO_API_BASE": api.url, "FRONTDESK_STATE_DIR": str(tmp_path)}, project_dir=PROJECT_DIR)
+    return SmsInput.from_services(RasaServices(settings, AssistantConfig.load(settings.assistant_file)))
 
 
 class FailingAssistant:

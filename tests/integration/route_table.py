@@ -11,11 +11,11 @@ import json
 import rasa.core.run as rasa_run
 
 from bot.ops.channels_config import write_credentials
-from bot.config.settings import Settings
+from bot.ops.rasa_process import assemble
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    settings = assemble().settings  # as bot/ops/rasa_server.py does before Rasa runs
     credentials, _ = write_credentials(settings)
     channels = rasa_run.create_http_input_channels(None, str(credentials))
     app = rasa_run.configure_app(channels, cors=None, auth_token=settings.rasa_api_token, enable_api=True)

@@ -4,7 +4,8 @@ import itertools
 
 import sqlalchemy as sa
 
-from bot.dialogue.feedback import FeedbackConfig, nps_due
+from bot.config import AssistantConfig
+from bot.dialogue.feedback import nps_due
 from bot.messaging.store import surveys
 
 
@@ -27,7 +28,7 @@ def survey_rows(assistant, conversation_id: str) -> list[tuple]:
 
 
 def sender(prefix: str, wants_nps: bool, assistant) -> str:
-    rate = FeedbackConfig.from_file(assistant.state_dir.parent / "assistant.yml").nps_rate
+    rate = AssistantConfig.load(assistant.state_dir.parent / "assistant.yml").feedback.nps_rate
     return next(s for s in (f"{prefix}-{i}" for i in itertools.count()) if nps_due(s, rate) == wants_nps)
 
 

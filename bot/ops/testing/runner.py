@@ -169,7 +169,7 @@ def running_assistant(settings: Settings, echo=print) -> Iterator[tuple[str, str
     with tempfile.TemporaryDirectory(prefix="frontdesk-conversations-") as tmp:
         rasa_port, actions_port = _free_port(), _free_port()
         token = secrets.token_urlsafe(18)
-        env = dict(os.environ)
+        env = dict(settings.env)
         env.update({
             "FRONTDESK_STATE_DIR": str(Path(tmp) / "state"),
             "FRONTDESK_MODELS_DIR": str(settings.models_dir),
@@ -179,7 +179,7 @@ def running_assistant(settings: Settings, echo=print) -> Iterator[tuple[str, str
             "FRONTDESK_HOST": "127.0.0.1",
             "RASA_API_TOKEN": token,
             # The agent desk is on, as in a deployment, so conversations can be handed to a person.
-            "AGENT_TOKEN": os.environ.get("AGENT_TOKEN") or secrets.token_urlsafe(24),
+            "AGENT_TOKEN": settings.handoff.agent_token or secrets.token_urlsafe(24),
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
         })

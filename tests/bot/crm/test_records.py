@@ -10,7 +10,7 @@ import pytest
 from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet
 
 from bot.ops.channels_config import crm_line, enabled_channels
-from bot.crm.sync import CrmConfig
+from bot.config import AssistantConfig, CrmConfig, section
 from bot.crm.records import HandoffSpan, build_record, load_events, split
 from bot.errors import ConfigError
 from bot.config.settings import Settings
@@ -122,14 +122,12 @@ def test_the_record_gathers_questions_answers_name_and_ratings(world: World) -> 
     assert record.nps == 7 and record.csat is None and record.outcome == "answered, but the customer said it did not help"
 
 
-def test_crm_settings_come_from_assistant_yml(tmp_path: Path) -> None:
-    assert CrmConfig.from_file(PROJECT_DIR / "assistant.yml").idle_timeout_s == 1800
-    path = tmp_path / "assistant.yml"
-    path.write_text("crm:\n  idle_timeout_s: 2\n  ticket_closed_stage: 7\n")
-    assert CrmConfig.from_file(path) == CrmConfig(idle_timeout_s=2.0, ticket_closed_stage="7")
-    path.write_text("crm:\n  idle_timeout: 2\n")
-    with pytest.raises(ConfigError, match="unknown crm settings: idle_timeout"):
-        CrmConfig.from_file(path)
+def test_crm_settings_come_from_assistant_yml() -> None:
+    assert AssistantConfig.load(PROJECT_DIR / "assistant.yml").crm.idle_timeout_s == 1800
+    assert section("crm", {"idle_timeout_s": 2, "ticket_closed_stage": 7}) == CrmConfig(idle_timeout_s=2.0,
+                                                                                        ticket_closed_stage="7")
+    with pytest.raises(ConfigError, match="crm.idle_timeout: unknown setting .did you mean idle_timeout_s"):
+        section("crm", {"idle_timeout": 2})
 
 
 def test_the_crm_sync_is_on_only_with_a_token(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.detect import DetectionConfig, FrustrationScorer
+from bot.config import AssistantConfig, DetectionConfig
+from bot.detect import FrustrationScorer
 from bot.kb.encoder import Encoder
 from tests.conftest import PROJECT_DIR
 
@@ -16,4 +17,4 @@ def scorer() -> FrustrationScorer:
 
 @pytest.fixture(scope="session")
 def config() -> DetectionConfig:
-    return DetectionConfig.from_file(PROJECT_DIR / "assistant.yml")
+    return AssistantConfig.load(PROJECT_DIR / "assistant.yml").detection

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from bot.detect import DetectionConfig, assess
+from bot.config import section
+from bot.detect import assess
 from bot.errors import ConfigError
 
 CALM = "what time does the pool open on sunday"
@@ -157,14 +157,10 @@ def test_the_shipped_settings_load(config) -> None:
     assert 0 < config.frustrated < config.high < 1 and config.max_failures == 2
 
 
-def test_unknown_or_inconsistent_settings_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text("detection:\n  frustration: 0.5\n")
-    with pytest.raises(ConfigError, match="unknown detection settings: frustration"):
-        DetectionConfig.from_file(path)
-    path.write_text("detection:\n  frustrated: 0.9\n  high: 0.5\n")
+def test_unknown_or_inconsistent_settings_are_refused() -> None:
+    with pytest.raises(ConfigError, match="detection.frustration: unknown setting"):
+        section("detection", {"frustration": 0.5})
     with pytest.raises(ConfigError, match="frustrated <= high"):
-        DetectionConfig.from_file(path)
-    path.write_text("detection:\n  high: lots\n")
-    with pytest.raises(ConfigError, match="not a number"):
-        DetectionConfig.from_file(path)
+        section("detection", {"frustrated": 0.9, "high": 0.5})
+    with pytest.raises(ConfigError, match="detection.high: must be a number between 0 and 1"):
+        section("detection", {"high": "lots"})

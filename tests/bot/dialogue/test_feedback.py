@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.config import AssistantConfig, section
 from bot.dialogue import feedback
 from bot.errors import ConfigError
 from bot.messaging.store import open_database, surveys
@@ -57,22 +58,18 @@ def test_nps_sampling_is_stable_and_follows_the_rate() -> None:
     assert [feedback.nps_due(i, 0.3) for i in ids[:50]] == [feedback.nps_due(i, 0.3) for i in ids[:50]]
 
 
-def test_feedback_settings_are_read_and_checked(tmp_path: Path) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text("feedback:\n  nps_rate: 1.0\n")
-    assert feedback.FeedbackConfig.from_file(path).nps_rate == 1.0
-    path.write_text("assistant_name: Sam\n")
-    assert feedback.FeedbackConfig.from_file(path).nps_rate == 0.3
-    for bad in ("nps_rate: 1.5", "nps_rate: lots", "npsrate: 0.5"):
-        path.write_text(f"feedback:\n  {bad}\n")
+def test_feedback_settings_are_read_and_checked() -> None:
+    assert section("feedback", {"nps_rate": 1.0}).nps_rate == 1.0
+    assert section("feedback", {}).nps_rate == 0.3
+    for bad in ({"nps_rate": 1.5}, {"nps_rate": "lots"}, {"npsrate": 0.5}):
         with pytest.raises(ConfigError, match="feedback"):
-            feedback.FeedbackConfig.from_file(path)
+            section("feedback", bad)
 
 
 def test_the_projects_assistant_file_has_a_valid_feedback_section() -> None:
     from bot.config.settings import PROJECT_DIR
 
-    assert 0.0 <= feedback.FeedbackConfig.from_file(PROJECT_DIR / "assistant.yml").nps_rate <= 1.0
+    assert 0.0 <= AssistantConfig.load(PROJECT_DIR / "assistant.yml").feedback.nps_rate <= 1.0
 
 
 @pytest.fixture

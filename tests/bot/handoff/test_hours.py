@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import AssistantConfig, section
 from bot.errors import ConfigError
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from tests.conftest import PROJECT_DIR, project_responses
@@ -18,8 +19,8 @@ def at(*parts) -> float:
     return dt.datetime(*parts, tzinfo=LONDON).timestamp()
 
 
-HOURS = TeamHours.from_config({"time_zone": "Europe/London", "hours": {
-    "monday": "08:00-20:00", "friday": "08:00-20:00", "saturday": "09:00-17:00"}, "holidays": ["2026-12-25"]})
+HOURS = TeamHours.from_config(section("team", {"time_zone": "Europe/London", "hours": {
+    "monday": "08:00-20:00", "friday": "08:00-20:00", "saturday": "09:00-17:00"}, "holidays": ["2026-12-25"]}))
 
 
 def test_open_and_closed_follow_the_weekly_hours_in_the_team_zone() -> None:
@@ -55,17 +56,17 @@ def test_the_wait_is_queue_position_times_median_handling_and_unknown_without_hi
 
 
 @pytest.mark.parametrize("team, words", [
-    ({"time_zone": "Mars/Base"}, "time zone"),
-    ({"hours": {"funday": "08:00-10:00"}}, "day of the week"),
-    ({"hours": {"monday": "10:00-08:00"}}, "closes before"),
-    ({"hours": {"monday": "8-10"}}, "not a time"),
-    ({"holidays": ["25/12/2026"]}, "YYYY-MM-DD"),
+    ({"time_zone": "Mars/Base"}, "team.time_zone: must be a time zone"),
+    ({"hours": {"funday": "08:00-10:00"}}, "team.hours.funday: is not a day of the week"),
+    ({"hours": {"monday": "10:00-08:00"}}, "team.hours.monday: closes before it opens"),
+    ({"hours": {"monday": "8-10"}}, "team.hours.monday: must be opening hours like 08:00-20:00"),
+    ({"holidays": ["25/12/2026"]}, "team.holidays: must be dates like 2026-12-25 .YYYY-MM-DD."),
 ])
 def test_bad_team_settings_name_the_problem(team, words) -> None:
     with pytest.raises(ConfigError, match=words):
-        TeamHours.from_config(team)
+        section("team", team)
 
 
 def test_the_shipped_assistant_file_has_valid_team_hours() -> None:
-    hours = TeamHours.load(PROJECT_DIR / "assistant.yml")
+    hours = TeamHours.from_config(AssistantConfig.load(PROJECT_DIR / "assistant.yml").team)
     assert hours.time_zone == "Europe/London" and len(hours.hours) == 7 and hours.unclaimed_update_after_s > 0

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import section
 from bot.handoff.hours import TeamHours
-from bot.handoff.service import HandoffDesk, text_payloads
+from bot.handoff.service import HandoffDesk
 from bot.handoff.store import HandoffError
 from bot.handoff.summary import build_summary
 from bot.handoff.webhook import SIGNATURE_HEADER, WebhookSender, body_bytes, signature, signature_is_valid
@@ -21,7 +22,8 @@ from tests.fakes.webhook_receiver import FakeWebhookReceiver
 LONDON = ZoneInfo("Europe/London")
 MONDAY_NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=LONDON).timestamp()
 SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 22, 0, tzinfo=LONDON).timestamp()
-HOURS = TeamHours.from_config({"hours": {"monday": "08:00-20:00", "sunday": "09:00-17:00"}, "unclaimed_update_after_s": 60})
+HOURS = TeamHours.from_config(section("team", {"hours": {"monday": "08:00-20:00", "sunday": "09:00-17:00"},
+                                              "unclaimed_update_after_s": 60}))
 
 
 class Recorder:
@@ -129,13 +131,6 @@ def test_unclaimed_updates_are_sent_once_and_only_while_the_team_is_in(engine) -
     assert asyncio.run(desk.send_unclaimed_updates(sunday + 600)) == 0
     [row] = outbox_rows(engine)
     assert "still in the queue" in row["payload"]["text"] and row["payload"]["encoding"] == "GSM-7"
-
-
-def test_payloads_follow_each_channels_format() -> None:
-    assert text_payloads("telegram", "hi") == [{"method": "sendMessage", "text": "hi"}]
-    assert text_payloads("whatsapp", "hi") == [{"text": "hi"}]
-    assert text_payloads("sms", "hi")[0]["segments"] == 1
-    assert text_payloads("rest", "hi") is None and text_payloads("webchat", "hi") is None
 
 
 def test_the_webhook_is_signed_and_retried_on_server_errors() -> None:

@@ -1,8 +1,8 @@
 from dataclasses import fields, replace
-from pathlib import Path
 
 import pytest
 
+from bot.config import AssistantConfig, section
 from bot.errors import ConfigError
 from bot.kb.decide import DecisionConfig, decide, explain
 from bot.kb.entries import Entry
@@ -81,21 +81,18 @@ def test_explanation_names_the_settings_that_stopped_an_answer() -> None:
 
 
 def test_the_defaults_are_the_calibrated_thresholds_in_assistant_yml() -> None:
-    shipped = DecisionConfig.from_file(PROJECT_DIR / "assistant.yml")
+    shipped = AssistantConfig.load(PROJECT_DIR / "assistant.yml").knowledge_base
     thresholds = [f.name for f in fields(DecisionConfig) if f.name.startswith(("answer_", "clarify_"))]
     assert {n: getattr(DecisionConfig(), n) for n in thresholds} == {n: getattr(shipped, n) for n in thresholds}
 
 
-def test_config_is_read_from_the_knowledge_base_section(tmp_path: Path) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text("knowledge_base:\n  answer_margin: 0.3\n  max_choices: 2\n")
-    config = DecisionConfig.from_file(path)
+def test_config_is_read_from_the_knowledge_base_section() -> None:
+    config = section("knowledge_base", {"answer_margin": 0.3, "max_choices": 2})
     assert config.answer_margin == 0.3 and config.max_choices == 2 and config.folder == "knowledge_base"
 
 
-@pytest.mark.parametrize("body, message", [("knowledge_base:\n  answer_marg: 0.3\n", "unknown"), ("knowledge_base:\n  answer_margin: high\n", "not a number")])
-def test_bad_config_is_one_clear_error(tmp_path: Path, body: str, message: str) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text(body)
+@pytest.mark.parametrize("body, message", [({"answer_marg": 0.3}, "unknown setting .did you mean answer_margin"),
+                                           ({"answer_margin": "high"}, "must be a number between 0 and 1 .got 'high'.")])
+def test_bad_config_is_one_clear_error(body: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        DecisionConfig.from_file(path)
+        section("knowledge_base", body)

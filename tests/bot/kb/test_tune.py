@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.config import section
 from bot.errors import ConfigError
 from bot.kb.decide import DecisionConfig
 from bot.kb.entries import load_entries
@@ -120,16 +121,13 @@ def test_the_tuning_key_follows_content_and_base_model(small_kb: Path, encoder) 
 
 
 def test_fine_tune_setting(tmp_path: Path, small_kb: Path, encoder) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text("knowledge_base:\n  fine_tune: false\n")
-    config = DecisionConfig.from_file(path)
+    config = section("knowledge_base", {"fine_tune": False})
     assert config.fine_tune is False
     kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, config, tuned_models=TunedModels(tmp_path / "models"),
                        tuning="wait")
     assert not kb.tuned and not (tmp_path / "models").exists()
-    path.write_text("knowledge_base:\n  fine_tune: sometimes\n")
-    with pytest.raises(ConfigError, match="fine_tune must be true or false"):
-        DecisionConfig.from_file(path)
+    with pytest.raises(ConfigError, match="knowledge_base.fine_tune: must be true or false"):
+        section("knowledge_base", {"fine_tune": "sometimes"})
 
 
 def test_a_message_the_base_model_embedded_is_tuned_from_its_shared_bottom_layers(small_kb: Path) -> None:

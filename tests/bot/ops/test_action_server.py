@@ -31,7 +31,7 @@ def start(tmp_path: Path, host: str, secret: str | None = SECRET) -> tuple[subpr
         env["ACTIONS_SECRET"] = secret
     log = tmp_path / f"actions-{port}.log"
     process = subprocess.Popen([sys.executable, "-m", "bot.ops.action_server", "--actions", "tests.fakes.echo_actions",
-                                "--host", host, "--port", str(port)], cwd=PROJECT_DIR, env=env,
+                                "--without-services", "--host", host, "--port", str(port)], cwd=PROJECT_DIR, env=env,
                                stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     return process, f"http://127.0.0.1:{port}", log
 

@@ -123,12 +123,12 @@ def test_without_the_sentence_model_the_figures_still_come_and_the_gaps_say_why(
     from zoneinfo import ZoneInfo
 
     from bot.report import build_report, resolve_period
-    from bot.config.settings import Settings
+    from bot.config import AssistantConfig, Settings
 
     settings = Settings.from_env(env={"FRONTDESK_STATE_DIR": str(tmp_path), "EMBEDDING_MODEL": str(tmp_path / "no-model")},
                                  project_dir=PROJECT_DIR)
     period = resolve_period(ZoneInfo("Europe/London"), 1781000000.0, from_date="2026-06-01", to_date="2026-06-07")
-    report = build_report(settings, period, database_url=week_url, out=tmp_path / "out")
+    report = build_report(settings, AssistantConfig.load(settings.assistant_file), period, database_url=week_url, out=tmp_path / "out")
     assert report.metrics["overall"]["conversations"] == 5
     assert "EMBEDDING_MODEL=" in report.metrics["gaps"]["error"]
     assert "Content gaps could not be computed" in (tmp_path / "out" / "report.html").read_text()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import AssistantConfig, section
 from bot.errors import ConfigError
-from bot.report.config import ReportConfig, resolve_period
+from bot.report.config import resolve_period
 from tests.bot.report.conftest import utc
 from tests.conftest import PROJECT_DIR
 
@@ -50,15 +50,12 @@ def test_bad_period_options_are_named(kwargs: dict, message: str) -> None:
 
 
 def test_the_shipped_settings_count_days_in_london() -> None:
-    config = ReportConfig.from_file(PROJECT_DIR / "assistant.yml")
+    config = AssistantConfig.load(PROJECT_DIR / "assistant.yml").report
     assert config.time_zone == "Europe/London" and config.zone == LONDON
 
 
-def test_an_unknown_time_zone_or_setting_is_named(tmp_path: Path) -> None:
-    path = tmp_path / "assistant.yml"
-    path.write_text("report:\n  time_zone: Europe/Atlantis\n")
-    with pytest.raises(ConfigError, match="report.time_zone='Europe/Atlantis'"):
-        ReportConfig.from_file(path)
-    path.write_text("report:\n  timezone: UTC\n")
-    with pytest.raises(ConfigError, match="unknown report settings: timezone"):
-        ReportConfig.from_file(path)
+def test_an_unknown_time_zone_or_setting_is_named() -> None:
+    with pytest.raises(ConfigError, match="report.time_zone: must be a time zone like Europe/London .got 'Europe/Atlantis'."):
+        section("report", {"time_zone": "Europe/Atlantis"})
+    with pytest.raises(ConfigError, match="report.timezone: unknown setting .did you mean time_zone"):
+        section("report", {"timezone": "UTC"})

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import AssistantConfig, ReportConfig
 from bot.kb.service import KnowledgeBase, open_knowledge_base
-from bot.report.config import ReportConfig, resolve_period
+from bot.report.config import resolve_period
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
 from bot.report.records import GapMessage
@@ -30,7 +31,8 @@ PHRASINGS = [
 
 @pytest.fixture(scope="module")
 def kb(kb_state_dir: Path) -> KnowledgeBase:
-    return open_knowledge_base(report_settings(kb_state_dir, "sqlite://"))
+    settings = report_settings(kb_state_dir, "sqlite://")
+    return open_knowledge_base(settings, AssistantConfig.load(settings.assistant_file).knowledge_base)
 
 
 def messages(pairs: list[tuple[str, str]], intent: str | None = "faq") -> list[GapMessage]:

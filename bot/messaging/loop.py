@@ -1,0 +1,39 @@
+"""The event loop where the Rasa server's webhook turns and sends run: the server's own loop, or with
+FRONTDESK_TURN_THREAD=1 a daemon thread's loop. One per Rasa server process, built by its root
+(bot/ops/rasa_process.py) and shared by every connector."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Awaitable, Callable
+
+
+class BackgroundLoop:
+    def __init__(self, threaded: bool = False) -> None:
+        self.threaded = threaded
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the thread (or adopt the running server loop); call from the server's loop."""
+        with self._lock:
+            if self.loop is not None:
+                return
+            if not self.threaded:
+                self.loop = asyncio.get_running_loop()
+                return
+            self.loop = asyncio.new_event_loop()
+            threading.Thread(target=self.loop.run_forever, name="frontdesk-turns", daemon=True).start()
+
+    def call(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` on the background loop soon; safe from any thread."""
+        assert self.loop is not None, "BackgroundLoop.start() first"
+        self.loop.call_soon_threadsafe(callback)
+
+    async def run(self, coroutine: Awaitable[Any]) -> Any:
+        """Await `coroutine` on the background loop from the server's loop."""
+        assert self.loop is not None, "BackgroundLoop.start() first"
+        if self.loop is asyncio.get_running_loop():
+            return await coroutine
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
