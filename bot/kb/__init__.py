@@ -8,7 +8,7 @@ from bot import surface
 _EXPORTS = {
     "DecisionConfig": "bot.kb.decide",
     "Encoder": "bot.kb.encoder",
-    "decide": "bot.kb.decide",
+    "decide_ranked": "bot.kb.decide",
     "Entry": "bot.kb.entries",
     "KBIndex": "bot.kb.index",
     "KnowledgeBase": "bot.kb.service",

@@ -89,3 +89,6 @@ def explain(decision: Decision, ranked: list[Scored], config: DecisionConfig) ->
     return (f"not answered with {top} because {missed}; and no entry is plausible enough to offer "
             f"(probability >= clarify_confidence {config.clarify_confidence} "
             f"and a question >= clarify_similarity {config.clarify_similarity} similar)")
+
+
+decide_ranked = decide  # the room's surface name for `decide` (bot.kb.decide is the module's)

@@ -194,7 +194,7 @@ def _general_fit(kb: KBIndex | None, config: DecisionConfig | None, vectors: np.
     """
     if kb is None or config is None or len(kb.entries) < 2:
         return ()
-    from bot.kb import decide  # the assistant's own rule (imported with the knowledge base it needs)
+    from bot.kb import decide_ranked as decide  # the assistant's own rule (imported with the knowledge base it needs)
 
     fits: Counter = Counter()
     for vector, weight in zip(vectors, weights):

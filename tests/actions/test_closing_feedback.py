@@ -99,7 +99,7 @@ async def test_nps_is_a_required_question_only_for_sampled_conversations(service
 
 
 async def test_whatsapp_gets_the_nps_scale_in_words_not_buttons(services) -> None:
-    messages, _ = await run(ActionAskFeedbackNps(), tracker("rates_four_in_the_survey"))
+    messages, _ = await run(ActionAskFeedbackNps(services), tracker("rates_four_in_the_survey"))
     assert "buttons" not in messages[0] or not messages[0]["buttons"]
     assert "0 to 10" in messages[0]["text"]
 

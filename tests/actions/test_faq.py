@@ -64,7 +64,7 @@ async def test_button_payload_entity_wins_over_words(services) -> None:
     assert slots["kb_answered"] == "cancel_membership"
 
 
-async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer(services) -> None:
+async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer(services, responses) -> None:
     messages, slots = await run(ActionAnswerFaq(services), tracker("describes_a_problem_in_sentences"))
     paraphrase = messages[-1]["text"]
     assert "So what I'm hearing is that you're having trouble logging in" in paraphrase

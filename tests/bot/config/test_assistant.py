@@ -91,3 +91,14 @@ def test_a_section_from_a_dict_is_checked_the_same_way() -> None:
         section("team", {"unclaimed_update_after_s": True})
     with pytest.raises(AssistantConfigError, match="assistant_name: is required"):
         AssistantConfig.from_dict({"company": "S-Club"})
+
+
+def test_the_language_and_the_privacy_section_are_typed_settings_too(tmp_path: Path, monkeypatch) -> None:
+    config = AssistantConfig.load(PROJECT_DIR / "assistant.yml")
+    assert config.persona.language == "en" and config.privacy.retention_days == 365
+    path = shipped_with(tmp_path, "  queue_retention_days: 7", "  queue_retention_days: -1")
+    assert problems(path, monkeypatch) == [f"assistant.yml:{line_of(path, 'queue_retention_days: -1')}: "
+                                           "privacy.queue_retention_days: must be a number above 0 (got -1)"]
+    path = shipped_with(tmp_path, "  retention_days: 365", "  retention_dayz: 365")
+    [problem] = problems(path, monkeypatch)
+    assert problem.startswith(f"assistant.yml:{line_of(path, 'retention_dayz:')}: privacy.retention_dayz: unknown setting")

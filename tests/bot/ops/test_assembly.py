@@ -46,11 +46,12 @@ def connectors(services: RasaServices) -> list:
     from channels.agent_desk import AgentDeskInput
     from channels.crm import CrmSyncInput
     from channels.rest import RestInput
+    from channels.retention import RetentionInput
     from channels.telegram import TelegramInput
     from channels.twilio import SmsInput, WhatsAppInput
 
     return [kind.from_services(services) for kind in (RestInput, TelegramInput, SmsInput, WhatsAppInput, CrmSyncInput,
-                                                      AgentDeskInput)]
+                                                      AgentDeskInput, RetentionInput)]
 
 
 def test_the_rasa_process_has_one_engine_and_one_desk_for_every_channel(settings, engines) -> None:
@@ -58,6 +59,11 @@ def test_the_rasa_process_has_one_engine_and_one_desk_for_every_channel(settings
     made = connectors(services)
     assert len(engines) == 1  # was one per connector, plus one for the edge's handoff desk
     assert {id(c.desk) for c in made if hasattr(c, "desk")} == {id(services.desk)}
+    # one responses catalogue: the desk's and the connectors' that speak themselves
+    assert {id(c.responses) for c in made if hasattr(c, "responses")} == {id(services.responses)}
+    assert services.desk.responses is services.responses
+    assert made[-1].worker is services.retention and services.retention.engine is services.engine
+    assert services.agent_work.eraser is services.eraser and services.eraser.engine is services.engine
     inbounds = [c.inbound for c in made if hasattr(c, "inbound")]
     assert len(inbounds) == 3 and {id(i.background) for i in inbounds} == {id(services.background)}
     assert services.channel("sms") is services.channel("sms")  # a channel's parts are made once
@@ -100,6 +106,7 @@ def test_the_action_process_has_one_engine_and_its_actions_use_what_it_served(se
     assert services.desk.store.engine is services.engine and services.scorer.model is encoder
     serve(services)
     assert ActionGreet().services is services  # as rasa_sdk makes it: no arguments
+    assert services.desk.responses is services.responses
     other = ActionServices(settings, services.config, services.engine, services.knowledge_base, services.scorer,
-                           services.desk)
+                           services.desk, services.responses)
     assert ActionGreet(other).services is other  # a test's own
