@@ -6,6 +6,9 @@
 - bot/ is in rooms (bot/<room>/); code outside a room uses the room's surface (`from bot.kb import X`,
   names in its `__all__`) or one of its public modules (`_MODULES`), never its private modules.
 - Every name a room declares resolves, and no module grows past 400 lines.
+- Each process is assembled in one place: the settings are read (`Settings.from_env`) and a database
+  opened (`open_database`) only in the process roots, the environment is read only by bot/config/settings.py,
+  and actions/ and channels/ build nothing at import time (docs/architecture.md).
 """
 
 from __future__ import annotations

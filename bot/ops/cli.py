@@ -214,7 +214,7 @@ def _cmd_crm_status(args: argparse.Namespace) -> int:
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
     """Print the effective configuration (secrets as ***); exit 1 with one line per problem."""
-    from bot.config import AssistantConfig, AssistantConfigError, Settings, describe
+    from bot.config import PROJECT_DIR, AssistantConfig, AssistantConfigError, Settings, describe
     from bot.errors import ConfigError
 
     problems, settings, config = [], None, None
@@ -222,7 +222,7 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
     except ConfigError as error:
         problems.append(f"environment: {error}")
-    path = Path(args.file) if args.file else settings.assistant_file if settings else Path("assistant.yml")
+    path = Path(args.file) if args.file else settings.assistant_file if settings else PROJECT_DIR / "assistant.yml"
     try:
         config = AssistantConfig.load(path)
     except AssistantConfigError as error:
