@@ -45,7 +45,8 @@ def wait_for(check, timeout: float = 60.0):
 def test_an_answered_conversation_becomes_one_contact_and_one_note(tmp_path: Path) -> None:
     with FakeHubSpotAPI(TOKEN) as hubspot:
         assistant = start_assistant(tmp_path, {"HUBSPOT_ACCESS_TOKEN": TOKEN, "HUBSPOT_API_BASE": hubspot.url,
-                                               "ASSISTANT_FILE": str(assistant_file(tmp_path))})
+                                               # idle 6 s: longer than a first turn on a loaded machine
+                                               "ASSISTANT_FILE": str(assistant_file(tmp_path, idle_timeout_s=6))})
         try:
             assert "HubSpot CRM:   on" in assistant.output.read_text()
             sender = f"crm-{uuid.uuid4().hex[:8]}"

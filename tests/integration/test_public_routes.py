@@ -91,14 +91,13 @@ def test_every_route_is_public_by_design_or_refuses_a_stranger(everything_on) ->
                               "metadata": {"channel": "sms"}}, timeout=60)
     assert seeded.status_code == 200, seeded.text
     assert len(routes) > 30
-    seen, failures = set(), []
+    failures = []
     for route in routes:
         for method in route["methods"]:
             if method in ("HEAD", "OPTIONS"):
                 continue
             path = concrete(route["path"].rstrip("/") or "/")
             reply = httpx.request(method, f"{assistant.url}{path}", **plausible_body(path), timeout=60)
-            seen.add((method, route["path"]))
             if SEEDED.split()[0] in reply.text or SMS_CUSTOMER in reply.text:
                 failures.append(f"{method} {path}: {reply.status_code} reveals the conversation")
             allowed, _ = PUBLIC.get((method, path), ({401, 403}, ""))
