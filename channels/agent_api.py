@@ -7,21 +7,32 @@ JSON; 400 bad body or query, 403 not allowed (someone else's claim, not a
 lead), 404 unknown handoff, 409 conflict (claimed by another, already
 closed), 410 a handoff whose customer's data was erased (with when and by
 whom), each with `{"error": "<one-line reason>"}`.
+
+Times are given as epoch seconds and, for people, in the team's zone and UK style
+(`report.time_zone`: "Sun 6 Dec, 17:20", bot/handoff/desk_view.py): the summary's
+`started_text` and `handed_over_text`, each transcript entry's and message's `time`.
+The assistant's messages and Frontdesk's notices also carry `html`, their markdown
+made safe (bot/messaging/markup.py); customers' and agents' text never does. A
+listed handoff has `preview`, one line of what the customer wants.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.agents import AgentWork
+from bot.config import ReportConfig
 from bot.errors import RefusedError
-from bot.handoff import OPEN, Handoff, HandoffError
+from bot.handoff import OPEN, Handoff, HandoffError, local_time, preview
+from bot.messaging import message_html
 
 MAX_TEXT_CHARS = 4096
 STATUSES = {"open": OPEN, "waiting": ("waiting",), "claimed": ("claimed",), "closed": ("resolved", "released"),
@@ -32,16 +43,30 @@ def error(reason: str, status: int, headers: dict[str, str] | None = None) -> HT
     return response.json({"error": reason}, status=status, headers=headers)
 
 
-def handoff_json(handoff: Handoff, with_messages: list | None = None) -> dict[str, Any]:
-    """What the API shows of a handoff: never the customer's address or internal message ids."""
+def _shown(message: dict[str, Any], zone: ZoneInfo, now: float) -> dict[str, Any]:
+    """A transcript entry or message with its `time` for people, and `html` when the assistant or a notice said it."""
+    shown = message | {"time": local_time(message.get("at"), zone, now)}
+    if message.get("author") in ("bot", "system") and isinstance(message.get("text"), str):
+        shown["html"] = message_html(message["text"])
+    return shown
+
+
+def handoff_json(handoff: Handoff, with_messages: list | None = None, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """What the API shows of a handoff: never the customer's address or internal message ids. Times for
+    people are in `zone` (the team's: report.time_zone; None: its default)."""
+    zone = zone or ReportConfig().zone
     summary = {k: v for k, v in handoff.summary.items() if k != "message_ids"}
     data = {"id": handoff.id, "status": handoff.status, "reason": handoff.reason, "agent": handoff.agent,
             "customer": summary.get("customer"), "created_at": handoff.created_at, "claimed_at": handoff.claimed_at,
             "first_agent_reply_at": handoff.first_agent_reply_at, "closed_at": handoff.closed_at,
-            "updated_at": handoff.updated_at}
+            "updated_at": handoff.updated_at, "preview": preview(summary)}
     if with_messages is not None:
+        now = time.time()
+        summary["started_text"] = local_time(summary.get("started_at"), zone, now)
+        summary["handed_over_text"] = local_time(summary.get("handed_over_at"), zone, now)
+        summary["transcript"] = [_shown(t, zone, now) for t in summary.get("transcript") or []]
         data["summary"] = summary
-        data["messages"] = [m.as_json() for m in with_messages]
+        data["messages"] = [_shown(m.as_json(), zone, now) for m in with_messages]
     return data
 
 
@@ -66,9 +91,9 @@ def text_field(body: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()
 
 
-def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request], None]) -> None:
+def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request], None], zone: ZoneInfo) -> None:
     """Register the /api routes on the desk's blueprint; `prepare(request)` points the desk at this request's
-    Rasa agent (for tracker writes) before an action."""
+    Rasa agent (for tracker writes) before an action; times for people are written in `zone`."""
 
     def api(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
         async def wrapped(request: Request, **kwargs: Any) -> HTTPResponse:
@@ -112,7 +137,7 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
         if not after.isdigit():
             raise HandoffError("'after' must be a message number", 400)
         handoff, messages = await work.view(caller.agent, handoff_id, int(after), caller.address)
-        return response.json(handoff_json(handoff, messages))
+        return response.json(handoff_json(handoff, messages, zone))
 
     @hook.route("/api/handoffs/<handoff_id:str>/claim", methods=["POST"])
     @api

@@ -25,6 +25,7 @@ import re
 from html import escape
 from pathlib import Path
 from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -33,6 +34,7 @@ from sanic.response import HTTPResponse
 
 from bot.agents import AgentError
 from bot.agents import AgentWork
+from bot.config import ReportConfig
 from bot.crm import status as crm_status
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
@@ -41,6 +43,7 @@ from bot.ops import RasaServices, rasa_services
 from bot.report import latest_report
 from channels.agent_api import add_api_routes, error
 from channels.agent_auth import COOKIE, SAFE_METHODS, DeskGate, TooManyFailures
+from channels.webchat import page_source
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ class AgentDeskInput(InputChannel):
     """Serves /agent; receives no customer messages itself."""
 
     def __init__(self, desk: HandoffDesk, work: AgentWork, gate: DeskGate, webhook: OutboxWorker | None,
-                 state_dir: Path, crm_on: bool = False) -> None:
+                 state_dir: Path, crm_on: bool = False, zone: ZoneInfo | None = None) -> None:
         self.desk = desk
         self.accounts = work.accounts
         self.gate = gate
@@ -65,6 +68,7 @@ class AgentDeskInput(InputChannel):
         self.worker = webhook  # posts handoffs to HANDOFF_WEBHOOK_URL (None: not set)
         self.state_dir = state_dir  # where `frontdesk report` writes the newest report
         self.crm_on = crm_on
+        self.zone = zone or ReportConfig().zone  # times shown to agents (report.time_zone)
         self._loop_task: asyncio.Task | None = None
 
     @classmethod
@@ -84,7 +88,7 @@ class AgentDeskInput(InputChannel):
         settings = services.settings
         gate = DeskGate(services.accounts, services.desk_sessions, services.audit, settings.desk)
         return cls(services.desk, services.agent_work, gate, services.handoff_webhook, settings.state_dir,
-                   settings.hubspot.on)
+                   settings.hubspot.on, services.config.report.zone)
 
     def _prepare(self, request: Request) -> None:
         """Point the desk at the tracker store of the Rasa agent serving this request."""
@@ -113,7 +117,7 @@ class AgentDeskInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
-        source = PAGE.read_text(encoding="utf-8")
+        source = page_source(PAGE)
         login_page = source.split("<!--desk-->")[0] + "</body></html>"
         html = re.sub(r"<!--login-->.*<!--/login-->", "", source, flags=re.DOTALL)
 
@@ -204,7 +208,7 @@ class AgentDeskInput(InputChannel):
             self.gate.clear_cookie(reply, request)
             return reply
 
-        add_api_routes(hook, self.work, self._prepare)
+        add_api_routes(hook, self.work, self._prepare, self.zone)
 
         @hook.route("/report", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:

@@ -12,9 +12,13 @@
   `Authorization: Bearer <RASA_API_TOKEN>` (channels/rest_auth.py).
 - `GET /webhooks/rest/messages?since=`: what an agent (or a Frontdesk notice)
   sent the conversation outside a turn, after message `since` (the web chat
-  page polls it).
+  page polls it), with the buttons a notice offers.
 - `GET /webhooks/rest/history`: the conversation's messages as text, for a
-  page that reloads.
+  page that reloads, with the buttons of a question not answered yet.
+
+The assistant's messages (replies, notices, history) also carry `html`: their
+markdown as a safe HTML fragment (bot/messaging/markup.py) for pages to show;
+customers' and agents' text never has one.
 
 Every request but the first needs a credential: 401 without one, 403 with a
 wrong one or one that does not allow the request; nothing is written or read
@@ -40,7 +44,7 @@ from sanic.response import HTTPResponse
 
 from bot.dialogue import transcript
 from bot.handoff import HandoffDesk
-from bot.messaging import HEADER, SESSION_CHANNELS, SessionSigner
+from bot.messaging import HEADER, SESSION_CHANNELS, SessionSigner, message_html
 from bot.ops import RasaServices, rasa_services
 from channels.background import hand_to_assistant
 from channels.rest_auth import Caller, Refused, RestGate
@@ -147,6 +151,14 @@ def _refuse(route: str, error: Refused) -> HTTPResponse:
     return _error(str(error), error.status)
 
 
+def with_html(message: dict[str, Any]) -> dict[str, Any]:
+    """An assistant's or a notice's message with `html` (its markdown, made safe); others unchanged."""
+    text = message.get("text")
+    if not isinstance(text, str) or message.get("author", "assistant") not in ("assistant", "system"):
+        return message
+    return message | {"html": message_html(text)}
+
+
 async def _tracker_events(agent: Any, conversation_id: str) -> list[dict[str, Any]]:
     """Every event of the conversation (all sessions), as Rasa's JSON dicts; [] for an unknown one."""
     store = agent.tracker_store
@@ -222,7 +234,7 @@ class RestInput(InputChannel):
             except Exception as error:  # the assistant failed: say so, never a silent []
                 logger.exception("rest webhook: handling the message for %s failed", sender)
                 return _error(f"the assistant could not handle this message ({type(error).__name__}); try again", 503)
-            return response.json(collector.messages)
+            return response.json([with_html(m) for m in collector.messages])
 
         @hook.route("/messages", methods=["GET"])
         async def messages(request: Request) -> HTTPResponse:
@@ -238,20 +250,22 @@ class RestInput(InputChannel):
                 return response.json({"messages": [], "last": await asyncio.to_thread(store.last_message_id)})
             found = await asyncio.to_thread(store.messages_for_customer, sender, since)
             last = found[-1].id if found else since
-            return response.json({"messages": [{"id": m.id, "text": m.text, "agent": m.agent, "author": m.author}
+            return response.json({"messages": [with_html({"id": m.id, "text": m.text, "agent": m.agent, "author": m.author}
+                                                         | ({"buttons": m.buttons} if m.buttons else {}))
                                                for m in found], "last": last})
 
         @hook.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
             """The conversation's customer, assistant and agent messages as text (bot.dialogue.conversation.transcript),
-            and `last` to poll /messages from. 4xx for bad credentials."""
+            the buttons of a question not answered yet, and `last` to poll /messages from. 4xx for bad credentials."""
             try:
                 sender = self._reader(request)
             except Refused as error:
                 return _refuse("history", error)
             last = await asyncio.to_thread(self.desk.store.last_message_id)  # before the tracker: none missed
             events = await _tracker_events(request.app.ctx.agent, sender)
-            return response.json({"conversation_id": sender, "messages": transcript(events), "last": last})
+            messages = [with_html(m) for m in transcript(events, pending=True)]
+            return response.json({"conversation_id": sender, "messages": messages, "last": last})
 
         @hook.route("/webhook", methods=["GET", "PUT", "DELETE", "PATCH"])
         async def wrong_method(request: Request) -> HTTPResponse:

@@ -49,30 +49,39 @@ def current_session(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(events)
 
 
-def transcript(events: Iterable[dict[str, Any]], limit: int = 200) -> list[dict[str, Any]]:
+def transcript(events: Iterable[dict[str, Any]], limit: int = 200, pending: bool = False) -> list[dict[str, Any]]:
     """The conversation's messages as text, oldest first, at most the last `limit`.
 
     Each is `{"author": "customer" | "assistant" | "agent" | "system", "text": ...}`,
     an agent's also with `"agent"` (their name). A button the customer clicked shows
-    as the button's title, not its payload; events without text are left out.
+    as the button's title, not its payload; events without text are left out. With
+    `pending`, the message whose buttons the customer has not answered yet (the newest
+    with buttons after their last message) also has `"buttons"` ([{title, payload}]), so
+    a page that reloads can offer them again.
     """
     messages: list[dict[str, Any]] = []
     buttons: dict[str, str] = {}  # payload -> title, of the buttons offered since the customer last wrote
+    waiting: tuple[int, list[dict[str, str]]] | None = None  # (index in messages, buttons) not answered yet
     for event in events:
         text = event.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
         if event.get("event") == "user":
             messages.append({"author": "customer", "text": buttons.get(text, text)})
-            buttons = {}
+            buttons, waiting = {}, None
         elif event.get("event") == "bot":
             metadata = event.get("metadata") or {}
-            offered = (event.get("data") or {}).get("buttons") or []
-            buttons.update({str(b.get("payload")): str(b.get("title")) for b in offered if isinstance(b, dict)})
+            offered = [b for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            buttons.update({str(b.get("payload")): str(b.get("title")) for b in offered})
+            if offered:
+                waiting = (len(messages), [{"title": str(b.get("title")), "payload": str(b.get("payload"))}
+                                           for b in offered])
             if metadata.get("agent"):
                 messages.append({"author": "agent", "text": text, "agent": str(metadata["agent"])})
             else:
                 messages.append({"author": "system" if metadata.get("notice") else "assistant", "text": text})
+    if pending and waiting is not None:
+        messages[waiting[0]]["buttons"] = waiting[1]
     return messages[-limit:]
 
 

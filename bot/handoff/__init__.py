@@ -15,6 +15,8 @@ _EXPORTS = {
     "REASONS": "bot.handoff.store",
     "WebhookSender": "bot.handoff.webhook",
     "build_summary": "bot.handoff.summary",
+    "local_time": "bot.handoff.desk_view",
+    "preview": "bot.handoff.desk_view",
     "rasa_tracker_writer": "bot.handoff.tracker",
     "ticket_text": "bot.handoff.summary",
 }

@@ -168,9 +168,10 @@ class HandoffDesk:
         """
         handoff = await asyncio.to_thread(self.store.close, handoff_id, "resolved")
         voice = self._voice(handoff)
-        text = joined(voice.say("handoff.resolved", agent=self._who(handoff, by)), feedback.question("csat", voice)["text"])
+        question = feedback.question("csat", voice)
+        text = joined(voice.say("handoff.resolved", agent=self._who(handoff, by)), question["text"])
         await self._to_customer(handoff, "system", text, {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
-                                then=feedback.survey_start_events("feedback_csat"))
+                                then=feedback.survey_start_events("feedback_csat"), buttons=question.get("buttons"))
         return handoff
 
     async def release(self, handoff_id: str, by: str | None = None) -> Handoff:
@@ -193,15 +194,19 @@ class HandoffDesk:
         return len(due)
 
     async def _to_customer(self, handoff: Handoff, author: str, text: str, metadata: dict[str, Any],
-                           resume: bool = False, then: list[dict[str, Any]] | None = None) -> HandoffMessage:
-        """Record the message, send it on the customer's channel, and write it (and a resume) to the tracker."""
-        message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"))
+                           resume: bool = False, then: list[dict[str, Any]] | None = None,
+                           buttons: list[dict[str, str]] | None = None) -> HandoffMessage:
+        """Record the message (with the `buttons` it offers, for pages that poll), send it on the customer's
+        channel, and write it (and a resume) to the tracker."""
+        message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"),
+                                          buttons=buttons)
         payloads = text_payloads(handoff.channel, message.text)
         if payloads and handoff.recipient:
             await asyncio.to_thread(self.outbox.enqueue, handoff.channel, handoff.recipient, handoff.conversation_id, payloads)
         if self.tracker is not None:
             events: list[dict[str, Any]] = [{"event": "bot", "text": message.text, "metadata": metadata,
-                                             "timestamp": message.created_at}]
+                                             "timestamp": message.created_at}
+                                            | ({"data": {"buttons": buttons}} if buttons else {})]
             if resume:
                 events += [{"event": "slot", "name": "handoff_id", "value": None},
                            {"event": "resume"}]

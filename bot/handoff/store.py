@@ -61,9 +61,11 @@ class HandoffMessage:
     agent: str | None
     text: str
     created_at: float
+    buttons: list[dict[str, str]] | None = None  # what a notice offers (the survey's scale after a resolve)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "author": self.author, "agent": self.agent, "text": self.text, "at": self.created_at}
+        data = {"id": self.id, "author": self.author, "agent": self.agent, "text": self.text, "at": self.created_at}
+        return data | ({"buttons": self.buttons} if self.buttons else {})
 
 
 def _handoff(row: Any) -> Handoff:
@@ -71,7 +73,8 @@ def _handoff(row: Any) -> Handoff:
 
 
 def _message(row: Any) -> HandoffMessage:
-    return HandoffMessage(row["id"], row["handoff_id"], row["author"], row["agent"], row["text"], row["created_at"])
+    return HandoffMessage(row["id"], row["handoff_id"], row["author"], row["agent"], row["text"], row["created_at"],
+                          row["buttons"] or None)
 
 
 class HandoffStore:
@@ -125,8 +128,10 @@ class HandoffStore:
     # --- messages ---
 
     def append(self, handoff_id: str, author: str, text: str, agent: str | None = None,
-               message_id: str | None = None, now: float | None = None) -> HandoffMessage | None:
-        """Store a message (secrets masked); a customer message with a `message_id` already stored is skipped (None)."""
+               message_id: str | None = None, now: float | None = None,
+               buttons: list[dict[str, str]] | None = None) -> HandoffMessage | None:
+        """Store a message (secrets masked) and the buttons it offers; a customer message with a `message_id`
+        already stored is skipped (None)."""
         if author not in AUTHORS:
             raise ValueError(f"author must be one of {AUTHORS}")
         now = time.time() if now is None else now
@@ -136,7 +141,7 @@ class HandoffStore:
                 return None
             result = db.execute(handoff_messages.insert().values(
                 handoff_id=handoff_id, author=author, agent=agent, text=mask_secrets(text).text,
-                created_at=now, message_id=message_id))
+                created_at=now, message_id=message_id, buttons=buttons or None))
             new_id = int(result.inserted_primary_key[0])
             db.execute(handoffs.update().where(handoffs.c.id == handoff_id).values(updated_at=now))
             row = db.execute(sa.select(handoff_messages).where(handoff_messages.c.id == new_id)).mappings().one()

@@ -1,5 +1,6 @@
 """Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers and
-the loop they run on, Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
+the loop they run on, Rasa's tracker store on DATABASE_URL, web visitors' sessions, and the assistant's
+markdown as safe HTML for pages (markup).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _EXPORTS = {
     "SESSION_CHANNELS": "bot.messaging.sessions",
     "Session": "bot.messaging.sessions",
     "SessionSigner": "bot.messaging.sessions",
+    "message_html": "bot.messaging.markup",
     "open_database": "bot.messaging.store",
     "record_visit": "bot.messaging.store",
     "session_key": "bot.messaging.sessions",

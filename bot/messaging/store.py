@@ -102,6 +102,7 @@ handoff_messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # secrets masked
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("message_id", sa.String(64)),  # Rasa's message_id of a customer's message (appended once)
+    sa.Column("buttons", sa.JSON),  # [{title, payload}] a notice offers (the survey after a resolve), for pages that poll
 )
 
 surveys = sa.Table(

@@ -99,6 +99,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "channels.media_twilio": (),
     "channels.choose_a_number": (),
     "channels.empty_message": (),
+    "channels.webchat_welcome": (),
     "sms.subscribed_again": (),
     "sms.help": (),
     "buttons.yes": (),
