@@ -303,3 +303,90 @@ def test_a_lead_forgets_a_customer_from_the_desk_page_after_confirming(desk, bro
     assert answer.status_code == 410 and "by Ann" in answer.json()["error"]
     assert "violet teapot" not in str(desk.tracker(sender))
     wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))
+
+
+def sign_in(desk, browser, agent: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{desk.url}/agent")
+    browser.find_element(By.ID, "token").send_keys(desk.tokens[agent])
+    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "me") and d.find_element(By.ID, "me").text.startswith(agent))
+
+
+UK_TIME = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec), \d{2}:\d{2}"
+
+
+def test_the_desk_reads_at_a_glance_in_the_teams_time_with_answers_rendered(desk, browser) -> None:  # noqa: F811
+    import re
+    from zoneinfo import ZoneInfo
+
+    from selenium.webdriver.common.by import By
+
+    from bot.handoff import local_time
+
+    sender = "accounts-browser-glance"
+    desk.say(sender, "hi", name="Mo")
+    desk.say(sender, "When is customer service open?")
+    desk.say(sender, "thanks. I want to talk to a human")
+    handoff_id = next(h["id"] for h in api(desk, "GET", "/handoffs", "Ann").json()["handoffs"]
+                      if api(desk, "GET", f"/handoffs/{h['id']}", "Ann").json()["summary"]["conversation_id"] == sender)
+    browser.set_window_size(900, 560)
+    sign_in(desk, browser, "Ann")
+    item = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))[0]
+    assert item.find_element(By.CSS_SELECTOR, ".preview").text == "When is customer service open?"
+    assert re.fullmatch(r"waiting \d+ (s|min)", item.find_element(By.CSS_SELECTOR, ".waited").text)
+    item.click()
+
+    glance = [wait_for(browser, lambda d: d.find_elements(By.ID, "glance-status"))[0], browser.find_element(By.ID, "glance-mood")]
+    assert glance[0].text == "Status: waiting" and glance[1].text.startswith("Mood: ")
+    browser.execute_script("const s = document.getElementById('summary'); s.scrollTop = s.scrollHeight;")
+    for element in glance:  # in sight without scrolling the page, and while the summary is scrolled
+        assert browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect(), s = document.getElementById('summary').getBoundingClientRect();"
+            "return r.height > 0 && r.top >= s.top - 1 && r.bottom <= Math.min(s.bottom, window.innerHeight) + 1;", element)
+
+    summary = api(desk, "GET", f"/handoffs/{handoff_id}", "Ann").json()["summary"]
+    london = ZoneInfo("Europe/London")
+    started = next(d for d in browser.find_elements(By.CSS_SELECTOR, "#summary dt") if d.text == "Started")
+    started_text = started.find_element(By.XPATH, "following-sibling::dd[1]").text
+    assert re.match(UK_TIME + r" · handed over " + UK_TIME, started_text)
+    assert started_text.startswith(local_time(summary["started_at"], london))
+    who = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#transcript .who")]
+    assert who and all(re.fullmatch(r"(customer|bot|agent|system|\w+) · " + UK_TIME, w) for w in who)
+
+    transcript = browser.find_element(By.ID, "transcript")
+    assert "Monday to Friday:" in [e.text for e in transcript.find_elements(By.CSS_SELECTOR, ".msg.bot strong")]
+    assert "**" not in transcript.text
+    assert transcript.find_elements(By.CSS_SELECTOR, '.msg.bot a[href="mailto:support@s-club.example"]')
+
+
+def test_a_web_chat_customer_sees_the_agent_by_name_and_rates_with_the_survey_buttons(desk, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from tests.integration.test_webchat_browser import bot_messages, conversation_id
+
+    browser.get(f"{desk.url}/webhooks/webchat/")
+    browser.find_element(By.ID, "name").send_keys("Lia")
+    browser.find_element(By.ID, "text").send_keys("I want to talk to a human\n")
+    wait_for(browser, lambda d: any("person" in m for m in bot_messages(d)))
+    sender = conversation_id(browser)
+    handoff_id = wait_for(browser, lambda d: next(
+        (h["id"] for h in api(desk, "GET", "/handoffs", "Ann").json()["handoffs"]
+         if api(desk, "GET", f"/handoffs/{h['id']}", "Ann").json()["summary"]["conversation_id"] == sender), None))
+    assert api(desk, "POST", f"/handoffs/{handoff_id}/claim", "Rev").status_code == 200
+    assert api(desk, "POST", f"/handoffs/{handoff_id}/messages", "Rev", json={"text": "Hi Lia, Rev here."}).status_code == 201
+    message = wait_for(browser, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".msg.agent") if "Rev here" in e.text])[0]
+    assert message.find_element(By.CSS_SELECTOR, ".who").text == "Rev"
+
+    assert api(desk, "POST", f"/handoffs/{handoff_id}/resolve", "Rev").status_code == 200
+    scale = wait_for(browser, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, ".buttons button") if b.is_enabled()])
+    assert [b.text for b in scale] == ["1", "2", "3", "4", "5"]  # the survey that arrived by polling keeps its buttons
+    browser.refresh()  # a reload offers the unanswered question's buttons again
+    scale = wait_for(browser, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, ".buttons button") if b.is_enabled()])
+    assert [b.text for b in scale] == ["1", "2", "3", "4", "5"]
+    scale[3].click()
+    wait_for(browser, lambda d: next((e.get("value") for e in desk.tracker(sender)["events"]
+                                      if e["event"] == "slot" and e["name"] == "csat" and e.get("value") is not None), None) == 4)
+    assert not any(b.is_enabled() for b in scale)  # answered: that row is stale now
