@@ -17,6 +17,34 @@ def handoff(**changes) -> Handoff:
     return Handoff(**values)
 
 
+def test_people_read_times_in_the_teams_zone_a_preview_and_the_assistants_markdown_rendered() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.handoff.store import HandoffMessage
+
+    december = 1796577600.0  # Sun 6 Dec 2026, 17:20 in London (GMT)
+    summary = {"customer": {"name": "Ana", "channel": "sms", "contact": "+44•••123"}, "started_at": december - 600,
+               "handed_over_at": december, "key_messages": ["When is customer service open?"],
+               "transcript": [{"author": "customer", "text": "**hi** <b>x</b>", "at": december - 600},
+                              {"author": "bot", "text": "**Monday to Friday:** 08:00-20:00", "at": december - 590}]}
+    listed = handoff_json(handoff(summary=summary))
+    assert listed["preview"] == "When is customer service open?"
+    tokyo = handoff_json(handoff(summary=summary), [HandoffMessage(1, "h1", "agent", "Bob", "**ok**", december + 60),
+                                                    HandoffMessage(2, "h1", "system", None, "Bob has *joined*", december + 61)],
+                         ZoneInfo("Asia/Tokyo"))
+    assert tokyo["summary"]["handed_over_text"].endswith(", 02:20")  # Mon 7 Dec in Tokyo
+    detailed = handoff_json(handoff(summary=summary), [HandoffMessage(1, "h1", "agent", "Bob", "**ok**", december + 60),
+                                                      HandoffMessage(2, "h1", "system", None, "Bob has *joined*", december + 61)])
+    assert detailed["summary"]["started_text"].endswith(", 17:10") and detailed["summary"]["handed_over_text"].endswith(", 17:20")
+    customer, bot = detailed["summary"]["transcript"]
+    assert "html" not in customer and customer["time"].endswith(", 17:10")  # customers' text stays text
+    assert bot["html"] == "<p><strong>Monday to Friday:</strong> 08:00-20:00</p>"
+    agent, notice = detailed["messages"]
+    assert "html" not in agent and agent["time"].endswith(", 17:21")
+    assert notice["html"] == "<p>Bob has <em>joined</em></p>"
+    assert summary["transcript"][1] == {"author": "bot", "text": "**Monday to Friday:** 08:00-20:00", "at": december - 590}
+
+
 def test_the_json_never_carries_the_customers_address_or_internal_ids() -> None:
     listed = handoff_json(handoff())
     assert "recipient" not in listed and "900123" not in str(listed) and "summary" not in listed

@@ -3,7 +3,8 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from channels.rest import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, BadRequest, parse_body, parse_session_body, parse_since
+from channels.rest import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, BadRequest, parse_body, parse_session_body, parse_since,
+                           with_html)
 
 
 def body(**fields) -> bytes:
@@ -95,3 +96,11 @@ def test_since_is_a_message_number_or_absent() -> None:
     for bad in ("-1", "a", "1.5", ""):
         with pytest.raises(BadRequest, match="'since'"):
             parse_since(bad)
+
+
+def test_only_the_assistants_and_notices_messages_get_html() -> None:
+    assert with_html({"recipient_id": "r", "text": "**Open** daily"})["html"] == "<p><strong>Open</strong> daily</p>"
+    assert with_html({"author": "system", "text": "Rate *us*"})["html"] == "<p>Rate <em>us</em></p>"
+    for message in ({"author": "customer", "text": "**x**"}, {"author": "agent", "text": "**x**", "agent": "Bob"},
+                    {"recipient_id": "r", "image": "https://x.example/a.png"}):
+        assert "html" not in with_html(message)

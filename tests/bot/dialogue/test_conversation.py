@@ -96,3 +96,15 @@ def test_transcript_is_the_conversations_text_with_authors_and_clicked_button_ti
 def test_transcript_keeps_the_latest_messages() -> None:
     events = [user(f"message {n}") for n in range(5)]
     assert [m["text"] for m in transcript(events, limit=2)] == ["message 3", "message 4"]
+
+
+def test_transcript_offers_again_only_the_buttons_not_answered_yet() -> None:
+    did_it_help = {"event": "bot", "text": "Did that help?", "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}]}}
+    which = {"event": "bot", "text": "Which one?", "data": {"buttons": [{"title": "Your membership", "payload": "/m"},
+                                                                       {"title": "Something else", "payload": "/else"}]}}
+    answered = [user("hours?"), did_it_help, user("I want to cancel"), which, {"event": "bot", "text": "Or ask a person."}]
+    messages = transcript(answered, pending=True)
+    assert [m.get("buttons") for m in messages] == [
+        None, None, None, [{"title": "Your membership", "payload": "/m"}, {"title": "Something else", "payload": "/else"}], None]
+    assert all("buttons" not in m for m in transcript(answered))  # only when asked for
+    assert all("buttons" not in m for m in transcript(answered + [user("/m")], pending=True))

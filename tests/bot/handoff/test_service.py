@@ -118,6 +118,9 @@ def test_resolving_resumes_the_conversation_and_thanks_the_customer(engine) -> N
     assert {"event": "active_loop", "name": "feedback_form"} in events[resolved:]
     assert outbox_rows(engine) == []  # REST customers poll instead
     assert "resolved" in desk.store.messages_for_customer("web-1")[-1].text
+    scale = [{"title": str(n), "payload": str(n)} for n in range(1, 6)]  # the web chat's page keeps the buttons
+    assert desk.store.messages_for_customer("web-1")[-1].buttons == scale
+    assert events[resolved]["data"] == {"buttons": scale}  # ... and offers them again after a reload (history)
     with pytest.raises(HandoffError):
         asyncio.run(desk.release(handoff.id))
 

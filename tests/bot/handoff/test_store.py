@@ -68,6 +68,16 @@ def test_customers_see_agent_and_notice_messages_after_a_position(store) -> None
     assert store.messages_for_customer("c2") == []
 
 
+def test_a_notice_keeps_the_buttons_it_offers_for_pages_that_poll(store) -> None:
+    handoff = new(store)
+    scale = [{"title": str(n), "payload": str(n)} for n in range(1, 6)]
+    store.append(handoff.id, "system", "Resolved. How did we do?", buttons=scale)
+    store.append(handoff.id, "agent", "Bye", agent="Bob")
+    asked, bye = store.messages_for_customer("c1")
+    assert asked.buttons == scale and asked.as_json()["buttons"] == scale
+    assert bye.buttons is None and "buttons" not in bye.as_json()
+
+
 def test_unclaimed_updates_are_taken_once_and_only_after_the_wait(store) -> None:
     old, recent = new(store, "c1", at=1000.0), new(store, "c2", at=1250.0)
     claimed = new(store, "c3", at=900.0)
@@ -98,4 +108,6 @@ def test_new_columns_are_added_to_an_older_database(tmp_path) -> None:
     store = HandoffStore(open_database(url))
     handoff = new(store, ids=[])
     assert store.customer_message("c1", "hello", "m1").text == "hello"
+    assert store.append(handoff.id, "system", "Rate us", buttons=[{"title": "5", "payload": "5"}]).buttons == [
+        {"title": "5", "payload": "5"}]  # the buttons column was added too
     assert handoff.customer_updated_at is None
