@@ -385,13 +385,13 @@ def test_web_chat_customer_sees_the_agents_reply_in_the_page(desk, browser) -> N
     api(assistant, "POST", f"/handoffs/{handoff['id']}/claim", agent="Kim")
     api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Kim", json={"text": "Hello Lou, Kim from S-Club here."})
     agent_message = wait_for(browser, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".msg.bot.agent")
-                                                 if e.text == "Hello Lou, Kim from S-Club here."])[0]
-    assert agent_message.get_attribute("data-agent") == "Kim"
+                                                 if e.text == "Kim\nHello Lou, Kim from S-Club here."])[0]
+    assert agent_message.get_attribute("data-agent") == "Kim"  # the agent's name shows above their message
     before = log_texts(browser)
     browser.refresh()  # the history shows the agent's message; polling goes on after it
     wait_for(browser, lambda d: log_texts(d) == before)
     api(assistant, "POST", f"/handoffs/{handoff['id']}/messages", agent="Kim", json={"text": "<b>Still</b> there, Lou?"})
-    wait_for(browser, lambda d: log_texts(d)[len(before):] == [("msg bot agent", "<b>Still</b> there, Lou?")])
+    wait_for(browser, lambda d: log_texts(d)[len(before):] == [("msg bot agent", "Kim\n<b>Still</b> there, Lou?")])
     assert browser.find_elements(By.CSS_SELECTOR, "#log b") == []
     api(assistant, "POST", f"/handoffs/{handoff['id']}/resolve")
     wait_for(browser, lambda d: any("marked your conversation as resolved" in e.text
