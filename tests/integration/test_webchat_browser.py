@@ -1,5 +1,8 @@
 """The web chat page in a real browser (headless Chromium): a visitor types and is answered with their session,
-an agent's reply arrives by polling, a reload shows the history, and text is never run as HTML."""
+a reload shows the history (with the buttons of a question not answered yet), text is never run as HTML, the
+assistant's markdown is rendered safely (an entry's script or javascript: link never runs), an empty page is
+welcomed, a typing indicator shows while the assistant works, and buttons stay in view and go stale once answered.
+The agent's side (name, survey buttons by polling) is in test_agent_desk.py and test_handoff.py."""
 
 from __future__ import annotations
 
