@@ -45,7 +45,9 @@ class ActionFollowUp(FrontdeskAction):
         elif intent == "deny":
             if not now.slots.get("awaiting_reply"):
                 mood = await asyncio.to_thread(assess, tracker.events, services.scorer, services.config.detection)
-                if mood.action in ("empathise", "offer_person") or mood.problem >= max(COMPLAINT_PROBLEM, services.config.detection.problem):
+                detection = services.config.detection
+                if mood.action != "handover" and (mood.level >= detection.frustrated
+                                                  or mood.problem >= max(COMPLAINT_PROBLEM, detection.problem)):
                     return await ActionAnswerFaq(services).respond(dispatcher, tracker, mood)
             # "No" to "Is there anything else I can help with?" closes the conversation
             # (data/rules/closing.yml runs the survey after action_close_conversation).
