@@ -2,7 +2,8 @@
 
 Every message the NLU takes for a question or a request for a person comes here, and is first
 read for the customer's mood (bot/detect): a request for a person hands over, high or rising
-frustration offers a person, mild frustration gets empathy first.
+frustration offers a person, mild frustration gets empathy first, a reported problem an
+acknowledgement first.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class ActionAnswerFaq(FrontdeskAction):
             turn = await asyncio.to_thread(dialogue.question, knowledge_base, now)
         if mood.action == "empathise":
             turn = dialogue.with_empathy(turn, now)
+        elif mood.action == "acknowledge":  # a reported problem: acknowledged before the answer
+            turn = dialogue.with_empathy(turn, now, "person.acknowledge")
         if conversation.is_first_turn(tracker.events):  # introduce the assistant before the first answer
             turn = dialogue.introduced(await asyncio.to_thread(dialogue.welcome, now, services.engine, True), turn)
         return dispatch(dispatcher, turn)

@@ -1,17 +1,29 @@
-"""action_follow_up: the customer's yes, no or "something else" to the assistant's last question."""
+"""action_follow_up: the customer's yes, no or "something else" to the assistant's last question.
+
+A "no" when the assistant asked nothing may be a complaint the NLU read as a no ("Five days and
+still no refund. Great."): when detection finds anger, or a problem at COMPLAINT_PROBLEM or more,
+it is answered as a question (acknowledged first), not with "No problem".
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.faq import ActionAnswerFaq
 from actions.handoff import hand_over
 from actions.runtime import FrontdeskAction, context, dispatch
 from bot.dialogue import turns as dialogue
 from bot.dialogue import asked_anything_else
+from bot.detect import assess
+
+# A short "No, that was actually fine" scores about 0.5 on the problem signal; a complaint read as a
+# "no" scores near 1 ("Five days and still no refund. Great."), so only that is taken for one here.
+COMPLAINT_PROBLEM = 0.9
 
 
 class ActionFollowUp(FrontdeskAction):
@@ -31,6 +43,12 @@ class ActionFollowUp(FrontdeskAction):
         if intent == "affirm":
             turn = dialogue.affirm(knowledge_base, now)
         elif intent == "deny":
+            if not now.slots.get("awaiting_reply"):
+                mood = await asyncio.to_thread(assess, tracker.events, services.scorer, services.config.detection)
+                detection = services.config.detection
+                if mood.action != "handover" and (mood.level >= detection.frustrated
+                                                  or mood.problem >= max(COMPLAINT_PROBLEM, detection.problem)):
+                    return await ActionAnswerFaq(services).respond(dispatcher, tracker, mood)
             # "No" to "Is there anything else I can help with?" closes the conversation
             # (data/rules/closing.yml runs the survey after action_close_conversation).
             if not now.slots.get("awaiting_reply") and asked_anything_else(tracker.events, services.responses):

@@ -3,7 +3,7 @@
 scorer = FrustrationScorer.load(encoder)            # the knowledge base's Encoder
 scorer.score("this is ridiculous!!!")              # MessageScore(score, reasons, ...)
 assess(tracker.events, scorer, AssistantConfig.load(settings.assistant_file).detection)
-# Assessment(action="none"|"empathise"|"offer_person"|"handover", level, reasons, triggers, trend, failures)"""
+# Assessment(action="none"|"acknowledge"|"empathise"|"offer_person"|"handover", level, reasons, triggers, trend, failures, problem)"""
 
 from __future__ import annotations
 

@@ -16,8 +16,11 @@ decides, in this order:
                 frustration: the latest two customer messages both >= `frustrated`,
                 or three climbing scores ending >= `frustrated` and `rising_delta` up
   empathise     the latest message's frustration >= `frustrated`
+  acknowledge   the latest message reports something that went wrong: its problem
+                score >= `problem` ("Five days and still no refund. Great.")
   none          otherwise
 
+Frustration is the anger signal; the problem signal never offers a person by itself.
 A message's frustration is the scorer's score (classifier + wording cues)
 raised by a conversation cue: the customer asks again what they asked before
 (same words, or embeddings at least `repeat_similarity` alike).
@@ -38,7 +41,7 @@ from bot.detect.requests import INTENT, is_request, top_intent
 from bot.detect.scorer import FrustrationScorer, MessageScore, combine
 from bot.config import DetectionConfig
 
-Action = Literal["none", "empathise", "offer_person", "handover"]
+Action = Literal["none", "acknowledge", "empathise", "offer_person", "handover"]
 BOUNDARIES = {"session_started", "restart", "resume"}
 FAILURE_REASONS = {
     "fallback": "the assistant did not know the answer",
@@ -65,6 +68,7 @@ class Assessment:
     triggers: tuple[Trigger, ...] = ()
     trend: tuple[float, ...] = ()  # frustration of the scored messages, oldest first
     failures: int = 0  # failed attempts in a row
+    problem: float = 0.0  # problem score of the latest customer message, 0..1
 
 
 @dataclass
@@ -167,13 +171,14 @@ def assess(events: list[dict], scorer: FrustrationScorer, config: DetectionConfi
     latest = turns[-1]
     latest_score = scored.get(id(latest))
     level = latest_score.score if latest_score else 0.0
+    problem = latest_score.problem if latest_score else 0.0
 
     def trigger(turn: _Turn, reasons) -> Trigger:
         score = scored.get(id(turn))
         return Trigger(turn.text, tuple(reasons), round(score.score, 3) if score else 0.0, turn.timestamp)
 
     def result(action: Action, reasons: list[str], triggers: list[Trigger]) -> Assessment:
-        return Assessment(action, round(level, 3), tuple(reasons), tuple(triggers), trend, failures)
+        return Assessment(action, round(level, 3), tuple(reasons), tuple(triggers), trend, failures, round(problem, 3))
 
     if latest.text.strip().startswith(f"/{INTENT}") or (latest_score is not None and is_request(
             latest.intent, latest.confidence, latest_score.request_similarity, config.request_confidence, config.request_similarity,
@@ -200,4 +205,6 @@ def assess(events: list[dict], scorer: FrustrationScorer, config: DetectionConfi
                           [trigger(t, scored[id(t)].reasons) for t in shown + [latest]])
     if level >= config.frustrated:
         return result("empathise", [f"frustration ({level:.2f})"], [trigger(latest, latest_score.reasons)])
+    if problem >= config.problem:
+        return result("acknowledge", [f"reports a problem ({problem:.2f})"], [trigger(latest, latest_score.problem_reasons)])
     return result("none", [], [])

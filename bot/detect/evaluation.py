@@ -1,21 +1,28 @@
 """`frontdesk detect eval`: per-message detection on a labelled CSV, as the assistant does it.
 
 The messages file is CSV with a header `text,label` (other columns are
-ignored); label is escalate, frustrated or calm. Each message is predicted:
+ignored); label is escalate, anger (or frustrated, read as anger), problem or
+calm. Each message is predicted:
 
   escalate    the trained Rasa NLU model says request_human with confidence
               >= detection.request_confidence, and the message's embedding is
               >= detection.request_similarity close to a request_human example
               or the message names a person to talk to (bot/detect/requests.py)
-  frustrated  otherwise, if its frustration score (classifier + wording cues)
-              >= detection.frustrated
+  anger       otherwise, if its anger (frustration) score (classifier + wording
+              cues) >= detection.frustrated
+  problem     otherwise, if its problem score >= detection.problem
   calm        otherwise
 
 The frustration scores are computed first, before Rasa (and with it
 TensorFlow) is imported: MiniLM is ~15x slower in a process that loaded
 TensorFlow. Metrics: per label precision, recall, F1 and support, the
-confusion counts, and `calm_flagged_escalate` (calm rows predicted escalate /
-calm rows).
+confusion counts, `calm_flagged_escalate` and `calm_flagged_anger` (calm rows
+predicted escalate or anger / calm rows), and `anger_at_offer`: anger's
+precision, recall and F1 at detection.high, the score that offers a person
+(a message predicted escalate is not counted there). The labels are exclusive
+(a problem told angrily is `anger`), so `problem_signal` also scores the problem
+signal alone: problem score >= detection.problem on the rows labelled problem
+(positive) or calm (negative), whatever the anger score.
 
 `nlu_rule`: the same shares for the NLU alone at Rasa's FallbackClassifier
 threshold (config.yml): a message whose intent is request_human at that
@@ -43,7 +50,9 @@ from bot.detect.scorer import FrustrationScorer, MessageScore
 from bot.errors import FrontdeskError
 from bot.config import PROJECT_DIR
 
-LABELS = ("escalate", "frustrated", "calm")
+LABELS = ("escalate", "anger", "problem", "calm")
+ALIASES = {"frustrated": "anger"}  # the labels of earlier files
+ACCEPTED = ("escalate", "anger", "frustrated", "problem", "calm")
 
 
 def read_messages(path: Path) -> list[tuple[str, str]]:
@@ -55,10 +64,10 @@ def read_messages(path: Path) -> list[tuple[str, str]]:
             rows = []
             for line, row in enumerate(reader, start=2):
                 text, label = (row["text"] or "").strip(), (row["label"] or "").strip().lower()
-                if label not in LABELS:
-                    raise FrontdeskError(f"{path}:{line}: label {label!r} is not one of {', '.join(LABELS)}")
+                if label not in ACCEPTED:
+                    raise FrontdeskError(f"{path}:{line}: label {label!r} is not one of {', '.join(ACCEPTED)}")
                 if text:
-                    rows.append((text, label))
+                    rows.append((text, ALIASES.get(label, label)))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise FrontdeskError(f"{path}: cannot read the messages ({error})") from None
     if not rows:
@@ -88,7 +97,9 @@ def predict(text: str, intent: tuple[str, float], score: MessageScore, config: D
     if is_request(name, confidence, score.request_similarity, config.request_confidence, config.request_similarity, text,
                   config.request_person_words):
         return "escalate"
-    return "frustrated" if score.score >= config.frustrated else "calm"
+    if score.score >= config.frustrated:
+        return "anger"
+    return "problem" if score.problem >= config.problem else "calm"
 
 
 def fallback_threshold(config_file: Path) -> float:
@@ -108,19 +119,26 @@ def nlu_rule(truth: list[str], intents: list[tuple[str, float]], threshold: floa
     return {"threshold": threshold, "escalate_recall": share("escalate"), "calm_flagged": share("calm")}
 
 
-def metrics(truth: list[str], predicted: list[str]) -> dict:
-    result: dict = {}
-    for label in LABELS:
-        tp = sum(1 for t, p in zip(truth, predicted) if t == label and p == label)
-        flagged = sum(1 for p in predicted if p == label)
-        support = sum(1 for t in truth if t == label)
-        precision = tp / flagged if flagged else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": support}
+def label_metrics(truth: list[str], predicted: list[str], label: str) -> dict:
+    tp = sum(1 for t, p in zip(truth, predicted) if t == label and p == label)
+    flagged = sum(1 for p in predicted if p == label)
+    support = sum(1 for t in truth if t == label)
+    precision = tp / flagged if flagged else 0.0
+    recall = tp / support if support else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": support}
+
+
+def metrics(truth: list[str], predicted: list[str], offered: list[bool] | None = None) -> dict:
+    """Per-label metrics and confusion; with `offered` (anger >= high, per message) also `anger_at_offer`."""
+    result: dict = {label: label_metrics(truth, predicted, label) for label in LABELS}
     result["confusion"] = {t: {p: sum(1 for a, b in zip(truth, predicted) if a == t and b == p) for p in LABELS} for t in LABELS}
     calm = result["calm"]["support"]
     result["calm_flagged_escalate"] = round(result["confusion"]["calm"]["escalate"] / calm, 4) if calm else 0.0
+    result["calm_flagged_anger"] = round(result["confusion"]["calm"]["anger"] / calm, 4) if calm else 0.0
+    if offered is not None:
+        at_offer = ["anger" if o and p != "escalate" else "-" for p, o in zip(predicted, offered)]
+        result["anger_at_offer"] = label_metrics(truth, at_offer, "anger")
     return result
 
 
@@ -140,11 +158,15 @@ def evaluate(rows: list[tuple[str, str]], scorer: FrustrationScorer, config: Det
     if details:
         with details.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(["text", "label", "predicted", "score", "classifier", "intent", "confidence", "request_similarity", "reasons"])
+            writer.writerow(["text", "label", "predicted", "score", "classifier", "problem", "intent", "confidence",
+                             "request_similarity", "reasons"])
             for (text, label), p, s, (name, conf) in zip(rows, predicted, scores, intents):
-                writer.writerow([text, label, p, f"{s.score:.3f}", f"{s.classifier:.3f}", name, f"{conf:.3f}",
-                                 f"{s.request_similarity:.3f}", "; ".join(s.reasons)])
-    result = metrics([label for _, label in rows], predicted)
+                writer.writerow([text, label, p, f"{s.score:.3f}", f"{s.classifier:.3f}", f"{s.problem:.3f}", name, f"{conf:.3f}",
+                                 f"{s.request_similarity:.3f}", "; ".join(s.reasons + s.problem_reasons)])
+    truth = [label for _, label in rows]
+    result = metrics(truth, predicted, [s.score >= config.high for s in scores])
+    signal = [(t, "problem" if s.problem >= config.problem else "calm") for t, s in zip(truth, scores) if t in ("problem", "calm")]
+    result["problem_signal"] = label_metrics([t for t, _ in signal], [p for _, p in signal], "problem")
     result["nlu_rule"] = nlu_rule([label for _, label in rows], intents, fallback_threshold(config_file))
     result.update(messages=len(rows), model=model_path.name, score_ms_per_message=round(1000 * scored_s / len(rows), 2),
                   nlu_ms_per_message=round(1000 * nlu_s / len(rows), 2))

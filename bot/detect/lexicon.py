@@ -74,3 +74,33 @@ def cues(text: str) -> list[Cue]:
     if phrase:
         found.append(Cue("phrase", f"'{phrase.group(1).lower()}'", WEIGHTS["phrase"]))
     return sorted(found, key=lambda c: -c.weight)
+
+
+# -- problem cues: a bad experience told without emotional words ---------------------------------
+# Sarcasm: praise or thanks next to a fact that went wrong ("Five days and still no refund. Great.",
+# "Thanks for cancelling my class with ten minutes' notice"). The praise alone is not a cue ("Great thanks").
+_PRAISE = r"(great|brilliant|lovely|wonderful|fantastic|perfect|superb|nice|marvell?ous|amazing|awesome|excellent|cheers)"
+_SARCASM = re.compile(
+    rf"(^|[.!?]\s+)(oh |just |well |how |so )?{_PRAISE}\s*[.!]"  # "Great." as a sentence of its own
+    rf"|(^|[.!?]\s+)(oh |just |well )?{_PRAISE}\s*,\s*(another|again|more|now|yet|so)\b"  # "Wonderful, another ..."
+    rf"|[.!?]\s*(just |oh )?{_PRAISE}\s*[.!]*\s*$"  # "... Great."
+    r"|\b(thanks|thank you|cheers) (a lot |so much )?for (nothing|cancell?ing|charging|overcharging|billing|ignoring|wasting"
+    r"|losing|deleting|leaving|keeping me|the (surprise|extra|late|wait|delay|price))"  # "Thanks for cancelling my class ..."
+    r"|\b(nice|great|lovely|good) to see .{0,40}\b(again|still|broken|closed|out of order)\b"
+    r"|\b(love|loving) (paying|being|getting|how|it when)\b",
+    re.IGNORECASE,
+)
+_LETDOWN = re.compile(
+    r"\b(still|again|another|no|not|never|nobody|no one|without|broken|stuck|cancell?ed|closed|charged|late|missing|out of order"
+    r"|(second|third|fourth|fifth) time"
+    r"|doesn'?t|don'?t|didn'?t|won'?t|isn'?t|wasn'?t|hasn'?t|haven'?t|can'?t|cancell?ing|charging|ignoring|wasting|surprise|notice)\b",
+    re.IGNORECASE,
+)
+PROBLEM_WEIGHTS = {"sarcasm": 0.6}
+
+
+def problem_cues(text: str) -> list[Cue]:
+    """Cues that a message reports something that went wrong, for the problem signal."""
+    if _SARCASM.search(text) and _LETDOWN.search(text):
+        return [Cue("sarcasm", "praise around something that went wrong (sarcasm)", PROBLEM_WEIGHTS["sarcasm"])]
+    return []

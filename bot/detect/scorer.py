@@ -1,4 +1,4 @@
-"""Per-message frustration score: a small trained head over MiniLM features, plus wording cues.
+"""Per-message signals: anger (frustration) and problem, each a small trained head over MiniLM features plus wording cues.
 
 The head (bot/detect/frustration_head.npz, made by bench/train_frustration.py
 on GoEmotions) maps a message's features to the probability that it is
@@ -12,6 +12,12 @@ loads for the knowledge base. The score combines that probability with the wordi
 cues of bot/detect/lexicon.py as a noisy-OR:
 
     score = 1 - (1 - p_classifier) * prod(1 - cue weight)
+
+The problem signal (the customer reports something that went wrong: a failed
+payment, a vanished booking, a broken machine; sarcasm included) is a second
+head (bot/detect/problem_head.npz, made by bench/train_problem.py on in-domain
+customer-service messages) over the same features, combined the same way with
+the problem cues of lexicon.py (sarcasm). Both heads read one encoder pass.
 """
 
 from __future__ import annotations
@@ -21,23 +27,30 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.detect.lexicon import Cue, cues
+from bot.detect.lexicon import Cue, cues, problem_cues
 from bot.detect.requests import DEFAULT_REQUESTS, RequestMatcher
 from bot.errors import ConfigError
 from bot.kb import Encoder
 
 DEFAULT_HEAD = Path(__file__).resolve().parent / "frustration_head.npz"
+DEFAULT_PROBLEM_HEAD = Path(__file__).resolve().parent / "problem_head.npz"
 CLASSIFIER_REASON_FLOOR = 0.5  # below this the classifier is not named as a reason
 
 
 @dataclass(frozen=True)
 class MessageScore:
-    score: float  # combined, in [0, 1]
-    reasons: tuple[str, ...]  # why, for the agent and the logs ("" when calm)
+    score: float  # anger (frustration), combined, in [0, 1]
+    reasons: tuple[str, ...]  # why the anger score, for the agent and the logs ("" when calm)
     classifier: float = 0.0  # the head's probability alone
     cues: tuple[Cue, ...] = ()
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the message's embedding
     request_similarity: float = 0.0  # highest cosine to a request_human training example
+    problem: float = 0.0  # the customer reports something that went wrong, combined, in [0, 1]
+    problem_reasons: tuple[str, ...] = ()
+
+    @property
+    def anger(self) -> float:
+        return self.score
 
 
 def combine(probability: float, found: list[Cue] | tuple[Cue, ...]) -> float:
@@ -107,19 +120,23 @@ class FrustrationScorer:
     request_human examples (one matrix product on the same embedding).
     """
 
-    def __init__(self, encoder: Encoder, head: FrustrationHead, requests: RequestMatcher | None = None) -> None:
-        if head.model_name != encoder.model_name:
-            raise ConfigError(
-                f"the frustration head was trained on {head.model_name!r} embeddings but EMBEDDING_MODEL is "
-                f"{encoder.model_name!r}; retrain it with bench/train_frustration.py"
-            )
+    def __init__(self, encoder: Encoder, head: FrustrationHead, requests: RequestMatcher | None = None,
+                 problem: FrustrationHead | None = None) -> None:
+        for name, trained, script in (("frustration", head, "train_frustration"), ("problem", problem, "train_problem")):
+            if trained is not None and trained.model_name != encoder.model_name:
+                raise ConfigError(
+                    f"the {name} head was trained on {trained.model_name!r} embeddings but EMBEDDING_MODEL is "
+                    f"{encoder.model_name!r}; retrain it with bench/{script}.py"
+                )
         self.encoder = encoder
         self.head = head
         self.requests = requests
+        self.problem = problem
 
     @classmethod
-    def load(cls, encoder: Encoder, path: Path = DEFAULT_HEAD, requests: Path = DEFAULT_REQUESTS) -> FrustrationScorer:
-        return cls(encoder, FrustrationHead.load(path), RequestMatcher.load(encoder, requests))
+    def load(cls, encoder: Encoder, path: Path = DEFAULT_HEAD, requests: Path = DEFAULT_REQUESTS,
+             problem: Path = DEFAULT_PROBLEM_HEAD) -> FrustrationScorer:
+        return cls(encoder, FrustrationHead.load(path), RequestMatcher.load(encoder, requests), FrustrationHead.load(problem))
 
     def score(self, text: str) -> MessageScore:
         return self.score_many([text])[0]
@@ -128,22 +145,39 @@ class FrustrationScorer:
         """One encoder call for all `texts`; each score keeps its embedding (for repeat detection)."""
         if not texts:
             return []
-        if self.head.feature_layers:
+        heads = [h for h in (self.head, self.problem) if h is not None]
+        if any(h.feature_layers for h in heads):
             vectors, layers = self.encoder.encode_layers(list(texts))  # one pass; a sentence embedding washes out tone
-            probabilities = self.head.probability(layers[:, list(self.head.feature_layers)].reshape(len(texts), -1))
         else:
-            vectors = self.encoder.encode(list(texts))
-            probabilities = self.head.probability(vectors)
+            vectors, layers = self.encoder.encode(list(texts)), None
+
+        def probability(head: FrustrationHead) -> np.ndarray:
+            if not head.feature_layers:
+                return head.probability(vectors)
+            return head.probability(layers[:, list(head.feature_layers)].reshape(len(texts), -1))
+
+        probabilities = probability(self.head)
+        problems = probability(self.problem) if self.problem is not None else np.zeros(len(texts))
         similarities = self.requests.similarity_of(list(texts), vectors) if self.requests else np.zeros(len(texts))
-        return [score_from(text, float(p), vector, float(r))
-                for text, p, vector, r in zip(texts, probabilities, vectors, similarities)]
+        return [score_from(text, float(p), vector, float(r), float(q))
+                for text, p, vector, r, q in zip(texts, probabilities, vectors, similarities, problems)]
 
 
-def score_from(text: str, probability: float, vector: np.ndarray | None = None, request_similarity: float = 0.0) -> MessageScore:
-    """The combined score and reasons for one message, given the classifier's probability."""
+def score_from(text: str, probability: float, vector: np.ndarray | None = None, request_similarity: float = 0.0,
+               problem_probability: float = 0.0) -> MessageScore:
+    """The combined scores and reasons for one message, given the classifiers' probabilities."""
     found = tuple(cues(text))
     reasons = []
     if probability >= CLASSIFIER_REASON_FLOOR:
         reasons.append(f"frustrated wording (classifier {probability:.2f})")
     reasons += [cue.detail for cue in found]
-    return MessageScore(combine(probability, found), tuple(reasons), probability, found, vector, request_similarity)
+    problem, problem_reasons = problem_from(text, problem_probability)
+    return MessageScore(combine(probability, found), tuple(reasons), probability, found, vector, request_similarity,
+                        problem, problem_reasons)
+
+
+def problem_from(text: str, probability: float) -> tuple[float, tuple[str, ...]]:
+    """The problem score (head's probability and problem cues, noisy-OR) and its reasons."""
+    found = problem_cues(text)
+    reasons = [f"reports something that went wrong (classifier {probability:.2f})"] if probability >= CLASSIFIER_REASON_FLOOR else []
+    return combine(probability, found), tuple(reasons + [cue.detail for cue in found])

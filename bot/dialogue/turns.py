@@ -164,11 +164,12 @@ def chosen(entry: Entry, context: Context) -> Turn:
 # -- the customer's mood (bot/detect decides; these word it) -------------------
 
 
-def with_empathy(turn: Turn, context: Context) -> Turn:
-    """Mild frustration: acknowledge it before the answer (in the turn's first text message)."""
+def with_empathy(turn: Turn, context: Context, key: str = "person.empathy") -> Turn:
+    """Mild frustration (or, with key person.acknowledge, a reported problem): say it before the answer,
+    in the turn's first text message."""
     for message in turn.messages:
         if message.get("text"):
-            message["text"] = joined(context.voice.say("person.empathy"), message["text"])
+            message["text"] = joined(context.voice.say(key), message["text"])
             break
     return turn
 

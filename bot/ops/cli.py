@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = sub.add_parser("detect", help="frustration and escalation detection tools").add_subparsers(
         dest="detect_command", required=True)
     detect_eval = detect.add_parser("eval", help="per-label precision/recall/F1 on labelled messages (text,label CSV)")
-    detect_eval.add_argument("--messages", required=True, help="CSV with header text,label (escalate, frustrated, calm)")
+    detect_eval.add_argument("--messages", required=True, help="CSV with header text,label (escalate, anger, problem, calm; frustrated = anger)")
     detect_eval.add_argument("--details", help="write one CSV row per message here")
     detect_eval.set_defaults(func=_cmd_detect_eval)
 

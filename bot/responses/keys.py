@@ -41,6 +41,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "person.offer": (),
     "person.frustrated": (),
     "person.empathy": (),
+    "person.acknowledge": (),
     "handoff.passing": (),
     "handoff.ahead_one": (),
     "handoff.ahead_many": ("ahead",),

@@ -70,7 +70,9 @@ async def test_a_problem_told_in_sentences_is_paraphrased_before_any_answer(serv
     assert "So what I'm hearing is that you're having trouble logging in" in paraphrase
     assert paraphrase.endswith("Is that right?")
     mirrored = {responses.say("listening.mirrored", term="account", seed=f"c:{turn}") for turn in range(40)}  # "my account"
-    assert paraphrase.split(" So what")[0].split("\n")[-1] in mirrored
+    lead = paraphrase.split(" So what")[0].split("\n")[-1]
+    acknowledged = next(a for a in responses.wordings("person.acknowledge") if lead.startswith(a))  # a reported problem
+    assert lead[len(acknowledged):].strip() in mirrored
     assert slots["kb_answered"] is None and slots["kb_pending"] == "cant_log_in" and slots["awaiting_reply"] == "paraphrase"
 
 

@@ -87,3 +87,16 @@ async def test_hello_in_the_middle_of_a_conversation_does_not_reintroduce(servic
     t.events = [e for e in t.events if e["event"] != "session_started"]
     messages, _, _ = await run(ActionGreet(services), t)
     assert messages[0]["text"] == "Hi again, Eve! What can I help you with?"
+
+
+async def test_a_complaint_the_nlu_read_as_no_is_acknowledged_and_answered_not_closed(services) -> None:
+    messages, slots, events = await run(ActionFollowUp(services), tracker("complains_with_sarcasm_the_nlu_read_as_no"))
+    acknowledgements = services.responses.wordings("person.acknowledge") + services.responses.wordings("person.empathy")
+    assert any(messages[0]["text"].startswith(a) for a in acknowledgements), messages[0]["text"]
+    assert not any(e.get("name") == "action_close_conversation" for e in events)
+    assert slots.get("kb_decision") in ("answer", "clarify", "fallback")
+
+
+async def test_a_plain_no_to_anything_else_still_closes(services) -> None:
+    _, _, events = await run(ActionFollowUp(services), tracker("says_no_to_anything_else"))
+    assert [e.get("name") for e in events if e["event"] == "followup"] == ["action_close_conversation"]

@@ -11,7 +11,8 @@ from bot.detect import assess
 from bot.errors import ConfigError
 
 CALM = "what time does the pool open on sunday"
-CALM_2 = "why was I charged twice"
+CALM_2 = "can I freeze my membership for a month"
+PROBLEM = "why was I charged twice"
 MILD = "this app is a joke"
 MILD_2 = "still not working"
 ANGRY = "I am furious. Absolutely unacceptable service."
@@ -41,6 +42,30 @@ def test_a_calm_conversation_needs_nothing(scorer, config) -> None:
     assert len(result.trend) == 3 and result.failures == 0
 
 
+def test_a_reported_problem_is_acknowledged_without_offering_a_person(scorer, config) -> None:
+    result = assess(answered(CALM) + answered(PROBLEM), scorer, config)
+    assert result.action == "acknowledge"
+    assert result.problem >= config.problem and result.level < config.frustrated
+    assert result.reasons[0].startswith("reports a problem")
+    assert result.triggers[0].text == PROBLEM and result.triggers[0].reasons
+
+
+def test_two_problem_reports_in_a_row_are_not_anger(scorer, config) -> None:
+    result = assess(answered(PROBLEM) + answered("my booking disappeared from the app"), scorer, config)
+    assert result.action == "acknowledge"
+
+
+def test_a_calm_question_about_cancelling_is_not_a_problem(scorer, config) -> None:
+    for text in ("how do I cancel my membership?", "I want to cancel my Friday class booking"):
+        result = assess(answered(text), scorer, config)
+        assert result.action == "none" and result.problem < config.problem, text
+
+
+def test_anger_takes_precedence_over_a_problem(scorer, config) -> None:
+    result = assess(answered("I'm furious, you charged me twice AGAIN"), scorer, config)
+    assert result.action == "offer_person" and result.problem >= config.problem
+
+
 def test_no_customer_message_needs_nothing(scorer, config) -> None:
     assert assess([{"event": "session_started"}], scorer, config).action == "none"
 
@@ -68,8 +93,8 @@ def test_frustration_in_two_messages_in_a_row_offers_a_person(scorer, config) ->
 
 
 def test_climbing_frustration_offers_a_person_where_a_single_step_only_empathises(scorer, config) -> None:
-    assert assess(answered(CALM_2) + answered(MILD), scorer, config).action == "empathise"
-    result = assess(answered("thanks, that's great") + answered(CALM_2) + answered(MILD), scorer, config)
+    assert assess(answered(PROBLEM) + answered(MILD), scorer, config).action == "empathise"
+    result = assess(answered("thanks, that's great") + answered(PROBLEM) + answered(MILD), scorer, config)
     scores = result.trend
     assert scores[0] < scores[1] < scores[2]
     assert result.action == "offer_person" and result.reasons[0].startswith("frustration rising")

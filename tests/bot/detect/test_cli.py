@@ -17,8 +17,10 @@ MESSAGES = [
     ("get me a human right now", "escalate"),
     ("can I talk to a real person please", "escalate"),
     ("I want to speak to a member of your team", "escalate"),
-    ("This is absolutely ridiculous, I am furious with you people!!!", "frustrated"),
-    ("I'm so annoyed, you charged me twice AGAIN and nobody cares", "frustrated"),
+    ("This is absolutely ridiculous, I am furious with you people!!!", "frustrated"),  # read as anger
+    ("I'm so annoyed, you charged me twice AGAIN and nobody cares", "anger"),
+    ("the treadmill in studio 2 stopped working halfway through my run", "problem"),
+    ("my direct debit went out twice this month", "problem"),
     ("what time does the pool open on saturday", "calm"),
     ("how do I book a yoga class", "calm"),
     ("thanks, that's great", "calm"),
@@ -48,17 +50,22 @@ def test_eval_prints_per_label_metrics_as_json_on_its_last_line(tmp_path: Path) 
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
     assert metrics["messages"] == len(MESSAGES)
     assert "yoga class" not in result.stdout + result.stderr  # message texts are not logged
-    for label, support in (("escalate", 3), ("frustrated", 2), ("calm", 3)):
+    for label, support in (("escalate", 3), ("anger", 2), ("problem", 2), ("calm", 3)):
         assert set(metrics[label]) == {"precision", "recall", "f1", "support"}
         assert metrics[label]["support"] == support
+    assert "frustrated" not in metrics
     assert metrics["escalate"]["recall"] == 1.0 and metrics["calm_flagged_escalate"] == 0.0
-    assert metrics["frustrated"]["recall"] == 1.0 and metrics["calm"]["recall"] == 1.0
+    assert metrics["anger"]["recall"] == 1.0 and metrics["calm"]["recall"] == 1.0 and metrics["calm_flagged_anger"] == 0.0
+    assert metrics["problem"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 2}
+    assert metrics["problem_signal"]["support"] == 2 and metrics["problem_signal"]["recall"] == 1.0
+    assert metrics["anger_at_offer"]["precision"] == 1.0 and metrics["anger_at_offer"]["support"] == 2
     # The NLU alone at the FallbackClassifier threshold (what a handover on the intent alone would do).
     assert metrics["nlu_rule"]["threshold"] == 0.45
     assert metrics["nlu_rule"]["escalate_recall"] == 1.0 and metrics["nlu_rule"]["calm_flagged"] == 0.0
     with details.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert [r["predicted"] for r in rows] == [label for _, label in MESSAGES]
+    assert [r["predicted"] for r in rows] == [{"frustrated": "anger"}.get(label, label) for _, label in MESSAGES]
+    assert float(rows[5]["problem"]) >= 0.35 > float(rows[7]["problem"])
     assert rows[0]["intent"] == "request_human"
 
 
@@ -66,7 +73,7 @@ def test_eval_refuses_an_unknown_label_with_one_line(tmp_path: Path) -> None:
     path = write(tmp_path / "bad.csv", [("hello", "calm"), ("grr", "angry")])
     result = frontdesk("detect", "eval", "--messages", str(path), state=tmp_path / "state")
     assert result.returncode == 1
-    assert result.stderr.strip() == f"frontdesk: {path}:3: label 'angry' is not one of escalate, frustrated, calm"
+    assert result.stderr.strip() == f"frontdesk: {path}:3: label 'angry' is not one of escalate, anger, frustrated, problem, calm"
 
 
 def test_eval_refuses_a_file_without_the_header(tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
-"""Wording cues: shouting, repeated exclamation marks, profanity and exasperated phrases."""
+"""Wording cues: shouting, repeated exclamation marks, profanity and exasperated phrases; sarcasm for the problem signal."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.detect.lexicon import cues, shouting
+from bot.detect.lexicon import cues, problem_cues, shouting
 
 
 def kinds(text: str) -> set[str]:
@@ -56,3 +56,22 @@ def test_exasperated_phrases_are_cues_and_named_in_the_reason(text: str, phrase:
                                   "can I freeze my membership while I'm abroad"])
 def test_calm_questions_show_no_cues(text: str) -> None:
     assert cues(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Five days and still no refund. Great.",
+    "Brilliant. The pool is closed again and nobody told us.",
+    "Thanks for cancelling my class with ten minutes' notice",
+    "Wonderful, another email saying my card was declined",
+    "Love paying for a gym where half the treadmills are out of order",
+])
+def test_praise_around_something_that_went_wrong_is_a_sarcasm_cue(text: str) -> None:
+    assert [c.kind for c in problem_cues(text)] == ["sarcasm"]
+
+
+@pytest.mark.parametrize("text", [
+    "Great thanks", "Great, that answers it", "Thanks for getting back to me", "Perfect, I will not need the guest pass",
+    "Brilliant, see you tomorrow",
+])
+def test_sincere_praise_is_not_sarcasm(text: str) -> None:
+    assert problem_cues(text) == []

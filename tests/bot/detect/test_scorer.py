@@ -134,3 +134,49 @@ def test_scoring_loads_neither_tensorflow_nor_rasa(tmp_path: Path) -> None:
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "FRONTDESK_STATE_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# Written for these tests, in S-Club's world (the problem head was trained on banking77, clinc150, Bitext and
+# bench/data/sclub_dev.csv; none of these is in them).
+PROBLEMS = [
+    "the spin bikes in studio 1 keep losing resistance",
+    "I paid for a guest pass and the barrier wouldn't let my friend in",
+    "my refund from last month still hasn't shown up",
+    "the app booked me into the wrong class",
+]
+NOT_PROBLEMS = ["how do I cancel my membership?", "can I pay for a guest pass at reception"] + CALM
+
+
+def test_problem_reports_score_above_the_problem_threshold_with_reasons(scorer, config) -> None:
+    scores = {text: scorer.score(text) for text in PROBLEMS}
+    assert all(s.problem >= config.problem and s.problem_reasons for s in scores.values()), \
+        {t: round(s.problem, 2) for t, s in scores.items()}
+
+
+def test_questions_are_not_problems(scorer, config) -> None:
+    scores = {text: scorer.score(text) for text in NOT_PROBLEMS}
+    assert all(s.problem < config.problem and s.problem_reasons == () for s in scores.values()), \
+        {t: round(s.problem, 2) for t, s in scores.items()}
+
+
+def test_sarcasm_is_named_as_a_reason_and_raises_the_problem_score(scorer) -> None:
+    plain = scorer.score("Five days and still no refund.")
+    sarcastic = scorer.score("Five days and still no refund. Great.")
+    assert sarcastic.problem > plain.problem or sarcastic.problem == 1.0
+    assert any("sarcasm" in r for r in sarcastic.problem_reasons)
+
+
+def test_one_encoder_pass_gives_both_signals(scorer, monkeypatch) -> None:
+    calls = []
+    real = scorer.encoder.encode_layers
+    monkeypatch.setattr(scorer.encoder, "encode_layers", lambda texts, *a, **k: calls.append(len(texts)) or real(texts, *a, **k))
+    monkeypatch.setattr(scorer.encoder, "encode", lambda *a, **k: pytest.fail("a second pass"))
+    results = scorer.score_many(PROBLEMS[:2])
+    assert calls == [2] and all(r.problem > 0 and r.vector is not None for r in results)
+
+
+def test_a_problem_head_for_another_model_is_refused(scorer, tmp_path: Path) -> None:
+    head = FrustrationHead.load(PROJECT_DIR / "bot" / "detect" / "problem_head.npz")
+    other = FrustrationHead(head.layers, head.frustration_outputs, "some/other-model", head.feature_layers)
+    with pytest.raises(ConfigError, match="problem head .* bench/train_problem.py"):
+        FrustrationScorer(scorer.encoder, scorer.head, None, other)
