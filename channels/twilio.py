@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import TwilioSettings
 from bot.handoff import HandoffDesk
-from bot.messaging import InboxMessage
+from bot.messaging import InboxMessage, WhatsAppWindow
 from bot.dialogue import chosen_payload, option_lines
 from bot.ops import ChannelParts, RasaServices, rasa_services
 from bot.responses import Responses, Voice
@@ -134,7 +134,8 @@ class TwilioInput(InputChannel):
 
     channel = ""
 
-    def __init__(self, parts: ChannelParts, twilio: TwilioSettings, desk: HandoffDesk, responses: Responses) -> None:
+    def __init__(self, parts: ChannelParts, twilio: TwilioSettings, desk: HandoffDesk, responses: Responses,
+                 window: WhatsAppWindow | None = None) -> None:
         self.auth_token = twilio.auth_token
         self.public_url = twilio.webhook_url(self.channel)
         self.box = parts.outbox
@@ -142,6 +143,7 @@ class TwilioInput(InputChannel):
         self.worker = parts.worker
         self.inbound = Inbound(parts, self._run_turn, self._apologise)
         self.desk = desk
+        self.window = window  # WhatsApp's 24-hour window (None on SMS)
         self.responses = responses  # what the connector itself says: channels.*, sms.*
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
@@ -157,7 +159,8 @@ class TwilioInput(InputChannel):
     def from_services(cls, services: RasaServices) -> TwilioInput:
         """The connector on the process's parts for this channel (ConfigError naming the variables it lacks)."""
         parts = services.channel(cls.channel)
-        return cls(parts, services.settings.twilio, services.desk, services.responses)
+        window = services.whatsapp_window if cls.channel == "whatsapp" else None
+        return cls(parts, services.settings.twilio, services.desk, services.responses, window)
 
     def voice(self, conversation_id: str) -> Voice:
         """The responses catalogue on this channel (the `sms` variants on SMS), variants picked by conversation."""
@@ -231,6 +234,11 @@ class TwilioInput(InputChannel):
             return
         if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
             return
+        if self.window is not None:  # WhatsApp's window is open again: what it held goes out now, before the reply
+            released, cancelled = await asyncio.to_thread(self.window.customer_wrote, sender_id, message.received_at)
+            if released or cancelled:
+                logger.info("whatsapp: %s held message(s) released, %s cancelled", released, cancelled)
+                self.inbound.wake_outbox()
         if turn.media and not turn.text.strip():
             await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
             described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.config.channel_settings import HubSpotSettings, TelegramSettings, TurnSettings, TwilioSettings, secret
+from bot.config.channel_settings import HubSpotSettings, TelegramSettings, TurnSettings, TwilioSettings, seconds, secret
 from bot.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -151,6 +151,7 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     hubspot: HubSpotSettings = field(default_factory=HubSpotSettings)
     turns: TurnSettings = field(default_factory=TurnSettings)
+    follow_up_after_s: float | None = None  # FOLLOW_UP_AFTER_S, over assistant.yml's follow_up.after_resolved_s
     env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -195,6 +196,7 @@ class Settings:
             telegram=TelegramSettings.from_env(env),
             hubspot=HubSpotSettings.from_env(env),
             turns=TurnSettings.from_env(env),
+            follow_up_after_s=seconds(env, "FOLLOW_UP_AFTER_S"),
             env=env,
         )
 

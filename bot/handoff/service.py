@@ -23,7 +23,7 @@ from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estima
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
-from bot.messaging import Outbox
+from bot.messaging import Outbox, WhatsAppWindow
 from bot.config import AssistantConfig, HandoffSettings
 from bot.responses import Responses, Voice, joined
 from bot.vendors import text_payloads
@@ -31,26 +31,36 @@ from bot.vendors import text_payloads
 # conversation id, event dicts (Rasa's JSON form) -> appended to that conversation's tracker
 TrackerWriter = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 POLLING_CHANNELS = ("rest", "webchat")  # customers' pages fetch agent messages (GET /webhooks/rest/messages)
+# what a message to the customer is for, by its notice: chooses WhatsApp's template outside the 24-hour window
+PURPOSE_OF_NOTICE = {"resolved": "survey", "claimed": "handoff_update", "released": "handoff_update",
+                     "unclaimed": "handoff_update"}
 
 
 
 
 class HandoffDesk:
     def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, responses: Responses,
-                 tracker: TrackerWriter | None = None) -> None:
+                 tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None) -> None:
         self.store = HandoffStore(engine)
         self.outbox = Outbox(engine)
         self.settings = settings
         self.hours = hours
         self.responses = responses
         self.tracker = tracker
+        self.window = window  # WhatsApp's window, for what the desk shows about held messages
 
     @classmethod
     def configured(cls, engine: Engine, settings: HandoffSettings, config: AssistantConfig, responses: Responses,
-                   tracker: TrackerWriter | None = None) -> HandoffDesk:
+                   tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None) -> HandoffDesk:
         """The desk on `engine` for the handoff settings of the environment, assistant.yml's team, and the
         process's responses catalogue (persona filled in)."""
-        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker)
+        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker, window)
+
+    def undelivered(self, handoff: Handoff) -> dict[str, Any] | None:
+        """Messages of this handoff WhatsApp's window holds back, and why (bot/messaging/window.py); None if none."""
+        if self.window is None or handoff.channel != "whatsapp":
+            return None
+        return self.window.held_notice(handoff.conversation_id, handoff.recipient, handoff.created_at)
 
     # --- the assistant hands over (action server) ---
 
@@ -196,7 +206,11 @@ class HandoffDesk:
                            resume: bool = False, then: list[dict[str, Any]] | None = None) -> HandoffMessage:
         """Record the message, send it on the customer's channel, and write it (and a resume) to the tracker."""
         message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"))
-        payloads = text_payloads(handoff.channel, message.text)
+        purpose = "agent_reply" if author == "agent" else PURPOSE_OF_NOTICE.get(metadata.get("notice", ""), "handoff_update")
+        fields = {"name": handoff.customer_name or "", "agent": metadata.get("agent") or handoff.agent or ""}
+        payloads = text_payloads(handoff.channel, message.text, purpose, fields)
+        for payload in payloads or ():
+            payload["handoff_message_id"] = message.id
         if payloads and handoff.recipient:
             await asyncio.to_thread(self.outbox.enqueue, handoff.channel, handoff.recipient, handoff.conversation_id, payloads)
         if self.tracker is not None:

@@ -25,13 +25,18 @@ outbox = sa.Table(
     sa.Column("recipient", sa.String(128), nullable=False),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, sending, sent, failed
+    # pending, sending, sent, failed; held: WhatsApp's window is closed (sent when the customer writes again);
+    # cancelled: no longer relevant (a held follow-up the customer overtook by writing)
+    sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", sa.Float, nullable=False, index=True),
     sa.Column("last_error", sa.String(500)),
     sa.Column("provider_id", sa.String(128)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("sent_at", sa.Float),
+    # why the message was held for WhatsApp's window (no_template, twilio_63016 ...); kept after it is sent
+    sa.Column("held_reason", sa.String(64)),
+    sa.Column("held_at", sa.Float),
 )
 
 inbox = sa.Table(
