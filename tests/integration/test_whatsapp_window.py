@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.conftest import start_assistant
-from tests.integration.desk_setup import always_open_assistant_file
+from tests.integration.desk_setup import always_open_assistant_file, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -61,22 +61,12 @@ def desk(assistant, method: str, path: str, **kwargs) -> httpx.Response:
     return reply
 
 
-def wait_until(condition, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return result
-
-
 def handoff_of(assistant, conversation_id: str) -> dict:
     def find():
-        for h in desk(assistant, "GET", "/handoffs").json()["handoffs"]:
-            detail = desk(assistant, "GET", f"/handoffs/{h['id']}").json()
-            if detail["summary"]["conversation_id"] == conversation_id:
-                return detail
-        return None
-    return wait_until(find, what=f"a handoff for {conversation_id}")
+        details = (desk(assistant, "GET", f"/handoffs/{h['id']}").json()
+                   for h in desk(assistant, "GET", "/handoffs").json()["handoffs"])
+        return next((d for d in details if d["summary"]["conversation_id"] == conversation_id), None)
+    return wait_until(find, timeout=60, what=f"a handoff for {conversation_id}")
 
 
 def test_an_agents_reply_after_the_window_is_a_template_or_kept_until_the_customer_writes(world) -> None:
