@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.dialogue import feedback
 from bot.agents import AgentAccounts
+from bot.handoff.followup import FollowUps
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
@@ -40,7 +41,8 @@ PURPOSE_OF_NOTICE = {"resolved": "survey", "claimed": "handoff_update", "release
 
 class HandoffDesk:
     def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, responses: Responses,
-                 tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None) -> None:
+                 tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None,
+                 follow_ups: FollowUps | None = None) -> None:
         self.store = HandoffStore(engine)
         self.outbox = Outbox(engine)
         self.settings = settings
@@ -48,13 +50,15 @@ class HandoffDesk:
         self.responses = responses
         self.tracker = tracker
         self.window = window  # WhatsApp's window, for what the desk shows about held messages
+        self.follow_ups = follow_ups  # the check after a resolve (bot/handoff/followup.py)
 
     @classmethod
     def configured(cls, engine: Engine, settings: HandoffSettings, config: AssistantConfig, responses: Responses,
                    tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None) -> HandoffDesk:
         """The desk on `engine` for the handoff settings of the environment, assistant.yml's team, and the
-        process's responses catalogue (persona filled in)."""
-        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker, window)
+        process's responses catalogue (persona filled in), with follow-ups after a resolve (`follow_up:`)."""
+        follow_ups = FollowUps(engine, config.follow_up, config.team.time_zone, responses, settings.follow_up_after_s)
+        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker, window, follow_ups)
 
     def undelivered(self, handoff: Handoff) -> dict[str, Any] | None:
         """Messages of this handoff WhatsApp's window holds back, and why (bot/messaging/window.py); None if none."""
@@ -89,7 +93,12 @@ class HandoffDesk:
              reason: str, summary: dict[str, Any], now: float | None = None) -> Handoff:
         """Store the handoff and tell the agents (Telegram group, webhook) through the outbox."""
         now = time.time() if now is None else now
+        earlier = self.follow_ups.earlier_handoff(conversation_id, now) if self.follow_ups else None
+        if earlier:  # the customer said the last one is not sorted: the person sees it
+            summary = dict(summary, follow_up_of=earlier)
         handoff, new = self.store.create(conversation_id, channel, recipient, customer_name, reason, summary, now)
+        if new and self.follow_ups:
+            self.follow_ups.handoff_opened(conversation_id)
         if new and not summary.get("test"):  # a test conversation's handoff is stored, never sent to agents
             self.notify_agents(handoff)
         return handoff
@@ -181,6 +190,8 @@ class HandoffDesk:
         text = joined(voice.say("handoff.resolved", agent=self._who(handoff, by)), feedback.question("csat", voice)["text"])
         await self._to_customer(handoff, "system", text, {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
                                 then=feedback.survey_start_events("feedback_csat"))
+        if self.follow_ups is not None:
+            await asyncio.to_thread(self.follow_ups.after_resolved, handoff)
         return handoff
 
     async def release(self, handoff_id: str, by: str | None = None) -> Handoff:

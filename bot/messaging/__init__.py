@@ -19,6 +19,8 @@ _EXPORTS = {
     "PermanentSendError": "bot.messaging.outbox",
     "RetryableSendError": "bot.messaging.outbox",
     "SESSION_CHANNELS": "bot.messaging.sessions",
+    "Schedule": "bot.messaging.schedule",
+    "Scheduled": "bot.messaging.schedule",
     "Session": "bot.messaging.sessions",
     "WhatsAppWindow": "bot.messaging.window",
     "WindowClosedError": "bot.messaging.outbox",

@@ -25,7 +25,7 @@ from bot.agents import AgentAccounts, AgentWork, AuditLog, DeskSessions
 from bot.config import AssistantConfig, Settings, TurnSettings, WindowRules
 from bot.crm import CrmSync
 from bot.errors import ConfigError
-from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, HandoffDesk, WebhookSender
+from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, FollowUpWorker, HandoffDesk, WebhookSender
 from bot.messaging import (BackgroundLoop, ChannelState, Inbox, Outbox, OutboxWorker, WhatsAppWindow, WindowedSender,
                            open_database, session_key)
 from bot.privacy import RetentionWorker, open_eraser
@@ -102,6 +102,12 @@ class RasaServices:
 
         self.settings.telegram.require()
         return make_bot(self.settings.telegram.bot_token, self.settings.telegram.api_base or None)
+
+    @cached_property
+    def follow_up_worker(self) -> FollowUpWorker:
+        """Sends the follow-ups after a resolve when due (assistant.yml's `follow_up:`; FOLLOW_UP_AFTER_S)."""
+        assert self.desk.follow_ups is not None
+        return FollowUpWorker(self.desk.follow_ups)
 
     @cached_property
     def retention(self) -> RetentionWorker:

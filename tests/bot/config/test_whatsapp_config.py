@@ -88,7 +88,7 @@ def test_the_environments_sids_and_seconds_are_checked() -> None:
     settings = Settings.from_env({"TWILIO_CONTENT_SID_AGENT_REPLY": GOOD_SID, "WHATSAPP_WINDOW_S": "5",
                                   "FOLLOW_UP_AFTER_S": "2.5"})
     assert settings.twilio.content_sids == {"agent_reply": GOOD_SID}
-    assert settings.twilio.window_s == 5.0 and settings.follow_up_after_s == 2.5
+    assert settings.twilio.window_s == 5.0 and settings.handoff.follow_up_after_s == 2.5
     with pytest.raises(ConfigError, match="^TWILIO_CONTENT_SID_SURVEY is not a Content SID"):
         Settings.from_env({"TWILIO_CONTENT_SID_SURVEY": "MG0123456789abcdef0123456789abcdef"})
     with pytest.raises(ConfigError, match="^WHATSAPP_WINDOW_S='soon' is not a number of seconds"):
