@@ -130,6 +130,20 @@ class Stopwatch:
         return {"Server-Timing": ", ".join(parts)}
 
 
+def worker_blueprint(connector: Any, start: Callable[[Any], None], stop: Callable[[], Awaitable[None]]) -> Blueprint:
+    """A blueprint with no route for a background worker's connector: `start(app)` after the server starts,
+    `await stop()` before it stops."""
+    module = inspect.getmodule(connector)
+    hook = Blueprint(f"custom_webhook_{type(connector).__name__}", module.__name__ if module else None)
+    hook.listener("after_server_start")(lambda app, loop: start(app))
+
+    @hook.listener("before_server_stop")
+    async def stop_worker(app, loop) -> None:
+        await stop()
+
+    return hook
+
+
 def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]) -> Blueprint:
     """The parts every messaging webhook shares: the inbox and outbox workers started and stopped
     with the server, `GET /` health, and 405 for anything but POST on `/webhook`.

@@ -8,7 +8,6 @@ sends into the conversation's tracker with this server's Rasa agent.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -17,42 +16,38 @@ from sanic import Blueprint
 
 from bot.handoff import FollowUpWorker, rasa_tracker_writer
 from bot.ops import RasaServices, rasa_services
+from channels.background import worker_blueprint
 
 logger = logging.getLogger(__name__)
 
 
 class FollowUpInput(InputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return "follow_up"
+    """The follow-up worker's connector: `from_services` hands it the process's worker."""
 
     def __init__(self, worker: FollowUpWorker) -> None:
         self.worker = worker
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> FollowUpInput:
-        return cls.from_services(rasa_services())
+    def name(cls) -> str:
+        return "follow_up"
 
     @classmethod
     def from_services(cls, services: RasaServices) -> FollowUpInput:
         return cls(services.follow_up_worker)
 
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> FollowUpInput:
+        return cls.from_services(rasa_services())
+
+    def start(self, app: Any) -> None:
+        """Start sending; what is sent is written into trackers with this server's agent."""
+        def tracker_for():
+            agent = getattr(app.ctx, "agent", None)
+            return rasa_tracker_writer(agent) if agent is not None else None
+
+        self.worker.tracker_for = tracker_for
+        self.worker.start()
+        logger.info("follow-ups: sent %g s after a resolve", self.worker.follow_ups.after_s)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        module = inspect.getmodule(self)
-        hook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
-
-        @hook.listener("after_server_start")
-        async def start_worker(app, loop) -> None:
-            def tracker_for():
-                agent = getattr(app.ctx, "agent", None)
-                return rasa_tracker_writer(agent) if agent is not None else None
-
-            self.worker.tracker_for = tracker_for
-            self.worker.start()
-            logger.info("follow-ups: sent %g s after a resolve", self.worker.follow_ups.after_s)
-
-        @hook.listener("before_server_stop")
-        async def stop_worker(app, loop) -> None:
-            await self.worker.stop()
-
-        return hook
+        return worker_blueprint(self, self.start, self.worker.stop)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from bot.config import FollowUpConfig, opening_hours
 from bot.dialogue import option_lines
 from bot.handoff.store import Handoff, HandoffError, HandoffStore
-from bot.messaging import ChannelState, Outbox, Schedule, Scheduled
+from bot.messaging import ChannelState, Outbox, PeriodicTask, Schedule, Scheduled
 from bot.responses import Responses, Voice
 from bot.vendors import telegram_payloads, twilio_payloads
 
@@ -165,7 +165,7 @@ class FollowUps:
 TrackerFor = Callable[[], Any]  # -> a TrackerWriter for the running Rasa server, or None before it started
 
 
-class FollowUpWorker:
+class FollowUpWorker(PeriodicTask):
     """Sends due follow-ups (claimed with a lease, so several instances send each once), until stopped."""
 
     def __init__(self, follow_ups: FollowUps, wake_outbox: Callable[[str], None] | None = None,
@@ -174,19 +174,6 @@ class FollowUpWorker:
         self.wake_outbox = wake_outbox or (lambda channel: None)
         self.tracker_for = tracker_for or (lambda: None)
         self.poll_s = poll_s
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="follow-up-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def run_once(self, now: float | None = None) -> int:
         """Send (or cancel, or postpone) what is due; returns how many were sent."""

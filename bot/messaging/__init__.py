@@ -16,6 +16,7 @@ _EXPORTS = {
     "InboxWorker": "bot.messaging.inbox",
     "Outbox": "bot.messaging.outbox",
     "OutboxWorker": "bot.messaging.outbox",
+    "PeriodicTask": "bot.messaging.loop",
     "PermanentSendError": "bot.messaging.outbox",
     "RetryableSendError": "bot.messaging.outbox",
     "SESSION_CHANNELS": "bot.messaging.sessions",

@@ -52,15 +52,15 @@ class Schedule:
     def add(self, kind: str, conversation_id: str, channel: str, recipient: str | None, due_at: float,
             detail: dict[str, Any], handoff_id: str | None = None, now: float | None = None) -> int | None:
         """Schedule a message; None when this handoff already has one of this kind (scheduled once)."""
-        now = time.time() if now is None else now
+        values = dict(kind=kind, conversation_id=conversation_id, channel=channel, recipient=recipient,
+                      handoff_id=handoff_id, status="pending", due_at=due_at, detail=detail,
+                      created_at=time.time() if now is None else now)
+        same = sa.select(sa.func.count()).select_from(scheduled).where(scheduled.c.kind == kind,
+                                                                         scheduled.c.handoff_id == handoff_id)
         with self.engine.begin() as db:
-            if handoff_id is not None and db.execute(sa.select(scheduled.c.id).where(
-                    scheduled.c.kind == kind, scheduled.c.handoff_id == handoff_id)).first():
-                return None
-            result = db.execute(scheduled.insert().values(
-                kind=kind, conversation_id=conversation_id, channel=channel, recipient=recipient, handoff_id=handoff_id,
-                status="pending", due_at=due_at, detail=detail, created_at=now))
-            return int(result.inserted_primary_key[0])
+            if handoff_id is None or not db.execute(same).scalar():
+                return int(db.execute(scheduled.insert().values(**values)).inserted_primary_key[0])
+        return None
 
     def get(self, scheduled_id: int) -> Scheduled | None:
         with self.engine.connect() as db:
