@@ -12,7 +12,7 @@ The inbox, outbox worker, sender and state are the process's (bot/ops/rasa_proce
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
 stored in the database, not in memory). SMS keywords: STOP/UNSUBSCRIBE end
-all messages to that number until START; HELP gets the team's contact details.
+all messages to that number until START (on WhatsApp too); HELP gets the team's contact details (SMS).
 What the connector itself says is the catalogue's `channels.*` and `sms.*`.
 """
 
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+WHATSAPP_STOP_WORDS = {"stop", "stopall", "unsubscribe"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_WORDS = {"help", "info"}
 DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
@@ -211,16 +212,17 @@ class TwilioInput(InputChannel):
         return hook
 
     async def _keyword(self, turn: TwilioTurn) -> bool:
-        """Handle STOP/START/HELP; True when the message was one of them."""
+        """Handle STOP/START/HELP; True when the message was one of them. On WhatsApp only STOP/UNSUBSCRIBE
+        and START (a WhatsApp "cancel" or "help" is a question for the assistant)."""
         word = turn.text.strip().lower()
-        if word in STOP_WORDS:
+        if word in (STOP_WORDS if self.channel == "sms" else WHATSAPP_STOP_WORDS):
             await asyncio.to_thread(self.state.put, turn.sender, "opted_out", True)
             return True  # Twilio confirms the opt-out to the customer itself
         if word in START_WORDS and await asyncio.to_thread(self.state.get, turn.sender, "opted_out"):
             await asyncio.to_thread(self.state.put, turn.sender, "opted_out", None)
             await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.subscribed_again"))
             return True
-        if word in HELP_WORDS:
+        if word in HELP_WORDS and self.channel == "sms":  # on WhatsApp "help" is a question for the assistant
             await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.help"))
             return True
         return False
@@ -230,7 +232,7 @@ class TwilioInput(InputChannel):
         turn = TwilioTurn.from_stored(message.payload)
         sender_id = turn.sender
         output = TwilioOutput(self, conversation_id=sender_id)
-        if self.channel == "sms" and await self._keyword(turn):
+        if await self._keyword(turn):  # STOP/START on SMS and WhatsApp, HELP on SMS
             return
         if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
             return

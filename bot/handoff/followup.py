@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from bot.config import FollowUpConfig, opening_hours
-from bot.dialogue import option_lines
+from bot.dialogue import feedback, option_lines
 from bot.handoff.store import Handoff, HandoffError, HandoffStore
 from bot.messaging import ChannelState, Outbox, PeriodicTask, Schedule, Scheduled
 from bot.responses import Responses, Voice
@@ -195,8 +195,10 @@ class FollowUpWorker(PeriodicTask):
             sent += 1
             writer = self.tracker_for()
             if writer is not None:
-                await writer(item.conversation_id, [{"event": "bot", "text": text, "timestamp": now,
-                                                     "metadata": {"follow_up": item.id, "handoff_id": item.handoff_id}}])
+                await writer(item.conversation_id, feedback.survey_stop_events() + [
+                    {"event": "bot", "text": text, "timestamp": now,
+                     "metadata": {"follow_up": item.id, "handoff_id": item.handoff_id}},
+                    {"event": "action", "name": "action_listen"}])
         return sent
 
     async def _run(self) -> None:

@@ -18,6 +18,7 @@ _EXPORTS = {
     "OutboxWorker": "bot.messaging.outbox",
     "PeriodicTask": "bot.messaging.loop",
     "PermanentSendError": "bot.messaging.outbox",
+    "RecipientBlockedError": "bot.messaging.outbox",
     "RetryableSendError": "bot.messaging.outbox",
     "SESSION_CHANNELS": "bot.messaging.sessions",
     "Schedule": "bot.messaging.schedule",

@@ -50,6 +50,10 @@ class PermanentSendError(SendError):
     """Trying again will not help (bad request, blocked by the user, invalid token)."""
 
 
+class RecipientBlockedError(PermanentSendError):
+    """The customer blocked us (Telegram's 403 "bot was blocked by the user"): they are opted out until they write."""
+
+
 class WindowClosedError(PermanentSendError):
     """WhatsApp will not deliver this message now: the customer's 24-hour window is closed and there is no template
     for it, or Twilio refused it for the window or the template (63016 ...). Not retried: the message is `held`

@@ -136,8 +136,8 @@ class RasaServices:
         from bot.vendors import OptOutAware, TelegramSender, TwilioSender
 
         state = ChannelState(self.engine, name)
-        if name == "telegram":
-            sender = TelegramSender(self.telegram_bot)
+        if name == "telegram":  # a chat that blocked the bot (403) is opted out until it writes again
+            sender = OptOutAware(TelegramSender(self.telegram_bot), state)
         elif name in ("sms", "whatsapp"):
             twilio = self.settings.twilio
             twilio.require(name)

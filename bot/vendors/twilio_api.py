@@ -88,19 +88,24 @@ def make_client(account_sid: str, auth_token: str, api_base: str | None = None) 
 
 
 class OptOutAware:
-    """Wraps a sender: messages to a number that sent STOP (`opted_out` in the channel's state) are not
-    sent (marked failed, not retried)."""
+    """Wraps a sender: messages to a customer who opted out (`opted_out` in the channel's state: STOP on SMS or
+    WhatsApp, a Telegram chat that blocked the bot) are not sent (marked failed, not retried), and a
+    RecipientBlockedError from the sender records the opt-out."""
 
     def __init__(self, sender: Any, state: Any) -> None:
         self.sender = sender
         self.state = state
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.messaging import PermanentSendError
+        from bot.messaging import PermanentSendError, RecipientBlockedError
 
         if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
-            raise PermanentSendError("the customer opted out (STOP)")
-        return await self.sender.send(recipient, payload)
+            raise PermanentSendError("the customer opted out (STOP, or blocked the bot)")
+        try:
+            return await self.sender.send(recipient, payload)
+        except RecipientBlockedError:
+            await asyncio.to_thread(self.state.put, recipient, "opted_out", True)
+            raise
 
 
 class TwilioSender:
