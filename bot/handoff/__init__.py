@@ -13,6 +13,8 @@ _EXPORTS = {
     "HandoffDesk": "bot.handoff.service",
     "HandoffError": "bot.handoff.store",
     "HandoffMessage": "bot.handoff.store",
+    "NewAnswers": "bot.handoff.new_answers",
+    "NewAnswersWatcher": "bot.handoff.new_answers",
     "OPEN": "bot.handoff.store",
     "REASONS": "bot.handoff.store",
     "WebhookSender": "bot.handoff.webhook",

@@ -125,6 +125,10 @@ class FollowUps:
 
     def moot(self, item: Scheduled) -> str | None:
         """Why a due follow-up should not be sent any more (cancel reason), or None."""
+        opted_out = item.channel in MESSAGING and (
+            not item.recipient or ChannelState(self.engine, item.channel).get(item.recipient, "opted_out"))
+        if item.kind != KIND:  # a new answer (bot/handoff/new_answers.py) is about no handoff
+            return "opted_out" if opted_out else None
         handoff = self.store.open_for(item.conversation_id)
         if handoff is not None:
             return "handoff_reopened"
@@ -132,12 +136,13 @@ class FollowUps:
             self.store.get(item.handoff_id or "")
         except HandoffError:  # the customer was erased meanwhile
             return "erased"
-        if item.channel in MESSAGING and (not item.recipient or ChannelState(self.engine, item.channel).get(item.recipient, "opted_out")):
-            return "opted_out"
-        return None
+        return "opted_out" if opted_out else None
 
     def message(self, item: Scheduled) -> tuple[str, list[dict[str, str]], Voice]:
         voice = self.responses.voice(item.channel, item.conversation_id)
+        if item.kind != KIND:  # a new answer: no question to answer back
+            return voice.say("follow_up.new_answer", question=item.detail.get("question", ""),
+                             answer=item.detail.get("answer", "")), [], voice
         topic = item.detail.get("topic") or voice.say("follow_up.general_topic")
         name = item.detail.get("name")
         text = (voice.say("follow_up.after_resolved", name=name, topic=topic) if name
@@ -149,11 +154,15 @@ class FollowUps:
         text, buttons, voice = self.message(item)
         if item.channel == "telegram":
             keyboard = [{"title": b["title"], "callback_data": b["payload"]} for b in buttons]
-            self.outbox.enqueue("telegram", item.recipient or "", item.conversation_id, telegram_payloads(text, keyboard))
+            self.outbox.enqueue("telegram", item.recipient or "", item.conversation_id,
+                                telegram_payloads(text, keyboard or None))
         elif item.channel in ("sms", "whatsapp"):
-            ChannelState(self.engine, item.channel).put(item.recipient or "", "options", buttons)
-            full = f"{text}\n\n" + "\n".join(option_lines(buttons)) + "\n" + voice.say("channels.choose_a_number")
-            fields = {"name": item.detail.get("name") or "", "topic": item.detail.get("topic") or ""}
+            full = text
+            if buttons:
+                ChannelState(self.engine, item.channel).put(item.recipient or "", "options", buttons)
+                full = f"{text}\n\n" + "\n".join(option_lines(buttons)) + "\n" + voice.say("channels.choose_a_number")
+            fields = {"name": item.detail.get("name") or "",
+                      "topic": item.detail.get("topic") or item.detail.get("question") or ""}
             self.outbox.enqueue(item.channel, item.recipient or "", item.conversation_id,
                                 twilio_payloads(item.channel, full, "follow_up", fields))
             text = full

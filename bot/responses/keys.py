@@ -67,6 +67,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "follow_up.general_topic": (),
     "follow_up.glad": (),
     "follow_up.not_sorted": (),
+    "follow_up.new_answer": ("question", "answer"),
     "closing.recap": ("topics",),
     "closing.not_helped": ("topics",),
     "closing.nothing_answered": (),
