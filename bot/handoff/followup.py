@@ -109,7 +109,7 @@ class FollowUps:
     def read_answer(self, conversation_id: str, text: str, now: float) -> tuple[str, Scheduled] | None:
         """(yes|no|problem, the follow-up) when `text` answers a follow-up sent to this conversation; else None."""
         item = self.awaiting(conversation_id, now)
-        if item is None:
+        if item is None or self.store.open_for(conversation_id) is not None:  # a person has it: their message
             return None
         kind = answer_kind(text)
         return (kind, item) if self.schedule.answer(item.id, kind, now) else None

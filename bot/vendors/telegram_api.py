@@ -87,7 +87,8 @@ class TelegramSender:
             raise RetryableSendError(f"Telegram asked to retry after {seconds:g} s", retry_after=seconds) from None
         except NetworkError as error:  # includes TimedOut and 5xx
             raise RetryableSendError(f"Telegram network error: {error}") from None
-        except Forbidden as error:
-            raise RecipientBlockedError(f"Telegram refused the message: {error}") from None
+        except Forbidden as error:  # a private chat (positive id) blocked the bot; a group's 403 is the team's to fix
+            kind = RecipientBlockedError if not recipient.startswith("-") else PermanentSendError
+            raise kind(f"Telegram refused the message: {error}") from None
         except TelegramError as error:
             raise PermanentSendError(f"Telegram refused the message: {error}") from None

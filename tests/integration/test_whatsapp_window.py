@@ -101,3 +101,21 @@ def test_an_agents_reply_after_the_window_is_a_template_or_kept_until_the_custom
     write(assistant, api, customer, "hello? any news?")
     wait_until(lambda: [m for m in api.sent_to(customer) if m.get("Body") == reply], what="the kept reply")
     assert desk(assistant, "GET", f"/handoffs/{handoff['id']}").json()["undelivered"] is None
+
+
+def test_a_whatsapp_customer_who_sent_stop_gets_nothing_until_start(world) -> None:
+    kind, assistant, api = world
+    if kind != "no template":
+        pytest.skip("one assistant is enough")
+    customer = "whatsapp:+4477119" + str(uuid.uuid4().int)[:5]
+    write(assistant, api, customer, "hi")
+    wait_until(lambda: api.sent_to(customer), what="the greeting")
+    time.sleep(2)
+    greeted = len(api.sent_to(customer))
+    write(assistant, api, customer, "STOP")
+    write(assistant, api, customer, "what are your opening hours?")
+    time.sleep(4)
+    assert len(api.sent_to(customer)) == greeted  # nothing after STOP
+    write(assistant, api, customer, "START")
+    wait_until(lambda: any("subscribed again" in (m.get("Body") or "") for m in api.sent_to(customer)),
+               what="the welcome back after START")

@@ -47,6 +47,18 @@ def test_a_telegram_chat_that_blocked_the_bot_is_opted_out(tmp_path: Path) -> No
     assert "opted out" in statuses(engine)[1][1]
 
 
+def test_a_403_from_the_agents_group_opts_nobody_out(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    state = ChannelState(engine, "telegram")
+    box = Outbox(engine)
+    with FakeTelegramAPI(TOKEN) as api:
+        worker = OutboxWorker(box, {"telegram": OptOutAware(TelegramSender(make_bot(TOKEN, api.url)), state)})
+        api.fail_next(1, status=403)
+        box.enqueue("telegram", "-100123", "777", [{"method": "sendMessage", "text": "Handoff summary"}])
+        drain(worker, asyncio.new_event_loop())
+    assert state.get("-100123", "opted_out") is None and [s for s, _ in statuses(engine)] == ["failed"]
+
+
 def test_nothing_goes_to_a_number_that_sent_stop(tmp_path: Path) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     state = ChannelState(engine, "whatsapp")
