@@ -59,7 +59,8 @@ def topic_of(summary: dict[str, Any]) -> str | None:
     if not words:
         return None
     text = " ".join(words[0].split())
-    return f"“{text if len(text) <= TOPIC_CHARS else text[:TOPIC_CHARS - 1].rstrip() + '…'}”"
+    # plain quotes: curly ones would make an SMS UCS-2 (70 characters a segment instead of 160)
+    return '"' + (text if len(text) <= TOPIC_CHARS else text[:TOPIC_CHARS - 3].rstrip() + "...") + '"'
 
 
 class FollowUps:

@@ -2,7 +2,7 @@
 
 Follow-ups (frontdesk_scheduled, kind follow_up) are counted by when they were sent: sent, answered, confirmed
 resolved (answered yes), not sorted (no, or a problem told), and cancelled before sending (by reason, by when they
-were due). WhatsApp's window (frontdesk_outbox, channel whatsapp) by when the message was written: how many
+were due), and answers sent when the knowledge base had one at last (new_answer). WhatsApp's window (frontdesk_outbox, channel whatsapp) by when the message was written: how many
 could not be delivered at first because the 24-hour window was closed (held: no template, or Twilio refused),
 their share of the WhatsApp messages written, and how many went out later when the customer wrote again.
 """
@@ -22,7 +22,7 @@ def _share(part: int, whole: int) -> float | None:
 def outreach_figures(reader, start: float, end: float) -> dict:
     """{"follow_ups": {...}, "whatsapp_window": {...}}; zeros when the tables are not there."""
     scheduled, outbox = store.scheduled, store.outbox
-    follow_ups = {"sent": 0, "answered": 0, "confirmed_resolved": 0, "not_sorted": 0, "cancelled": {}}
+    follow_ups = {"sent": 0, "answered": 0, "confirmed_resolved": 0, "not_sorted": 0, "cancelled": {}, "new_answers_sent": 0}
     window = {"messages": 0, "held": 0, "held_share": None, "delivered_later": 0, "still_held": 0, "reasons": {}}
     try:
         with reader.engine.connect() as db:
@@ -35,6 +35,8 @@ def outreach_figures(reader, start: float, end: float) -> dict:
                     if status == "answered":
                         follow_ups["answered"] += n
                         follow_ups["confirmed_resolved" if answer == "yes" else "not_sorted"] += n
+                follow_ups["new_answers_sent"] = int(db.execute(sa.select(sa.func.count()).where(
+                    c.kind == "new_answer", c.sent_at >= start, c.sent_at < end)).scalar() or 0)
                 cancelled = sa.and_(c.kind == "follow_up", c.status == "cancelled", c.due_at >= start, c.due_at < end)
                 for reason, n in db.execute(sa.select(c.cancel_reason, sa.func.count()).where(cancelled)
                                             .group_by(c.cancel_reason)):

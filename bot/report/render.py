@@ -155,9 +155,10 @@ def _outreach_html(metrics: dict) -> str:
     cancelled = ", ".join(f"{n} {escape(r.replace('_', ' '))}" for r, n in (up.get("cancelled") or {}).items()) or "none"
     reasons = ", ".join(f"{n} {escape(r.replace('_', ' '))}" for r, n in (window.get("reasons") or {}).items()) or "none"
     return ("<h2>Follow-ups</h2>" + _table(
-        ["sent", "answered", "confirmed resolved", "not sorted", "cancelled before sending"],
+        ["sent", "answered", "confirmed resolved", "not sorted", "cancelled before sending", "new answers sent"],
         [[str(up.get("sent", 0)), f'{up.get("answered", 0)} ({pct(up.get("answered_share"))})',
-          f'{up.get("confirmed_resolved", 0)} ({pct(up.get("confirmed_share"))})', str(up.get("not_sorted", 0)), cancelled]])
+          f'{up.get("confirmed_resolved", 0)} ({pct(up.get("confirmed_share"))})', str(up.get("not_sorted", 0)), cancelled,
+          str(up.get("new_answers_sent", 0))]])
         + "<h3>WhatsApp's 24-hour window</h3>" + _table(
         ["WhatsApp messages", "not delivered for the window", "share", "delivered when the customer wrote", "still held", "why"],
         [[str(window.get("messages", 0)), str(window.get("held", 0)), pct(window.get("held_share")),

@@ -73,7 +73,7 @@ def test_resolving_schedules_one_follow_up_with_its_topic(engine) -> None:
     handoff_id = resolved(engine)
     [row] = rows(engine)
     assert (row["kind"], row["handoff_id"], row["status"], row["due_at"]) == (KIND, handoff_id, "pending", MONDAY_NOON + AFTER_S)
-    assert row["detail"] == {"name": "Ana", "topic": "“my locker code doesn't work”"}
+    assert row["detail"] == {"name": "Ana", "topic": '"my locker code doesn\'t work"'}
     handoff = desk(engine).store.get(handoff_id)
     assert follow_ups(engine).after_resolved(handoff) is None  # once per handoff
 
@@ -86,7 +86,7 @@ def test_a_test_conversation_gets_no_follow_up(engine) -> None:
 def test_the_topic_is_the_customers_words_not_their_request_for_a_person() -> None:
     assert topic_of({"reason": "request", "trigger_messages": ["I want a person"], "key_messages": ["I want a person"]}) is None
     long = topic_of({"reason": "failures", "key_messages": ["why " * 40]})
-    assert long.startswith("“why why") and long.endswith("…”") and len(long) <= 62
+    assert long.startswith('"why why') and long.endswith('..."') and len(long) <= 62
 
 
 def test_each_due_follow_up_is_claimed_by_one_instance_and_a_dead_claim_is_taken_again(engine) -> None:
@@ -124,7 +124,7 @@ def test_the_worker_sends_on_each_channel_once(engine) -> None:
     assert run(worker, MONDAY_NOON + AFTER_S + 120) == 0  # sent once
 
     [telegram] = outbox_payloads(engine, "telegram")
-    assert telegram["text"] == "Hi Ana, following up on “my locker code doesn't work”: is everything sorted now?"
+    assert telegram["text"] == 'Hi Ana, following up on "my locker code doesn\'t work": is everything sorted now?'
     assert [b["callback_data"] for b in telegram["buttons"]] == ["/affirm", "/deny"]
     [sms] = outbox_payloads(engine, "sms")
     assert sms["text"].startswith("Hi, following up on") and "1. Yes\n2. No" in sms["text"]

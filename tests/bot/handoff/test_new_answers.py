@@ -72,7 +72,7 @@ def test_a_question_the_knowledge_base_now_answers_is_followed_up_once(tmp_path:
     assert asyncio.run(FollowUpWorker(follow_ups).run_once(time.time() + 1)) == 2
     with engine.connect() as db:
         sent = {r.recipient: r.payload["text"] for r in db.execute(sa.select(outbox.c.recipient, outbox.c.payload))}
-    assert sent[ANA] == ("Earlier you asked “is there a car park?” and I couldn't answer then. "
+    assert sent[ANA] == ('Earlier you asked "is there a car park?" and I couldn\'t answer then. '
                          "Here is the answer now: Parking is free for 3 hours.")
     assert "Parking is free for 3 hours." in sent[BEN] and set(sent) == {ANA, BEN}
     assert asyncio.run(FollowUpWorker(follow_ups).run_once(ana[1] + 1)) == 1  # Ana's second, a day later

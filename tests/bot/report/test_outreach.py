@@ -43,7 +43,7 @@ def test_follow_ups_and_window_holds_are_counted_with_their_shares(tmp_path: Pat
     report = build_report(settings, AssistantConfig.load(settings.assistant_file), period, database_url=url,
                           out=tmp_path / "out")
     assert report.metrics["follow_ups"] == {"sent": 4, "answered": 3, "confirmed_resolved": 2, "not_sorted": 1,
-                                            "cancelled": {"customer_wrote": 1}, "answered_share": 0.75,
+                                            "cancelled": {"customer_wrote": 1}, "new_answers_sent": 0, "answered_share": 0.75,
                                             "confirmed_share": 0.5}
     window = report.metrics["whatsapp_window"]
     assert (window["messages"], window["held"], window["held_share"], window["delivered_later"], window["still_held"]) \
