@@ -27,7 +27,7 @@ ACCOUNT_SID, AUTH_TOKEN = "AC" + "3" * 32, "follow-up-twilio-auth-token"
 PUBLIC = "https://bot.s-club.example"
 SMS_NUMBER, WHATSAPP_NUMBER = "+15005550006", "+14155238886"
 AGENT_TOKEN = "follow-up-lead-token-" + "z" * 16
-AFTER_S = 15
+AFTER_S = 30  # time to resolve and stop an instance before it is due, on a loaded machine
 SORTED = "is everything sorted now?"
 
 
@@ -157,9 +157,8 @@ def test_a_follow_up_due_while_the_assistant_was_down_is_sent_after_the_restart(
     customer = Customer(world, "sms")
     hand_over_and_resolve(world.running[-1], customer)
     world.running[-1].stop()
-    stopped_at = time.time()
     [row] = world.rows(customer.id)
-    assert row["status"] == "pending" and row["due_at"] > stopped_at  # not sent before the stop
+    assert row["status"] == "pending" and not [t for t in customer.received() if SORTED in t]  # not before the stop
     world.start("b")
     customer.wait_for(SORTED)
     assert len(customer.wait_for(SORTED)) == 1
