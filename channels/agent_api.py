@@ -51,9 +51,40 @@ def _shown(message: dict[str, Any], zone: ZoneInfo, now: float) -> dict[str, Any
     return shown
 
 
-def handoff_json(handoff: Handoff, with_messages: list | None = None, zone: ZoneInfo | None = None) -> dict[str, Any]:
+def how_long(seconds: float) -> str:
+    """'26 hours', '4 days', '40 minutes', '12 seconds': how long ago, roughly, for an agent."""
+    seconds = max(0.0, seconds)
+    unit, size = next((u, n) for u, n, at_least in (("day", 86400, 3 * 86400), ("hour", 3600, 3600),
+                                                     ("minute", 60, 60), ("second", 1, 0)) if seconds >= at_least)
+    count = int(seconds // size)
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def undelivered_json(held: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    """What the desk shows when WhatsApp's window holds back messages of this handoff: the reason as a sentence
+    for the agent, and the messages kept (sent automatically when the customer writes again)."""
+    if not held:
+        return None
+    last = held["last_wrote_at"]
+    wrote = (f"This WhatsApp customer last wrote {how_long(now - last)} ago" if last is not None
+             else "This WhatsApp customer has not written since WhatsApp's window was recorded")
+    reasons = [r for r in held["reasons"] if r.startswith("twilio_")]
+    if reasons:
+        codes = ", ".join(r.removeprefix("twilio_") for r in reasons)
+        reason = (f"{wrote}; Twilio refused the message for WhatsApp's window or its template (error {codes}). "
+                  "Check the template is approved and its variables fit, or wait for the customer to write.")
+    else:
+        reason = f"{wrote}; WhatsApp only delivers a template now. Configure one, or wait for the customer to write."
+    return {"reason": reason, "kept_until": "the customer writes again, then it is sent automatically",
+            "messages": [{"text": m["text"], "purpose": m["purpose"], "reason": m["reason"], "at": m["at"],
+                          "message_id": m["handoff_message_id"]} for m in held["held"]]}
+
+
+def handoff_json(handoff: Handoff, with_messages: list | None = None, zone: ZoneInfo | None = None,
+                 undelivered: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the API shows of a handoff: never the customer's address or internal message ids. Times for
-    people are in `zone` (the team's: report.time_zone; None: its default)."""
+    people are in `zone` (the team's: report.time_zone; None: its default); `undelivered`: what WhatsApp's
+    window holds back."""
     zone = zone or ReportConfig().zone
     summary = {k: v for k, v in handoff.summary.items() if k != "message_ids"}
     data = {"id": handoff.id, "status": handoff.status, "reason": handoff.reason, "agent": handoff.agent,
@@ -67,6 +98,7 @@ def handoff_json(handoff: Handoff, with_messages: list | None = None, zone: Zone
         summary["transcript"] = [_shown(t, zone, now) for t in summary.get("transcript") or []]
         data["summary"] = summary
         data["messages"] = [_shown(m.as_json(), zone, now) for m in with_messages]
+        data["undelivered"] = undelivered_json(undelivered, now)
     return data
 
 
@@ -137,7 +169,8 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
         if not after.isdigit():
             raise HandoffError("'after' must be a message number", 400)
         handoff, messages = await work.view(caller.agent, handoff_id, int(after), caller.address)
-        return response.json(handoff_json(handoff, messages, zone))
+        held = await asyncio.to_thread(work.desk.undelivered, handoff)
+        return response.json(handoff_json(handoff, messages, zone, held))
 
     @hook.route("/api/handoffs/<handoff_id:str>/claim", methods=["POST"])
     @api

@@ -130,6 +130,20 @@ class Stopwatch:
         return {"Server-Timing": ", ".join(parts)}
 
 
+def worker_blueprint(connector: Any, start: Callable[[Any], None], stop: Callable[[], Awaitable[None]]) -> Blueprint:
+    """A blueprint with no route for a background worker's connector: `start(app)` after the server starts,
+    `await stop()` before it stops."""
+    module = inspect.getmodule(connector)
+    hook = Blueprint(f"custom_webhook_{type(connector).__name__}", module.__name__ if module else None)
+    hook.listener("after_server_start")(lambda app, loop: start(app))
+
+    @hook.listener("before_server_stop")
+    async def stop_worker(app, loop) -> None:
+        await stop()
+
+    return hook
+
+
 def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]) -> Blueprint:
     """The parts every messaging webhook shares: the inbox and outbox workers started and stopped
     with the server, `GET /` health, and 405 for anything but POST on `/webhook`.
@@ -187,6 +201,9 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
         await output.send_text_message(sender_id, warning(masked, desk.responses.voice(input_channel, sender_id)))
         metadata["masked"] = list(masked)
     message_id = message_id or uuid.uuid4().hex
+    if desk.follow_ups is not None and await follow_up_answered(desk, text, output, sender_id, input_channel, metadata,
+                                                                message_id, agent, received):
+        return
     stored = await asyncio.to_thread(desk.customer_wrote, sender_id, text, message_id, received)
     if stored is not None and agent is not None:
         parse_data = await agent.parse_message(text)
@@ -198,6 +215,42 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
                                      message_id=message_id))
     if stored is None:
         await asyncio.to_thread(desk.customer_wrote, sender_id, text, message_id, received)
+
+
+async def follow_up_answered(desk: HandoffDesk, text: str, output: OutputChannel, sender_id: str, input_channel: str,
+                             metadata: dict[str, Any], message_id: str, agent: Any, received: float) -> bool:
+    """Read the customer's message against the follow-up after a resolve (bot/handoff/followup.py): a message long
+    after the resolve makes a pending one moot; an answer to one sent is recorded. Yes is thanked; no gets the offer
+    of a person (follow_up.not_sorted and the "Talk to a person" button). True when the turn is done (yes or no, both
+    recorded in the tracker without a Rasa turn); a problem told in words goes on to Rasa, and the offer follows."""
+    follow_ups = desk.follow_ups
+    await asyncio.to_thread(follow_ups.customer_wrote, sender_id, received)
+    answered = await asyncio.to_thread(follow_ups.read_answer, sender_id, text, received)
+    if answered is None:
+        return False
+    kind, _ = answered
+    voice = desk.responses.voice(input_channel, sender_id)
+    if kind == "problem":
+        await on_problem_offer(output, sender_id, voice)
+        return False
+    reply = voice.say("follow_up.glad") if kind == "yes" else voice.say("follow_up.not_sorted")
+    if kind == "yes":
+        await output.send_text_message(sender_id, reply)
+    else:
+        await output.send_text_with_buttons(sender_id, reply, [voice.button("buttons.talk_to_a_person", "/request_human")])
+    if agent is not None:
+        parse_data = await agent.parse_message(text)
+        await rasa_tracker_writer(agent)(sender_id, [
+            {"event": "user", "text": text, "parse_data": parse_data, "input_channel": input_channel,
+             "message_id": message_id, "metadata": dict(metadata, follow_up_answer=kind), "timestamp": received},
+            {"event": "bot", "text": reply, "metadata": {"follow_up_answer": kind}, "timestamp": time.time()}])
+    return True
+
+
+async def on_problem_offer(output: OutputChannel, sender_id: str, voice: Any) -> None:
+    """A problem told instead of yes or no: a person is offered (the new handoff links the earlier one)."""
+    await output.send_text_with_buttons(sender_id, voice.say("follow_up.not_sorted"),
+                                        [voice.button("buttons.talk_to_a_person", "/request_human")])
 
 
 async def hand_to_assistant(desk: HandoffDesk, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,

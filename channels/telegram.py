@@ -149,6 +149,7 @@ class TelegramInput(InputChannel):
         self.responses = responses  # what the connector itself says: channels.media_telegram, channels.apology
         self.box = parts.outbox
         self.worker = parts.worker
+        self.state = parts.state  # `opted_out`: the customer blocked the bot (Telegram answered 403)
         self.agent_chat_id = agent_chat_id  # TELEGRAM_AGENT_CHAT_ID: the agents' group, not a customer
         self.desk = desk
         self.inbound = Inbound(parts, self._run_turn, self._apologise)
@@ -241,6 +242,8 @@ class TelegramInput(InputChannel):
             return await self._from_agents(turn, self.inbound.agent)
         sender_id = str(turn.chat_id)
         output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=sender_id)
+        if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):  # they blocked the bot, and now write again
+            await asyncio.to_thread(self.state.put, sender_id, "opted_out", None)
         if turn.callback_query_id and message.attempts == 0:
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:

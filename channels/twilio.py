@@ -12,7 +12,7 @@ The inbox, outbox worker, sender and state are the process's (bot/ops/rasa_proce
 Buttons become numbered options ("1. Cancel your membership"); a reply of
 "1" or the option's words maps back to the button's payload (the options are
 stored in the database, not in memory). SMS keywords: STOP/UNSUBSCRIBE end
-all messages to that number until START; HELP gets the team's contact details.
+all messages to that number until START (on WhatsApp too); HELP gets the team's contact details (SMS).
 What the connector itself says is the catalogue's `channels.*` and `sms.*`.
 """
 
@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import TwilioSettings
 from bot.handoff import HandoffDesk
-from bot.messaging import InboxMessage
+from bot.messaging import InboxMessage, WhatsAppWindow
 from bot.dialogue import chosen_payload, option_lines
 from bot.ops import ChannelParts, RasaServices, rasa_services
 from bot.responses import Responses, Voice
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+WHATSAPP_STOP_WORDS = {"stop", "stopall", "unsubscribe"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_WORDS = {"help", "info"}
 DELIVERY_STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
@@ -134,7 +135,8 @@ class TwilioInput(InputChannel):
 
     channel = ""
 
-    def __init__(self, parts: ChannelParts, twilio: TwilioSettings, desk: HandoffDesk, responses: Responses) -> None:
+    def __init__(self, parts: ChannelParts, twilio: TwilioSettings, desk: HandoffDesk, responses: Responses,
+                 window: WhatsAppWindow | None = None) -> None:
         self.auth_token = twilio.auth_token
         self.public_url = twilio.webhook_url(self.channel)
         self.box = parts.outbox
@@ -142,6 +144,7 @@ class TwilioInput(InputChannel):
         self.worker = parts.worker
         self.inbound = Inbound(parts, self._run_turn, self._apologise)
         self.desk = desk
+        self.window = window  # WhatsApp's 24-hour window (None on SMS)
         self.responses = responses  # what the connector itself says: channels.*, sms.*
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 
@@ -157,7 +160,8 @@ class TwilioInput(InputChannel):
     def from_services(cls, services: RasaServices) -> TwilioInput:
         """The connector on the process's parts for this channel (ConfigError naming the variables it lacks)."""
         parts = services.channel(cls.channel)
-        return cls(parts, services.settings.twilio, services.desk, services.responses)
+        window = services.whatsapp_window if cls.channel == "whatsapp" else None
+        return cls(parts, services.settings.twilio, services.desk, services.responses, window)
 
     def voice(self, conversation_id: str) -> Voice:
         """The responses catalogue on this channel (the `sms` variants on SMS), variants picked by conversation."""
@@ -208,16 +212,17 @@ class TwilioInput(InputChannel):
         return hook
 
     async def _keyword(self, turn: TwilioTurn) -> bool:
-        """Handle STOP/START/HELP; True when the message was one of them."""
+        """Handle STOP/START/HELP; True when the message was one of them. On WhatsApp only STOP/UNSUBSCRIBE
+        and START (a WhatsApp "cancel" or "help" is a question for the assistant)."""
         word = turn.text.strip().lower()
-        if word in STOP_WORDS:
+        if word in (STOP_WORDS if self.channel == "sms" else WHATSAPP_STOP_WORDS):
             await asyncio.to_thread(self.state.put, turn.sender, "opted_out", True)
             return True  # Twilio confirms the opt-out to the customer itself
         if word in START_WORDS and await asyncio.to_thread(self.state.get, turn.sender, "opted_out"):
             await asyncio.to_thread(self.state.put, turn.sender, "opted_out", None)
             await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.subscribed_again"))
             return True
-        if word in HELP_WORDS:
+        if word in HELP_WORDS and self.channel == "sms":  # on WhatsApp "help" is a question for the assistant
             await self.enqueue(turn.sender, turn.sender, self.voice(turn.sender).say("sms.help"))
             return True
         return False
@@ -227,10 +232,15 @@ class TwilioInput(InputChannel):
         turn = TwilioTurn.from_stored(message.payload)
         sender_id = turn.sender
         output = TwilioOutput(self, conversation_id=sender_id)
-        if self.channel == "sms" and await self._keyword(turn):
+        if await self._keyword(turn):  # STOP/START on SMS and WhatsApp, HELP on SMS
             return
         if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):
             return
+        if self.window is not None:  # WhatsApp's window is open again: what it held goes out now, before the reply
+            released, cancelled = await asyncio.to_thread(self.window.customer_wrote, sender_id, message.received_at)
+            if released or cancelled:
+                logger.info("whatsapp: %s held message(s) released, %s cancelled", released, cancelled)
+                self.inbound.wake_outbox()
         if turn.media and not turn.text.strip():
             await asyncio.to_thread(self.state.append, sender_id, "media", list(turn.media))
             described = ", ".join(m.get("content_type") or m.get("location") or "media" for m in turn.media)

@@ -25,14 +25,15 @@ from yaml.constructor import SafeConstructor
 
 from bot.config.persona import Persona
 from bot.config.rules import Node, Problems, read_section
-from bot.config.sections import (CrmConfig, DecisionConfig, DetectionConfig, FeedbackConfig, PrivacyConfig, ReportConfig,
-                                 TeamConfig)
+from bot.config.sections import (CrmConfig, DecisionConfig, DetectionConfig, FeedbackConfig, FollowUpConfig, PrivacyConfig,
+                                 ReportConfig, TeamConfig)
+from bot.config.templates import WhatsAppConfig
 from bot.errors import ConfigError
 
 # section name in the file -> its type; the persona's keys sit at the top of the file
 SECTIONS: dict[str, type] = {"knowledge_base": DecisionConfig, "report": ReportConfig, "crm": CrmConfig,
                              "team": TeamConfig, "feedback": FeedbackConfig, "detection": DetectionConfig,
-                             "privacy": PrivacyConfig}
+                             "privacy": PrivacyConfig, "whatsapp": WhatsAppConfig, "follow_up": FollowUpConfig}
 PERSONA_KEYS = tuple(f.name for f in dataclasses.fields(Persona))
 
 
@@ -54,6 +55,8 @@ class AssistantConfig:
     feedback: FeedbackConfig = FeedbackConfig()
     detection: DetectionConfig = DetectionConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    whatsapp: WhatsAppConfig = WhatsAppConfig()
+    follow_up: FollowUpConfig = FollowUpConfig()
 
     @classmethod
     def load(cls, path: Path) -> AssistantConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.config.templates import PURPOSES, sid_problem
 from bot.errors import ConfigError
 
 
@@ -21,10 +22,25 @@ def _get(env: dict[str, str], name: str) -> str:
     return env.get(name, "").strip()
 
 
+def seconds(env: dict[str, str], name: str) -> float | None:
+    """A number of seconds above 0 from variable `name`; None when unset; ConfigError naming it otherwise."""
+    raw = _get(env, name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds above 0")
+    return value
+
+
 @dataclass(frozen=True)
 class TwilioSettings:
     """TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_SMS_NUMBER, TWILIO_WHATSAPP_NUMBER, PUBLIC_BASE_URL
-    (where Twilio reaches us: the signatures are computed over it), TWILIO_API_BASE (tests)."""
+    (where Twilio reaches us: the signatures are computed over it), TWILIO_API_BASE (tests); for WhatsApp's
+    window (bot/config/templates.py) TWILIO_CONTENT_SID_<PURPOSE> and WHATSAPP_WINDOW_S (seconds)."""
 
     account_sid: str = ""
     auth_token: str = secret()
@@ -32,13 +48,23 @@ class TwilioSettings:
     whatsapp_number: str = ""
     public_base_url: str = ""
     api_base: str = ""
+    content_sids: dict[str, str] = field(default_factory=dict)  # purpose -> HX..., from TWILIO_CONTENT_SID_<PURPOSE>
+    window_s: float | None = None  # WHATSAPP_WINDOW_S
 
     VARIABLES = {"sms": "TWILIO_SMS_NUMBER", "whatsapp": "TWILIO_WHATSAPP_NUMBER"}
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> TwilioSettings:
+        sids = {}
+        for purpose in PURPOSES:
+            name = f"TWILIO_CONTENT_SID_{purpose.upper()}"
+            if value := _get(env, name):
+                if problem := sid_problem(value):
+                    raise ConfigError(f"{name} {problem}")
+                sids[purpose] = value
         return cls(_get(env, "TWILIO_ACCOUNT_SID"), _get(env, "TWILIO_AUTH_TOKEN"), _get(env, "TWILIO_SMS_NUMBER"),
-                   _get(env, "TWILIO_WHATSAPP_NUMBER"), _get(env, "PUBLIC_BASE_URL"), _get(env, "TWILIO_API_BASE"))
+                   _get(env, "TWILIO_WHATSAPP_NUMBER"), _get(env, "PUBLIC_BASE_URL"), _get(env, "TWILIO_API_BASE"),
+                   sids, seconds(env, "WHATSAPP_WINDOW_S"))
 
     def number(self, channel: str) -> str:
         """The Twilio number of `channel` (sms or whatsapp)."""

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.config.rules import DAYS, above, at_least, dates, flag, setting, share, text, week_hours, whole, zone
+from bot.config.rules import (DAYS, Invalid, above, at_least, dates, flag, opening_hours, setting, share, text, week_hours,
+                              whole, zone)
 from bot.errors import ConfigError
 
 
@@ -112,6 +113,26 @@ class TeamConfig:
     hours: dict[str, str] = setting(DEFAULT_HOURS, week_hours, nested=True)  # day -> "08:00-20:00" or "closed"
     holidays: tuple[str, ...] = setting((), dates, nested=True)  # YYYY-MM-DD
     unclaimed_update_after_s: float = setting(300.0, at_least(0))
+
+
+def daytime(value: object) -> str:
+    """Hours like 09:00-20:00 (not 'closed')."""
+    span = text(value)
+    if opening_hours(span) is None:
+        raise Invalid("must be hours like 09:00-20:00")
+    return span
+
+
+@dataclass(frozen=True)
+class FollowUpConfig:
+    """`follow_up:` messages the assistant writes first (bot/messaging/schedule.py): a check after a person resolved a
+    handoff, and (when on) the answer to a question that fell back once the knowledge base has one. They are sent
+    only within `send_between`, in the team's time zone (a message due at night waits for the morning)."""
+
+    after_resolved_s: float = setting(86400.0, above(0))  # FOLLOW_UP_AFTER_S overrides it
+    send_between: str = setting("09:00-20:00", daytime)
+    new_answers: bool = setting(False, flag)
+    new_answers_days: float = setting(14.0, above(0))
 
 
 @dataclass(frozen=True)

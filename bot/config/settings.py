@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.config.channel_settings import HubSpotSettings, TelegramSettings, TurnSettings, TwilioSettings, secret
+from bot.config.channel_settings import HubSpotSettings, TelegramSettings, TurnSettings, TwilioSettings, seconds, secret
 from bot.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -49,12 +49,14 @@ AGENT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,31}")  # agents' name
 class HandoffSettings:
     """Where handed-over conversations go: the agent desk (AGENT_TOKEN; agent accounts live in the
     database), a Telegram group (TELEGRAM_AGENT_CHAT_ID) and a signed webhook (HANDOFF_WEBHOOK_URL +
-    HANDOFF_WEBHOOK_SECRET)."""
+    HANDOFF_WEBHOOK_SECRET); FOLLOW_UP_AFTER_S, seconds after a resolve before the follow-up (over assistant.yml's
+    follow_up.after_resolved_s)."""
 
     agent_token: str = secret()
     telegram_agent_chat_id: int | None = None
     webhook_url: str = ""
     webhook_secret: str = secret()
+    follow_up_after_s: float | None = None
 
     @property
     def configured(self) -> bool:
@@ -81,7 +83,7 @@ class HandoffSettings:
             raise ConfigError("HANDOFF_WEBHOOK_URL is set but HANDOFF_WEBHOOK_SECRET is not: every POST is signed with it")
         if url and not url.startswith(("http://", "https://")):
             raise ConfigError(f"HANDOFF_WEBHOOK_URL={url!r} is not an http(s) URL")
-        return cls(token, chat_id, url, secret)
+        return cls(token, chat_id, url, secret, seconds(env, "FOLLOW_UP_AFTER_S"))
 
 
 @dataclass(frozen=True)

@@ -243,3 +243,9 @@ def survey_start_events(first_slot: str = "feedback_csat") -> list[dict[str, Any
     return ([{"event": "slot", "name": name, "value": None} for name in fresh]
             + [{"event": "active_loop", "name": "feedback_form"},
                {"event": "slot", "name": "requested_slot", "value": first_slot}])
+
+
+def survey_stop_events() -> list[dict[str, Any]]:
+    """Tracker events that end an unanswered `feedback_form` from outside a turn (a follow-up a day later makes a
+    survey left waiting stale: the customer's next message must not be read as its rating)."""
+    return [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}]

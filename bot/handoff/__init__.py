@@ -7,10 +7,14 @@ from bot import surface
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
     "CHANNEL": "bot.handoff.webhook",
+    "FollowUpWorker": "bot.handoff.followup",
+    "FollowUps": "bot.handoff.followup",
     "Handoff": "bot.handoff.store",
     "HandoffDesk": "bot.handoff.service",
     "HandoffError": "bot.handoff.store",
     "HandoffMessage": "bot.handoff.store",
+    "NewAnswers": "bot.handoff.new_answers",
+    "NewAnswersWatcher": "bot.handoff.new_answers",
     "OPEN": "bot.handoff.store",
     "REASONS": "bot.handoff.store",
     "WebhookSender": "bot.handoff.webhook",

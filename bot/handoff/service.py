@@ -19,11 +19,12 @@ from sqlalchemy.engine import Engine
 
 from bot.dialogue import feedback
 from bot.agents import AgentAccounts
+from bot.handoff.followup import FollowUps
 from bot.handoff.hours import TeamHours, describe_opening, describe_wait, estimate_wait_s
 from bot.handoff.store import Handoff, HandoffError, HandoffMessage, HandoffStore, median_or_none
 from bot.handoff.summary import summary_text
 from bot.handoff.webhook import CHANNEL as WEBHOOK_CHANNEL
-from bot.messaging import Outbox
+from bot.messaging import Outbox, WhatsAppWindow
 from bot.config import AssistantConfig, HandoffSettings
 from bot.responses import Responses, Voice, joined
 from bot.vendors import text_payloads
@@ -31,26 +32,39 @@ from bot.vendors import text_payloads
 # conversation id, event dicts (Rasa's JSON form) -> appended to that conversation's tracker
 TrackerWriter = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 POLLING_CHANNELS = ("rest", "webchat")  # customers' pages fetch agent messages (GET /webhooks/rest/messages)
+# what a message to the customer is for, by its notice: chooses WhatsApp's template outside the 24-hour window
+PURPOSE_OF_NOTICE = {"resolved": "survey", "claimed": "handoff_update", "released": "handoff_update",
+                     "unclaimed": "handoff_update"}
 
 
 
 
 class HandoffDesk:
     def __init__(self, engine: Engine, settings: HandoffSettings, hours: TeamHours, responses: Responses,
-                 tracker: TrackerWriter | None = None) -> None:
+                 tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None,
+                 follow_ups: FollowUps | None = None) -> None:
         self.store = HandoffStore(engine)
         self.outbox = Outbox(engine)
         self.settings = settings
         self.hours = hours
         self.responses = responses
         self.tracker = tracker
+        self.window = window  # WhatsApp's window, for what the desk shows about held messages
+        self.follow_ups = follow_ups  # the check after a resolve (bot/handoff/followup.py)
 
     @classmethod
     def configured(cls, engine: Engine, settings: HandoffSettings, config: AssistantConfig, responses: Responses,
-                   tracker: TrackerWriter | None = None) -> HandoffDesk:
+                   tracker: TrackerWriter | None = None, window: WhatsAppWindow | None = None) -> HandoffDesk:
         """The desk on `engine` for the handoff settings of the environment, assistant.yml's team, and the
-        process's responses catalogue (persona filled in)."""
-        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker)
+        process's responses catalogue (persona filled in), with follow-ups after a resolve (`follow_up:`)."""
+        follow_ups = FollowUps(engine, config.follow_up, config.team.time_zone, responses, settings.follow_up_after_s)
+        return cls(engine, settings, TeamHours.from_config(config.team), responses, tracker, window, follow_ups)
+
+    def undelivered(self, handoff: Handoff) -> dict[str, Any] | None:
+        """Messages of this handoff WhatsApp's window holds back, and why (bot/messaging/window.py); None if none."""
+        if self.window is None or handoff.channel != "whatsapp":
+            return None
+        return self.window.held_notice(handoff.conversation_id, handoff.recipient, handoff.created_at)
 
     # --- the assistant hands over (action server) ---
 
@@ -79,7 +93,12 @@ class HandoffDesk:
              reason: str, summary: dict[str, Any], now: float | None = None) -> Handoff:
         """Store the handoff and tell the agents (Telegram group, webhook) through the outbox."""
         now = time.time() if now is None else now
+        earlier = self.follow_ups.earlier_handoff(conversation_id, now) if self.follow_ups else None
+        if earlier:  # the customer said the last one is not sorted: the person sees it
+            summary = dict(summary, follow_up_of=earlier)
         handoff, new = self.store.create(conversation_id, channel, recipient, customer_name, reason, summary, now)
+        if new and self.follow_ups:
+            self.follow_ups.handoff_opened(conversation_id)
         if new and not summary.get("test"):  # a test conversation's handoff is stored, never sent to agents
             self.notify_agents(handoff)
         return handoff
@@ -172,6 +191,8 @@ class HandoffDesk:
         text = joined(voice.say("handoff.resolved", agent=self._who(handoff, by)), question["text"])
         await self._to_customer(handoff, "system", text, {"handoff_id": handoff.id, "notice": "resolved"}, resume=True,
                                 then=feedback.survey_start_events("feedback_csat"), buttons=question.get("buttons"))
+        if self.follow_ups is not None:
+            await asyncio.to_thread(self.follow_ups.after_resolved, handoff)
         return handoff
 
     async def release(self, handoff_id: str, by: str | None = None) -> Handoff:
@@ -197,10 +218,15 @@ class HandoffDesk:
                            resume: bool = False, then: list[dict[str, Any]] | None = None,
                            buttons: list[dict[str, str]] | None = None) -> HandoffMessage:
         """Record the message (with the `buttons` it offers, for pages that poll), send it on the customer's
-        channel, and write it (and a resume) to the tracker."""
+        channel (WhatsApp's template for its purpose when the window is closed), and write it (and a resume)
+        to the tracker."""
         message = await asyncio.to_thread(self.store.append, handoff.id, author, text, metadata.get("agent"),
                                           buttons=buttons)
-        payloads = text_payloads(handoff.channel, message.text)
+        purpose = "agent_reply" if author == "agent" else PURPOSE_OF_NOTICE.get(metadata.get("notice", ""), "handoff_update")
+        fields = {"name": handoff.customer_name or "", "agent": metadata.get("agent") or handoff.agent or ""}
+        payloads = text_payloads(handoff.channel, message.text, purpose, fields)
+        for payload in payloads or ():
+            payload["handoff_message_id"] = message.id
         if payloads and handoff.recipient:
             await asyncio.to_thread(self.outbox.enqueue, handoff.channel, handoff.recipient, handoff.conversation_id, payloads)
         if self.tracker is not None:

@@ -37,3 +37,23 @@ class BackgroundLoop:
         if self.loop is asyncio.get_running_loop():
             return await coroutine
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
+
+class PeriodicTask:
+    """A background job's task on the running loop: `start()` it (again is harmless), `await stop()` cancels it.
+    Subclasses implement `async _run()`."""
+
+    _task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=type(self).__name__)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        raise NotImplementedError

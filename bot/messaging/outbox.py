@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -48,6 +48,20 @@ class RetryableSendError(SendError):
 
 class PermanentSendError(SendError):
     """Trying again will not help (bad request, blocked by the user, invalid token)."""
+
+
+class RecipientBlockedError(PermanentSendError):
+    """The customer blocked us (Telegram's 403 "bot was blocked by the user"): they are opted out until they write."""
+
+
+class WindowClosedError(PermanentSendError):
+    """WhatsApp will not deliver this message now: the customer's 24-hour window is closed and there is no template
+    for it, or Twilio refused it for the window or the template (63016 ...). Not retried: the message is `held`
+    until the customer writes again. `reason` is a short code (no_template, twilio_63016)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class Sender(Protocol):
@@ -156,6 +170,45 @@ class Outbox:
         logger.error("outbox: message %s to conversation %s on %s failed for good: %s",
                      message.id, message.conversation_id, message.channel, error)
 
+    def mark_held(self, message: OutboxMessage, reason: str, detail: str) -> None:
+        """Keep a message WhatsApp's window stops (not retried); `release_held` sends it when the customer writes."""
+        with self.engine.begin() as db:
+            db.execute(outbox.update().where(outbox.c.id == message.id).values(
+                status="held", attempts=message.attempts + 1, last_error=detail[:500], held_reason=reason[:64],
+                held_at=time.time()))
+        logger.warning("outbox: message %s to conversation %s on %s is held for the window: %s",
+                       message.id, message.conversation_id, message.channel, reason)
+
+    def release_held(self, channel: str, recipient: str, cancel: Callable[[dict[str, Any]], bool]) -> tuple[int, int]:
+        """The customer wrote: held messages to them are due again, in their order, except those `cancel(payload)`
+        says are no longer relevant (marked cancelled). Returns (released, cancelled)."""
+        now = time.time()
+        released = cancelled = 0
+        with self.engine.begin() as db:
+            rows = db.execute(sa.select(outbox.c.id, outbox.c.payload).where(
+                outbox.c.channel == channel, outbox.c.recipient == recipient, outbox.c.status == "held")).all()
+            for row_id, payload in rows:
+                if cancel(payload):
+                    db.execute(outbox.update().where(outbox.c.id == row_id, outbox.c.status == "held")
+                               .values(status="cancelled"))
+                    cancelled += 1
+                else:
+                    db.execute(outbox.update().where(outbox.c.id == row_id, outbox.c.status == "held")
+                               .values(status="pending", next_attempt_at=now))
+                    released += 1
+        return released, cancelled
+
+    def held(self, conversation_id: str, since: float = 0.0) -> list[dict[str, Any]]:
+        """Messages to this conversation held for WhatsApp's window, created at or after `since`, oldest first:
+        {id, payload, reason, held_at, created_at}."""
+        c = outbox.c
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(c.id, c.payload, c.held_reason, c.held_at, c.created_at).where(
+                c.conversation_id == conversation_id, c.status == "held", c.created_at >= since)
+                .order_by(c.created_at)).mappings().all()
+        return [{"id": r["id"], "payload": r["payload"], "reason": r["held_reason"], "held_at": r["held_at"],
+                 "created_at": r["created_at"]} for r in rows]
+
     def record_status(self, provider_id: str, status: str) -> None:
         """Store a delivery report (e.g. Twilio's status callback) for a message we sent."""
         with self.engine.begin() as db:
@@ -219,6 +272,8 @@ class OutboxWorker:
         except RetryableSendError as error:
             logger.warning("outbox: message %s (conversation %s) will be retried: %s", message.id, message.conversation_id, error)
             await asyncio.to_thread(self.box.mark_retry, message, str(error), error.retry_after)
+        except WindowClosedError as error:
+            await asyncio.to_thread(self.box.mark_held, message, error.reason, str(error))
         except PermanentSendError as error:
             await asyncio.to_thread(self.box.mark_failed, message, str(error))
         except Exception as error:  # a sender bug must not stop the worker; treat as transient

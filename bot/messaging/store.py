@@ -25,13 +25,18 @@ outbox = sa.Table(
     sa.Column("recipient", sa.String(128), nullable=False),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, sending, sent, failed
+    # pending, sending, sent, failed; held: WhatsApp's window is closed (sent when the customer writes again);
+    # cancelled: no longer relevant (a held follow-up the customer overtook by writing)
+    sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", sa.Float, nullable=False, index=True),
     sa.Column("last_error", sa.String(500)),
     sa.Column("provider_id", sa.String(128)),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("sent_at", sa.Float),
+    # why the message was held for WhatsApp's window (no_template, twilio_63016 ...); kept after it is sent
+    sa.Column("held_reason", sa.String(64)),
+    sa.Column("held_at", sa.Float),
 )
 
 inbox = sa.Table(
@@ -145,6 +150,28 @@ crm_sync = sa.Table(
     sa.Column("last_event_id", sa.Integer),  # notes: the conversation's last tracker event id
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+scheduled = sa.Table(
+    "frontdesk_scheduled",
+    metadata,
+    # Messages the assistant writes first, at a time (bot/messaging/schedule.py): a follow-up after a person resolved a
+    # handoff, an answer that now exists. Claimed with a lease (status `sending`, due_at = lease end), like the outbox.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # follow_up, new_answer
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(128)),  # the channel's address (None: a polling channel, rest/webchat)
+    sa.Column("handoff_id", sa.String(36), index=True),  # the handoff a follow-up is about
+    # pending, sending, sent, answered (follow-ups: answer yes, no or problem), cancelled (cancel_reason)
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("due_at", sa.Float, nullable=False, index=True),  # when to send; the lease end while sending
+    sa.Column("detail", sa.JSON, nullable=False),  # name, topic, text (secrets masked)
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("answer", sa.String(16)),  # yes, no, problem
+    sa.Column("answered_at", sa.Float),
+    sa.Column("cancel_reason", sa.String(32)),  # customer_wrote, opted_out, handoff_reopened, erased ...
 )
 
 # --- Agent accounts, desk sessions and the audit log (bot/agents) ---

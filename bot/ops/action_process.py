@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from bot.config import AssistantConfig, Settings
 from bot.detect import FrustrationScorer
 from bot.errors import SetupError
-from bot.handoff import HandoffDesk
+from bot.handoff import HandoffDesk, NewAnswers, NewAnswersWatcher
 from bot.kb import KnowledgeBase, open_knowledge_base
 from bot.messaging import open_database
 from bot.responses import Responses, open_responses
@@ -36,6 +36,7 @@ class ActionServices:
     scorer: FrustrationScorer
     desk: HandoffDesk
     responses: Responses
+    new_answers: NewAnswersWatcher | None = None  # follow_up.new_answers: answers that now exist (started here)
 
     @classmethod
     def build(cls, settings: Settings, config: AssistantConfig, watch: bool = True) -> ActionServices:
@@ -46,7 +47,24 @@ class ActionServices:
         scorer = FrustrationScorer.load(knowledge_base.encoder)  # shares the knowledge base's sentence model
         responses = open_responses(settings, config.persona)  # what the assistant says, persona filled in
         desk = HandoffDesk.configured(engine, settings.handoff, config, responses)
-        return cls(settings, config, engine, knowledge_base, scorer, desk, responses)
+        watcher = None
+        if config.follow_up.new_answers:
+            watcher = NewAnswersWatcher(NewAnswers(engine, config.follow_up, confident_answer(knowledge_base)),
+                                        lambda: knowledge_base.snapshot.fingerprint, config.knowledge_base.reload_interval_s)
+            if watch:
+                watcher.start()
+        return cls(settings, config, engine, knowledge_base, scorer, desk, responses, watcher)
+
+
+def confident_answer(knowledge_base: KnowledgeBase):
+    """For new answers: (entry id, its answer for the channel) when the knowledge base answers `text`, else None."""
+    def ask(text: str, channel: str) -> tuple[str, str] | None:
+        decision = knowledge_base.ask(text).decision
+        if decision.kind != "answer" or decision.top is None:
+            return None
+        entry = decision.top.entry
+        return entry.id, (entry.sms if channel == "sms" and entry.sms else entry.answer)
+    return ask
 
 
 _served: ActionServices | None = None

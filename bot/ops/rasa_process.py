@@ -22,11 +22,12 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from bot.agents import AgentAccounts, AgentWork, AuditLog, DeskSessions
-from bot.config import AssistantConfig, Settings, TurnSettings
+from bot.config import AssistantConfig, Settings, TurnSettings, WindowRules
 from bot.crm import CrmSync
 from bot.errors import ConfigError
-from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, HandoffDesk, WebhookSender
-from bot.messaging import BackgroundLoop, ChannelState, Inbox, Outbox, OutboxWorker, open_database, session_key
+from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, FollowUpWorker, HandoffDesk, WebhookSender
+from bot.messaging import (BackgroundLoop, ChannelState, Inbox, Outbox, OutboxWorker, WhatsAppWindow, WindowedSender,
+                           open_database, session_key)
 from bot.privacy import RetentionWorker, open_eraser
 from bot.responses import open_responses
 
@@ -63,7 +64,9 @@ class RasaServices:
             engine = open_database(settings.database_url)
         self.engine = engine
         self.responses = open_responses(settings, config.persona)  # what the assistant says (responses/<language>.yml)
-        self.desk = HandoffDesk.configured(self.engine, settings.handoff, config, self.responses)
+        twilio = settings.twilio  # WhatsApp's 24-hour window: assistant.yml's whatsapp section, the environment over it
+        self.whatsapp_window = WhatsAppWindow(self.engine, WindowRules.of(config.whatsapp, twilio.window_s, twilio.content_sids))
+        self.desk = HandoffDesk.configured(self.engine, settings.handoff, config, self.responses, window=self.whatsapp_window)
         self.outbox = self.desk.outbox
         self.background = BackgroundLoop(threaded=settings.turns.threaded)
         self.accounts = AgentAccounts(self.engine, settings.handoff.agent_token, settings.desk.bootstrap_name)
@@ -101,6 +104,12 @@ class RasaServices:
         return make_bot(self.settings.telegram.bot_token, self.settings.telegram.api_base or None)
 
     @cached_property
+    def follow_up_worker(self) -> FollowUpWorker:
+        """Sends the follow-ups after a resolve when due (assistant.yml's `follow_up:`; FOLLOW_UP_AFTER_S)."""
+        assert self.desk.follow_ups is not None
+        return FollowUpWorker(self.desk.follow_ups)
+
+    @cached_property
     def retention(self) -> RetentionWorker:
         """The daily purge of conversations quiet for longer than assistant.yml's `privacy.retention_days`."""
         return RetentionWorker(self.engine, self.config.privacy)
@@ -127,15 +136,17 @@ class RasaServices:
         from bot.vendors import OptOutAware, TelegramSender, TwilioSender
 
         state = ChannelState(self.engine, name)
-        if name == "telegram":
-            sender = TelegramSender(self.telegram_bot)
+        if name == "telegram":  # a chat that blocked the bot (403) is opted out until it writes again
+            sender = OptOutAware(TelegramSender(self.telegram_bot), state)
         elif name in ("sms", "whatsapp"):
             twilio = self.settings.twilio
             twilio.require(name)
             prefix = "whatsapp:" if name == "whatsapp" else ""
-            sender = OptOutAware(TwilioSender(twilio.account_sid, twilio.auth_token, prefix + twilio.number(name),
-                                              api_base=twilio.api_base or None, status_callback=twilio.webhook_url(name)),
-                                 state)
+            sender = TwilioSender(twilio.account_sid, twilio.auth_token, prefix + twilio.number(name),
+                                  api_base=twilio.api_base or None, status_callback=twilio.webhook_url(name))
+            if name == "whatsapp":  # free-form inside the 24-hour window, a template outside it, else held
+                sender = WindowedSender(sender, self.whatsapp_window, self.config.persona.company)
+            sender = OptOutAware(sender, state)
         else:
             raise ConfigError(f"{name!r} is not a messaging channel (one of {', '.join(MESSAGING_CHANNELS)})")
         return ChannelParts(name, Inbox(self.engine), OutboxWorker(self.outbox, {name: sender}), state,

@@ -220,7 +220,7 @@ def _print_banner(settings: Settings, enabled: list[str], echo) -> None:
     echo("Frontdesk is running.")
     echo(f"  Web chat:      {base}/webhooks/webchat/")
     echo(f"  REST channel:  POST {base}/webhooks/rest/session, then /webhooks/rest/webhook with its X-Frontdesk-Session")
-    echo(f"  Channels on:   {', '.join(name for name in enabled if name not in ('crm', 'retention'))}")
+    echo(f"  Channels on:   {', '.join(name for name in enabled if name not in ('crm', 'retention', 'follow_up'))}")
     echo(f"  HubSpot CRM:   {crm_line(settings)}")
     echo(f"  Agent desk:    {desk_line(settings)}")
     echo(f"  Customer data: {retention_line(settings)}")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.messaging.store import (agent_audit, channel_values, crm_sync, customers, delivery, handoff_messages, handoffs,
-                                 inbox, outbox, surveys)
+                                 inbox, outbox, scheduled, surveys)
 from bot.privacy.subjects import Subject
 
 INTERNAL_STATE = ("hubspot", "privacy")  # channel_state rows of the CRM scanner and of bot/privacy, never a customer's
@@ -63,6 +63,8 @@ HOLDINGS = (
             channel_values.c.key, channel_values.c.updated_at),
     Holding(handoff_messages, lambda s: handoff_messages.c.handoff_id.in_(_handoff_ids(s)), handoff_messages.c.id,
             handoff_messages.c.created_at),
+    Holding(scheduled, lambda s: scheduled.c.conversation_id == s.conversation_id, scheduled.c.id,
+            scheduled.c.created_at),
     Holding(handoffs, lambda s: handoffs.c.conversation_id == s.conversation_id, handoffs.c.created_at,
             handoffs.c.created_at),
     Holding(surveys, lambda s: surveys.c.conversation_id == s.conversation_id, surveys.c.id, surveys.c.created_at),

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import PrivacyConfig  # assistant.yml's `privacy:` section (bot/config)
 from bot.messaging.store import (channel_values, crm_sync, customers, delivery, erasures, handoffs, inbox, outbox,
-                                 surveys)
+                                 scheduled, surveys)
 from bot.privacy.erasure import utc_iso
 from bot.privacy.holdings import EVENTS, TABLES, count_held, erase_rows
 from bot.privacy.subjects import subject_of_conversation
@@ -48,6 +48,7 @@ ACTIVITY = (
     (inbox, inbox.c.sender, inbox.c.received_at),
     (outbox, outbox.c.conversation_id, outbox.c.created_at),
     (crm_sync, crm_sync.c.conversation_id, crm_sync.c.updated_at),
+    (scheduled, scheduled.c.conversation_id, scheduled.c.created_at),
 )
 
 

@@ -24,6 +24,7 @@ from bot.report.archive import merge_agents
 from bot.report.config import Period
 from bot.report.gaps import find_gaps, write_csv
 from bot.report.metrics import compute
+from bot.report.outreach import outreach_figures
 from bot.report.records import GapMessage, RecordReader
 from bot.report.render import render_html, summary_table
 
@@ -84,6 +85,7 @@ def build_report(settings, assistant: AssistantConfig, period: Period, database_
     surveys = sorted(reader.surveys(period.start, period.end) + archived.surveys, key=lambda s: s.created_at)
     metrics = compute(conversations, surveys, period, now, entry_titles(settings, assistant.knowledge_base))
     metrics["agents"] = merge_agents(agent_activity(reader, period.start, period.end), archived.agents)
+    metrics.update(outreach_figures(reader, period.start, period.end))  # follow-ups, WhatsApp's window
     gaps = content_gaps(settings, config, assistant.knowledge_base, [g for c in conversations for g in c.gaps])
     metrics["gaps"] = gaps
     charts = {}

@@ -126,6 +126,7 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
         ["agent", "handoffs claimed", "first replies"],
         [[escape(name), str(f["claimed"]), str(f["first_replies"])] for name, f in metrics.get("agents", {}).items()]
         or [["-", "0", "0"]]))
+    parts.append(_outreach_html(metrics))
     parts.append("<h2>Feedback</h2>" + _table(
         ["survey", "asked", "answers", "skipped", "figure"],
         [["CSAT (1-5)", str(csat["asked"]), str(csat["responses"]), str(csat["skipped"]),
@@ -144,6 +145,24 @@ def render_html(metrics: dict, gaps: dict, charts: dict[str, str], period_text: 
     parts.append(_gaps_html(gaps))
     parts.append(f"<h2>How these are counted</h2><p class=muted>{escape(DEFINITIONS)}</p>")
     return _page(parts, title)
+
+
+def _outreach_html(metrics: dict) -> str:
+    """Follow-ups after a resolve, and WhatsApp messages the 24-hour window held back."""
+    up, window = metrics.get("follow_ups") or {}, metrics.get("whatsapp_window") or {}
+    if not up and not window:
+        return ""
+    cancelled = ", ".join(f"{n} {escape(r.replace('_', ' '))}" for r, n in (up.get("cancelled") or {}).items()) or "none"
+    reasons = ", ".join(f"{n} {escape(r.replace('_', ' '))}" for r, n in (window.get("reasons") or {}).items()) or "none"
+    return ("<h2>Follow-ups</h2>" + _table(
+        ["sent", "answered", "confirmed resolved", "not sorted", "cancelled before sending", "new answers sent"],
+        [[str(up.get("sent", 0)), f'{up.get("answered", 0)} ({pct(up.get("answered_share"))})',
+          f'{up.get("confirmed_resolved", 0)} ({pct(up.get("confirmed_share"))})', str(up.get("not_sorted", 0)), cancelled,
+          str(up.get("new_answers_sent", 0))]])
+        + "<h3>WhatsApp's 24-hour window</h3>" + _table(
+        ["WhatsApp messages", "not delivered for the window", "share", "delivered when the customer wrote", "still held", "why"],
+        [[str(window.get("messages", 0)), str(window.get("held", 0)), pct(window.get("held_share")),
+          str(window.get("delivered_later", 0)), str(window.get("still_held", 0)), reasons]]))
 
 
 def _gaps_html(gaps: dict) -> str:
@@ -192,6 +211,11 @@ def summary_table(metrics: dict, gaps: dict, period_text: str) -> str:
         lines.append(f"{name:<12}{f['conversations']:>7}{duration(f['first_response']['bot']['median_s']):>11}"
                      f"{pct(f['resolution']['resolved_rate']):>10}{pct(f['containment']['rate']):>11}"
                      f"{pct(f['handoff']['rate']):>9}{num(f['csat']['average']):>7}{num(f['nps']['score'], 0):>7}")
+    up, window = metrics.get("follow_ups") or {}, metrics.get("whatsapp_window") or {}
+    if up.get("sent") or window.get("held"):
+        lines.append(f"Follow-ups: {up.get('sent', 0)} sent, {up.get('answered', 0)} answered, "
+                     f"{up.get('confirmed_resolved', 0)} confirmed resolved; WhatsApp window: {window.get('held', 0)} of "
+                     f"{window.get('messages', 0)} messages not delivered at first ({pct(window.get('held_share'))})")
     if gaps.get("error"):
         lines.append(f"Content gaps: not computed ({gaps['error']})")
     else:

@@ -11,10 +11,13 @@ from bot.vendors.twilio_api import twilio_payloads
 TWILIO_CHANNELS = ("sms", "whatsapp")
 
 
-def text_payloads(channel: str, text: str) -> list[dict[str, Any]] | None:
-    """Outbox payloads for `text` in `channel`'s format; None for channels that poll instead (rest, webchat)."""
+def text_payloads(channel: str, text: str, purpose: str | None = None,
+                  fields: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """Outbox payloads for `text` in `channel`'s format; None for channels that poll instead (rest, webchat).
+    `purpose` (agent_reply, handoff_update, survey, follow_up) and `fields` choose and fill WhatsApp's template
+    outside its 24-hour window (bot/messaging/window.py)."""
     if channel == "telegram":
         return telegram_payloads(text)
     if channel in TWILIO_CHANNELS:
-        return twilio_payloads(channel, text)
+        return twilio_payloads(channel, text, purpose, fields)
     return None

@@ -5,7 +5,8 @@ Payloads are what the Telegram output channel stores in the outbox:
   {"method": "answerCallbackQuery", "callback_query_id": ...}
 PTB's errors are translated here: RetryAfter -> retry after its delay;
 TimedOut / NetworkError (5xx, connection) -> retry with backoff; the rest
-(BadRequest, Forbidden, InvalidToken) -> permanent.
+(BadRequest, InvalidToken) -> permanent; Forbidden ("bot was blocked by the user")
+-> RecipientBlockedError, which OptOutAware records as the chat's opt-out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.errors import VendorError
@@ -67,7 +68,7 @@ class TelegramSender:
         self.bot = bot
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.messaging import PermanentSendError, RetryableSendError
+        from bot.messaging import PermanentSendError, RecipientBlockedError, RetryableSendError
 
         try:
             if payload.get("method") == "answerCallbackQuery":
@@ -86,5 +87,8 @@ class TelegramSender:
             raise RetryableSendError(f"Telegram asked to retry after {seconds:g} s", retry_after=seconds) from None
         except NetworkError as error:  # includes TimedOut and 5xx
             raise RetryableSendError(f"Telegram network error: {error}") from None
+        except Forbidden as error:  # a private chat (positive id) blocked the bot; a group's 403 is the team's to fix
+            kind = RecipientBlockedError if not recipient.startswith("-") else PermanentSendError
+            raise kind(f"Telegram refused the message: {error}") from None
         except TelegramError as error:
             raise PermanentSendError(f"Telegram refused the message: {error}") from None

@@ -2,13 +2,17 @@
 
 `TwilioSender` is the outbox's sender for the `sms` and `whatsapp` channels:
 `messages.create_async` on twilio's aiohttp client (never the blocking one).
-Errors: 429 and 5xx, timeouts and connection errors -> retry; other 4xx ->
-permanent. `segments()` counts SMS segments the way carriers bill them.
+Errors: 429 and 5xx, timeouts and connection errors -> retry; WhatsApp's
+window and template errors (63016 ...) -> WindowClosedError (held, not
+retried); other 4xx -> permanent. A payload with `content_sid` is sent as that
+template with `ContentVariables` (JSON) and no Body. `segments()` counts SMS
+segments the way carriers bill them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -25,6 +29,10 @@ GSM7 = set(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENDED = set("^{}\\[~]|€\f")  # count as two septets
+# Twilio's errors for a WhatsApp message it will not deliver now: outside the 24-hour window (63016), and a
+# template that does not exist, is not approved or whose variables do not fit (63027, 63028, 63030, 21656)
+WINDOW_ERRORS = {63016: "twilio_63016", 63027: "twilio_63027", 63028: "twilio_63028", 63030: "twilio_63030",
+                 21656: "twilio_21656"}
 
 
 def segments(text: str) -> tuple[str, int]:
@@ -36,14 +44,20 @@ def segments(text: str) -> tuple[str, int]:
     return "UCS-2", 1 if units <= 70 else -(-units // 67)
 
 
-def twilio_payloads(channel: str, text: str) -> list[dict[str, Any]]:
+def twilio_payloads(channel: str, text: str, purpose: str | None = None,
+                    fields: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Outbox payloads for `text` on `channel` (sms or whatsapp), split within Twilio's 1,600 characters; SMS
-    parts carry their encoding and billed segment count (GSM-7: 160/153 per segment, UCS-2: 70/67)."""
+    parts carry their encoding and billed segment count (GSM-7: 160/153 per segment, UCS-2: 70/67). WhatsApp
+    parts carry their `purpose` and the `fields` its template is filled from outside the window."""
     payloads = []
     for part in split_text(text, TWILIO_BODY_LIMIT):
         payload: dict[str, Any] = {"text": part}
         if channel == "sms":
             payload["encoding"], payload["segments"] = segments(part)
+        if channel == "whatsapp" and purpose:
+            payload["purpose"] = purpose
+            if fields:
+                payload["fields"] = dict(fields)
         payloads.append(payload)
     return payloads
 
@@ -74,19 +88,24 @@ def make_client(account_sid: str, auth_token: str, api_base: str | None = None) 
 
 
 class OptOutAware:
-    """Wraps a sender: messages to a number that sent STOP (`opted_out` in the channel's state) are not
-    sent (marked failed, not retried)."""
+    """Wraps a sender: messages to a customer who opted out (`opted_out` in the channel's state: STOP on SMS or
+    WhatsApp, a Telegram chat that blocked the bot) are not sent (marked failed, not retried), and a
+    RecipientBlockedError from the sender records the opt-out."""
 
-    def __init__(self, sender: TwilioSender, state: Any) -> None:
+    def __init__(self, sender: Any, state: Any) -> None:
         self.sender = sender
         self.state = state
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.messaging import PermanentSendError
+        from bot.messaging import PermanentSendError, RecipientBlockedError
 
         if await asyncio.to_thread(self.state.get, recipient, "opted_out"):
-            raise PermanentSendError("the customer opted out (STOP)")
-        return await self.sender.send(recipient, payload)
+            raise PermanentSendError("the customer opted out (STOP, or blocked the bot)")
+        try:
+            return await self.sender.send(recipient, payload)
+        except RecipientBlockedError:
+            await asyncio.to_thread(self.state.put, recipient, "opted_out", True)
+            raise
 
 
 class TwilioSender:
@@ -110,15 +129,22 @@ class TwilioSender:
         return self._client
 
     async def send(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        from bot.messaging import PermanentSendError, RetryableSendError
+        from bot.messaging import PermanentSendError, RetryableSendError, WindowClosedError
 
         extra = {"status_callback": self.status_callback} if self.status_callback else {}
+        if payload.get("content_sid"):
+            extra |= {"content_sid": payload["content_sid"],
+                      "content_variables": json.dumps(payload.get("content_variables") or {}, ensure_ascii=False)}
+        else:
+            extra["body"] = payload["text"]
         try:
-            message = await self.client.messages.create_async(to=recipient, from_=self.from_number, body=payload["text"], **extra)
+            message = await self.client.messages.create_async(to=recipient, from_=self.from_number, **extra)
             return message.sid
         except TwilioRestException as error:
             if error.status == 429 or error.status >= 500:
                 raise RetryableSendError(f"Twilio answered {error.status}: {error.msg}") from None
+            if error.code in WINDOW_ERRORS:
+                raise WindowClosedError(WINDOW_ERRORS[error.code], f"Twilio refused it ({error.code}): {error.msg}") from None
             raise PermanentSendError(f"Twilio refused the message ({error.status} {error.code}): {error.msg}") from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise RetryableSendError(f"cannot reach Twilio: {type(error).__name__}") from None

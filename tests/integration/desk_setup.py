@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -37,3 +38,12 @@ def frontdesk(state_dir: Path, *argv: str) -> list[str]:
 def add_agents(state_dir: Path, roles: dict[str, str]) -> dict[str, str]:
     """Create agents {name: role}; returns {name: token} (the last line `frontdesk agents add` prints)."""
     return {name: frontdesk(state_dir, "agents", "add", name, "--role", role)[-1] for name, role in roles.items()}
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition"):
+    """The first true value of `condition()`, polled every 0.2 s; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return result

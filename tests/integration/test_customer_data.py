@@ -25,6 +25,7 @@ from tests.bot.report.conftest import Script, save_trackers
 from tests.conftest import PROJECT_DIR
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.integration.conftest import start_assistant
+from tests.integration.desk_setup import wait_until
 from tests.integration.desk_setup import add_agents, always_open_assistant_file
 
 pytestmark = pytest.mark.integration
@@ -39,11 +40,7 @@ def phrase() -> str:
 
 
 def wait_for(check, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-    return result
+    return wait_until(check, timeout, what)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 from tests.integration.conftest import start_assistant
-from tests.integration.desk_setup import add_agents, always_open_assistant_file
+from tests.integration.desk_setup import add_agents, always_open_assistant_file, wait_until
 from tests.integration.test_telegram_channel import SECRET, TOKEN, post, wait_for_messages
 from tests.integration.test_webchat_browser import browser, log_texts, wait_for  # noqa: F401 - the browser fixture
 
@@ -85,14 +85,6 @@ def open_handoff(assistant, conversation_id: str, timeout: float = 30) -> dict:
             return api(assistant, "GET", f"/handoffs/{found[0]['id']}").json()
         assert time.monotonic() < deadline, f"no open handoff for {conversation_id}"
         time.sleep(0.3)
-
-
-def wait_until(condition, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return result
 
 
 def texts(api_fake: FakeTelegramAPI, chat_id: int) -> list[str]:

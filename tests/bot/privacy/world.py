@@ -73,6 +73,10 @@ def write_world(url: str) -> Engine:
              "created_at": T0, "updated_at": T0},
             {"key": "ticket:h-ana", "kind": "ticket", "conversation_id": ANA, "status": "done", "hubspot_id": "t1",
              "created_at": T0, "updated_at": T0}])
+        db.execute(store.scheduled.insert(), [
+            {"kind": "follow_up", "conversation_id": ANA, "channel": "sms", "recipient": ANA, "handoff_id": "h-ana",
+             "status": "sent", "due_at": T0 + 500, "detail": {"name": "Ana", "topic": f"“my {PHRASE} was left”"},
+             "created_at": T0 + 100, "sent_at": T0 + 500}])
         db.execute(store.agent_audit.insert().values(at=T0 + 60, agent="Priya", action="claim", handoff_id="h-ana"))
     return engine
 
