@@ -9,6 +9,7 @@ _EXPORTS = {
     "DecisionConfig": "bot.kb.decide",
     "Encoder": "bot.kb.encoder",
     "decide_ranked": "bot.kb.decide",
+    "effective_thresholds": "bot.kb.decide",
     "Entry": "bot.kb.entries",
     "KBIndex": "bot.kb.index",
     "KnowledgeBase": "bot.kb.service",

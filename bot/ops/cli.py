@@ -75,7 +75,7 @@ def _assistant(settings):
 
 
 def _cmd_kb_search(args: argparse.Namespace) -> int:
-    from bot.kb import explain
+    from bot.kb import effective_thresholds, explain
     from bot.kb import open_knowledge_base
     from bot.config import Settings
 
@@ -85,12 +85,19 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"decision: {answer.decision.kind}", end="")
     if answer.decision.kind != "fallback":
         print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
-    model = "tuned" if kb.tuned else "base"  # the fine-tuned encoder once the assistant has made it for this content
-    print(f"   ({len(kb.snapshot)} entries, {model} model, {answer.elapsed_ms:.1f} ms)")
+    print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
+    print(f"model: {kb.describe_model()}")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(answer.ranked[: args.top], start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
     print(f"why: {explain(answer.decision, list(answer.ranked), kb.config)}")
+    if answer.ranked:
+        top = answer.ranked[0].entry
+        limits = effective_thresholds(kb.config, len(top.questions))
+        print(f"thresholds for {top.id} ({len(top.questions)} question{'s' if len(top.questions) != 1 else ''}): "
+              f"answer_confidence {limits.answer_confidence:g}, answer_similarity {limits.answer_similarity:g}, "
+              f"answer_runner_up {limits.answer_runner_up:g}, clarify_confidence {limits.clarify_confidence:g}, "
+              f"clarify_similarity {limits.clarify_similarity:g}")
     return 0
 
 
@@ -109,11 +116,11 @@ def _cmd_kb_tune(args: argparse.Namespace) -> int:
     if len(kb.snapshot) < 2:
         print(f"{len(kb.snapshot)} entries: nothing to fine-tune")
         return 0
-    if not kb.tuned:
+    if not kb.settled:
         print(f"fine-tuning failed: {kb.last_tuning.get('error', 'unknown error')}", file=sys.stderr)
         return 1
     how = "saved already" if kb.last_tuning.get("cached", True) else "trained"
-    print(f"{len(kb.snapshot)} entries: fine-tuned encoder {kb.snapshot.encoder.key} ({how}, "
+    print(f"{len(kb.snapshot)} entries: {kb.describe_model()}; tuned encoder {kb.last_tuning.get('key')} ({how}, "
           f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}")
     return 0
 
