@@ -93,6 +93,7 @@ def describe(result: dict) -> str:
     if not result.get("held"):
         return "base model: no question could be held apart to check a fine-tuning"
     b, t = result["base"], result["tuned"]
-    figures = (f"on {result['held']} held-apart questions, tuned top-1 {t['top1']:.3f} / MRR {t['mrr']:.3f}, "
-               f"base {b['top1']:.3f} / {b['mrr']:.3f}")
-    return f"fine-tuned model ({figures})" if result["use"] == "tuned" else f"base model, tuning did not help ({figures})"
+    figures = (f"on {result['held']} held-apart questions, top-1 / MRR / right entry's probability: tuned "
+               f"{t['top1']:.3f} / {t['mrr']:.3f} / {t.get('probability', 0):.3f}, "
+               f"base {b['top1']:.3f} / {b['mrr']:.3f} / {b.get('probability', 0):.3f}")
+    return f"tuned model ({figures})" if result["use"] == "tuned" else f"base model, tuning did not help ({figures})"

@@ -90,17 +90,20 @@ def answer_passage(answer: str, limit: int = ANSWER_PASSAGE_CHARS) -> str:
 def entry_texts(entry: Entry) -> list[str]:
     """What is embedded for an entry: its questions, its title, and for few questions its answer's first passage.
 
-    A title or passage that repeats a question (ignoring case) is not embedded twice.
+    A title or passage that repeats a question (ignoring case and end punctuation) is not embedded twice.
     """
+    def same(text: str) -> str:
+        return text.strip().rstrip(".?!").casefold()
+
     texts = list(entry.questions)
-    seen = {t.strip().casefold() for t in texts}
+    seen = {same(t) for t in texts}
     extra = [entry.title]
     if len(entry.questions) <= ANSWER_EVIDENCE_UP_TO:
         extra.append(answer_passage(entry.answer))
     for text in extra:
-        if text and text.strip().casefold() not in seen:
+        if text and same(text) not in seen:
             texts.append(text)
-            seen.add(text.strip().casefold())
+            seen.add(same(text))
     return texts
 
 

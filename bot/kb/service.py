@@ -124,7 +124,7 @@ class KnowledgeBase:
         if self.tuned_models is None:
             return "base model (fine_tune is off)"
         if self.settled:
-            return "fine-tuned model" if self.tuned and not self.tuning_verdict else guard.describe(self.tuning_verdict)
+            return "tuned model" if self.tuned and not self.tuning_verdict else guard.describe(self.tuning_verdict)
         return "base model (not fine-tuned for these entries yet: `frontdesk kb tune`)"
 
     @property

@@ -48,17 +48,19 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_kb_check(args: argparse.Namespace) -> int:
-    from bot.kb import load_entries
+    from bot.kb import few_questions, load_entries
     from bot.config import Settings
 
-    root = Path(args.dir) if args.dir else _default_kb(Settings.from_env())
+    settings = Settings.from_env()
+    root = Path(args.dir) if args.dir else _default_kb(settings)
     if not root.is_dir():
         print(f"{root}: no such folder", file=sys.stderr)
         return 1
     content = load_entries(root)
-    for problem in content.problems:
+    problems = sorted([*content.problems, *few_questions(root, content.entries, _assistant(settings).knowledge_base.questions_full)])
+    for problem in problems:
         print(f"{root.as_posix().rstrip('/')}/{problem}")
-    errors, warnings = len(content.errors), len(content.problems) - len(content.errors)
+    errors, warnings = len(content.errors), len(problems) - len(content.errors)
     print(f"{len(content.entries)} entries checked in {root}: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
 
@@ -86,7 +88,6 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     if answer.decision.kind != "fallback":
         print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
     print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
-    print(f"model: {kb.describe_model()}")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(answer.ranked[: args.top], start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
@@ -98,6 +99,7 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
               f"answer_confidence {limits.answer_confidence:g}, answer_similarity {limits.answer_similarity:g}, "
               f"answer_runner_up {limits.answer_runner_up:g}, clarify_confidence {limits.clarify_confidence:g}, "
               f"clarify_similarity {limits.clarify_similarity:g}")
+    print(f"model: {kb.describe_model()}")
     return 0
 
 
@@ -120,8 +122,8 @@ def _cmd_kb_tune(args: argparse.Namespace) -> int:
         print(f"fine-tuning failed: {kb.last_tuning.get('error', 'unknown error')}", file=sys.stderr)
         return 1
     how = "saved already" if kb.last_tuning.get("cached", True) else "trained"
-    print(f"{len(kb.snapshot)} entries: {kb.describe_model()}; tuned encoder {kb.last_tuning.get('key')} ({how}, "
-          f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}")
+    print(f"{len(kb.snapshot)} entries: fine-tuned encoder {kb.last_tuning.get('key')} ({how}, "
+          f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}; serving: {kb.describe_model()}")
     return 0
 
 
