@@ -6,10 +6,13 @@ second entry that has one (it keeps its title and answer passage, which then
 stand for it). The encoder is tuned on the other rows only. Then the held-apart
 questions are ranked twice, each time by an index of the other rows with a
 head trained on them: with the base model's embeddings and with the tuned
-model's. The tuned encoder serves only when its mean reciprocal rank of the
-right entry is higher, or equal with a higher mean probability of the right
-entry (`verdict`: a knowledge base whose held-apart questions both rank
-perfectly is told apart by how sure each is); otherwise the base model serves. The held-
+model's. The base model serves when the tuned one ranks them measurably worse:
+its mean reciprocal rank of the right entry is lower than the base model's by
+more than one standard error of the paired difference (`verdict`); otherwise
+the tuned one serves. (Requiring a measurable *improvement* instead turned the
+tuning off for banking77 with 10 questions per entry, where it gains 2 points
+of top-1 on real queries: 77 held-apart questions cannot show a 2-point gain,
+tuned 0.917 vs base 0.927 MRR, the same top-1; bench/README.md.) The held-
 apart questions stay in the served index: they are only left out of training.
 
 On an FAQ whose entries have one question and a long answer, tuning can hurt
@@ -28,6 +31,7 @@ from bot.kb.entries import Entry
 from bot.kb.index import Head, KBIndex, entry_texts
 
 HELD_APART_MAX = 300  # questions ranked by the guard at most (a seeded sample beyond that)
+RULE = "paired-se/v1"  # how the verdict is reached; a saved verdict under another rule is made again
 
 
 def rows(entries: tuple[Entry, ...]) -> tuple[list[str], np.ndarray]:
@@ -56,34 +60,41 @@ def held_apart(entries: tuple[Entry, ...], seed: int = 0) -> np.ndarray:
     return np.array(sorted(held), dtype=np.int64)
 
 
-def ranking_quality(entries: tuple[Entry, ...], vectors: np.ndarray, owners: np.ndarray, held: np.ndarray,
-                    encoder: Encoder) -> dict:
-    """Top-1 and mean reciprocal rank of the held-apart rows, ranked by an index of the other rows."""
+def reciprocal_ranks(entries: tuple[Entry, ...], vectors: np.ndarray, owners: np.ndarray, held: np.ndarray,
+                     encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
+    """Each held-apart row's reciprocal rank of its entry and that entry's probability, ranked by the other rows."""
     if len(held) == 0 or len(entries) < 2:
-        return {"top1": 0.0, "mrr": 0.0, "probability": 0.0}
+        return np.zeros(0), np.zeros(0)
     keep = np.setdiff1d(np.arange(len(owners)), held)
     head = Head.fit(vectors[keep], owners[keep], len(entries))
     index = KBIndex(entries, vectors[keep], owners[keep], head, encoder, "guard")
-    top1, reciprocal, probability = 0, 0.0, 0.0
-    for row in held:
+    reciprocal, probability = np.zeros(len(held)), np.zeros(len(held))
+    for i, row in enumerate(held):
         probabilities = index.probabilities(vectors[row])
         right = int(owners[row])
-        rank = int((probabilities > probabilities[right]).sum()) + 1
-        top1 += rank == 1
-        reciprocal += 1.0 / rank
-        probability += float(probabilities[right])
-    n = len(held)
-    return {"top1": round(top1 / n, 4), "mrr": round(reciprocal / n, 4), "probability": round(probability / n, 4)}
+        reciprocal[i] = 1.0 / (int((probabilities > probabilities[right]).sum()) + 1)
+        probability[i] = float(probabilities[right])
+    return reciprocal, probability
+
+
+def _summary(reciprocal: np.ndarray, probability: np.ndarray) -> dict:
+    if not len(reciprocal):
+        return {"top1": 0.0, "mrr": 0.0, "probability": 0.0}
+    return {"top1": round(float((reciprocal == 1.0).mean()), 4), "mrr": round(float(reciprocal.mean()), 4),
+            "probability": round(float(probability.mean()), 4)}
 
 
 def verdict(entries: tuple[Entry, ...], owners: np.ndarray, held: np.ndarray, base_vectors: np.ndarray,
             tuned_vectors: np.ndarray, base: Encoder, tuned: Encoder) -> dict:
     """Whether the tuned encoder serves: {"use": "tuned" | "base", "held": n, "base": {...}, "tuned": {...}}."""
-    before = ranking_quality(entries, base_vectors, owners, held, base)
-    after = ranking_quality(entries, tuned_vectors, owners, held, tuned)
-    better = (after["mrr"], after["probability"]) > (before["mrr"], before["probability"])
-    use = "tuned" if len(held) and better else "base"
-    return {"use": use, "held": int(len(held)), "base": before, "tuned": after}
+    base_rr, base_p = reciprocal_ranks(entries, base_vectors, owners, held, base)
+    tuned_rr, tuned_p = reciprocal_ranks(entries, tuned_vectors, owners, held, tuned)
+    difference = tuned_rr - base_rr
+    error = float(difference.std(ddof=1) / np.sqrt(len(difference))) if len(difference) > 1 else 0.0
+    worse = len(held) == 0 or float(difference.mean()) < -error
+    return {"use": "base" if worse else "tuned", "held": int(len(held)), "rule": RULE,
+            "difference": round(float(difference.mean()) if len(held) else 0.0, 4), "standard_error": round(error, 4),
+            "base": _summary(base_rr, base_p), "tuned": _summary(tuned_rr, tuned_p)}
 
 
 def describe(result: dict) -> str:
@@ -96,4 +107,4 @@ def describe(result: dict) -> str:
     figures = (f"on {result['held']} held-apart questions, top-1 / MRR / right entry's probability: tuned "
                f"{t['top1']:.3f} / {t['mrr']:.3f} / {t.get('probability', 0):.3f}, "
                f"base {b['top1']:.3f} / {b['mrr']:.3f} / {b.get('probability', 0):.3f}")
-    return f"tuned model ({figures})" if result["use"] == "tuned" else f"base model, tuning did not help ({figures})"
+    return f"tuned model ({figures})" if result["use"] == "tuned" else f"base model, tuning ranked them worse ({figures})"

@@ -16,7 +16,7 @@ the sentence encoder on the entries' questions (bot/kb/tune.py), re-embeds
 the entries with it, trains the head and swaps that snapshot in the same way;
 until then the base-model snapshot serves. The tuning guard (bot/kb/guard.py)
 holds some questions apart from the tuning and keeps the base model serving
-when the tuned one does not rank them better (`tuning_verdict`). The tuned model is saved by the
+when the tuned one ranks them measurably worse (`tuning_verdict`). The tuned model is saved by the
 content's fingerprint, so a restart with unchanged content serves the tuned
 snapshot at once. An edit is served with the current tuned encoder (still a
 good encoder for the edited entry) and re-tuned in the background. A tuning
@@ -201,8 +201,8 @@ class KnowledgeBase:
         """Fine-tune for the serving entries (or load the saved model), check it, and swap in the snapshot that wins.
 
         The encoder is tuned without the questions the guard holds apart; the
-        tuned snapshot is swapped in when it ranks them better than the base
-        model (bot/kb/guard.py), else the base-model snapshot serves. True when
+        tuned snapshot is swapped in unless it ranks them measurably worse than
+        the base model (bot/kb/guard.py), else the base-model snapshot serves. True when
         the settled snapshot was swapped in (or was serving already); False when
         there is nothing to tune, the content changed meanwhile, or tuning failed
         (logged; the serving snapshot stays).

@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 
 from bot.kb.encoder import SPLIT_LAYER, Encoder
+from bot.kb.guard import RULE
 from bot.kb.index import Cancelled, encode_in_chunks
 
 logger = logging.getLogger(__name__)
@@ -226,7 +227,8 @@ class TunedModels:
             verdict = json.loads((self.folder / key / "guard.json").read_text())
         except (OSError, ValueError):
             return None
-        return verdict if isinstance(verdict, dict) and verdict.get("use") in ("tuned", "base") else None
+        ok = isinstance(verdict, dict) and verdict.get("use") in ("tuned", "base") and verdict.get("rule") == RULE
+        return verdict if ok else None  # a verdict reached under another rule is made again
 
     def mark_latest(self, key: str) -> None:
         """Remember the model last swapped in (an encoder to start from after a restart with edits)."""

@@ -76,6 +76,10 @@ def test_eval_prints_every_metric_as_json_and_writes_details(small_kb: Path, tmp
                             "clarify_hit_rate", "top1_accuracy", "top3_accuracy", "oos_answer_rate", "build_s", "p50_ms", "p99_ms"}
     assert (metrics["n_in_scope"], metrics["n_out_of_scope"]) == (3, 1)
     assert metrics["top1_accuracy"] == 1.0 and metrics["wrong_answer_rate"] == 0.0
+    assert metrics["served_right_rate"] >= metrics["answer_accuracy"]
+    # the small knowledge base's entries have 4 questions each: thresholds between the one-question and the plain ones
+    four = metrics["thresholds"]["by_questions"]["4"]
+    assert four["entries"] == 4 and 0.55 < four["answer_confidence"] < 0.85 and "single question" in metrics["thresholds"]["why"]
     rows = details.read_text().splitlines()
     assert rows[0] == "text,expected,decision,answered_id,candidates,top_score" and len(rows) == 5
 

@@ -40,8 +40,9 @@ def test_the_guard_keeps_the_encoder_that_ranks_held_apart_questions_better(smal
     assert guard.verdict(entries, owners, held, noise, good, encoder, encoder)["use"] == "tuned"
     worse = guard.verdict(entries, owners, held, good, noise, encoder, encoder)
     assert worse["use"] == "base" and worse["base"]["top1"] > worse["tuned"]["top1"]
-    assert guard.verdict(entries, owners, held, good, good, encoder, encoder)["use"] == "base"  # no better: no tuning
-    assert "tuning did not help" in guard.describe(worse) and f"{worse['held']} held-apart questions" in guard.describe(worse)
+    # no worse (here: the same) is kept: 77 held-apart questions cannot show banking77's 2-point gain
+    assert guard.verdict(entries, owners, held, good, good, encoder, encoder)["use"] == "tuned"
+    assert "tuning ranked them worse" in guard.describe(worse) and f"{worse['held']} held-apart questions" in guard.describe(worse)
 
 
 def test_the_tuned_encoder_never_trains_on_held_apart_questions_and_its_verdict_is_kept(small_kb: Path, encoder,
@@ -61,12 +62,12 @@ def test_a_kept_base_verdict_serves_the_base_model_without_tuning_again(small_kb
     entries = load_entries(small_kb).entries
     key = tune_key(build_index(entries, encoder, tmp_path / "probe").content)
     (tmp_path / "models" / key).mkdir(parents=True)
-    models.save_verdict(key, {"use": "base", "held": 4, "base": {"top1": 1.0, "mrr": 1.0, "probability": 0.9},
+    models.save_verdict(key, {"use": "base", "held": 4, "rule": guard.RULE, "base": {"top1": 1.0, "mrr": 1.0, "probability": 0.9},
                               "tuned": {"top1": 0.75, "mrr": 0.8, "probability": 0.8}})
     kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert kb.settled and not kb.tuned and kb.snapshot.encoder is encoder
     assert not (tmp_path / "models" / key / "top.npz").exists()  # nothing was trained
-    assert kb.describe_model().startswith("base model, tuning did not help")
+    assert kb.describe_model().startswith("base model, tuning ranked them worse")
 
 
 def test_an_entry_with_few_questions_is_found_by_its_answer(tmp_path: Path, encoder) -> None:
