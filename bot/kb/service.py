@@ -130,9 +130,10 @@ class KnowledgeBase:
     @property
     def settled(self) -> bool:
         """True when no fine-tuning is due: tuned for these entries, kept on the base model by the guard, or off."""
-        if self.tuned_models is None or len(self.snapshot) < 2 or self.tuned:
+        if self.tuned_models is None or len(self.snapshot) < 2:
             return True
-        return self.tuning_verdict.get("use") == "base" and self.snapshot.encoder is self.encoder
+        use = self.tuning_verdict.get("use")  # a tuned model without the guard's verdict (under its rule) is checked again
+        return (use == "tuned" and self.tuned) or (use == "base" and self.snapshot.encoder is self.encoder)
 
     def _merge_last_good(self, content: KnowledgeBaseContent) -> tuple[Entry, ...]:
         """Entries from disk, plus the previous version of any file that now has errors."""

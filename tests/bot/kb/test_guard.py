@@ -55,6 +55,10 @@ def test_the_tuned_encoder_never_trains_on_held_apart_questions_and_its_verdict_
     assert models.load_verdict(kb.last_tuning["key"]) == verdict
     restarted = KnowledgeBase(small_kb, tmp_path / "state2", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert restarted.settled and restarted.tuning_verdict == verdict and restarted.last_tuning["cached"] is True
+    (tmp_path / "models" / kb.last_tuning["key"] / "guard.json").unlink()  # e.g. a verdict from before the rule
+    checked = KnowledgeBase(small_kb, tmp_path / "state3", encoder, CONFIG, tuned_models=models, tuning="wait")
+    assert checked.settled and checked.tuning_verdict == verdict  # the saved model is checked again, not trained
+    assert checked.last_tuning["cached"] is True and models.load_verdict(kb.last_tuning["key"]) == verdict
 
 
 def test_a_kept_base_verdict_serves_the_base_model_without_tuning_again(small_kb: Path, encoder, tmp_path: Path) -> None:
