@@ -8,7 +8,7 @@ thresholds; the fine-tuned model and the index are kept in OUT/<set>/state (shar
 bench/calibrate_few.py, so the tuning is done once). Variants:
   tuned        as shipped: fine_tune on, the tuning guard choosing tuned or base
   untuned      fine_tune off: the base MiniLM
-  no-evidence  as shipped but without answer passages (bot.kb.index.ANSWER_EVIDENCE_UP_TO = 0)
+  no-evidence  as shipped but without answer passages (bot.kb.rows.ANSWER_EVIDENCE_UP_TO = 0)
   evidence-all as shipped but answer passages for every entry, however many questions (= 1000)
 The few-questions sets are under bench/out/few (bench/make_few_kbs.py), the 10-question ones
 (banking77, clinc150) under bench/out/dev (bench/make_dev_kbs.py). Prints a markdown table and
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.config import AssistantConfig
 from bot.config.settings import Settings
-from bot.kb import index as kb_index
+from bot.kb import rows as kb_rows
 from bot.kb.encoder import Encoder
 from bot.kb.evaluation import evaluate
 
@@ -44,14 +44,14 @@ def main() -> None:
     settings = Settings.from_env()
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     shipped = AssistantConfig.load(settings.assistant_file).knowledge_base
-    shipped_evidence = kb_index.ANSWER_EVIDENCE_UP_TO
+    shipped_evidence = kb_rows.ANSWER_EVIDENCE_UP_TO
     print("| set | variant | top-1 | top-3 | answered right | wrong | clarified (right offered) | right served | "
           "out-of-scope answered | encoder | p50 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in [n for n in args.sets.split(",") if n]:
         folder = (args.few if name in FEW else args.dev) / name
         for variant in [v for v in args.variants.split(",") if v]:
-            kb_index.ANSWER_EVIDENCE_UP_TO = EVIDENCE.get(variant, shipped_evidence)
+            kb_rows.ANSWER_EVIDENCE_UP_TO = EVIDENCE.get(variant, shipped_evidence)
             config = replace(shipped, fine_tune=variant != "untuned")
             m = evaluate(folder / "kb", folder / "report.csv", encoder, config, state=folder / "state")
             verdict = m.get("tuning_guard") or {}

@@ -1,7 +1,7 @@
 """The searchable snapshot of the knowledge base: embeddings, a FAISS index and a classifier head.
 
 Each entry contributes its questions and its title as rows (and, when it has
-at most ANSWER_EVIDENCE_UP_TO questions, its answer's first passage), embedded with the
+at most ANSWER_EVIDENCE_UP_TO questions, its answer's first passage: bot/kb/rows.py), embedded with the
 sentence-transformers model and L2-normalised, in a FAISS inner-product index
 (inner product = cosine similarity). A softmax-regression head trained on
 those rows at build time ranks entries better than nearest neighbours alone
@@ -36,14 +36,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from bot.kb import rows as kb_rows
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry
+from bot.kb.rows import entry_texts  # noqa: F401 - what is embedded per entry (importers use it from here too)
 
 RECIPE = "questions+title+passage/v2"  # change when what is embedded per entry changes
-# An entry with at most this many questions also embeds its answer's first passage (ANSWER_PASSAGE_CHARS at most):
-# evidence where questions are few; with many questions the questions say it better (bench/README.md). 0: never.
-ANSWER_EVIDENCE_UP_TO = 3
-ANSWER_PASSAGE_CHARS = 300
 PROTOTYPE_SCALE = 10.0  # starting logit scale of an entry's centroid
 HEAD_EPOCHS = 40  # full-batch Adam steps for a head trained from prototypes
 REFINE_EPOCHS = 15  # steps to refine a carried-over head after an edit
@@ -67,52 +65,12 @@ class Scored:
     similarity: float
 
 
-_FOLLOW_UPS = re.compile(r"\[\[.*?\]\]")  # "[[Would you like to know more?]]" prompts in imported answers
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKUP = re.compile(r"^[#>*\-+\s]+|[*_`]+")
-
-
-def answer_passage(answer: str, limit: int = ANSWER_PASSAGE_CHARS) -> str:
-    """The answer's first paragraph as plain text, cut at a sentence end within `limit` characters."""
-    for paragraph in re.split(r"\n\s*\n", answer):
-        text = _FOLLOW_UPS.sub(" ", _LINK.sub(r"\1", paragraph))
-        text = " ".join(_MARKUP.sub("", line).strip() for line in text.splitlines())
-        text = " ".join(text.split())
-        if len(text) < 20:  # a heading or a stray line: not a passage
-            continue
-        if len(text) <= limit:
-            return text
-        cut = max(text.rfind(". ", 0, limit), text.rfind("? ", 0, limit), text.rfind("! ", 0, limit))
-        return text[: cut + 1] if cut >= limit // 3 else text[:limit].rsplit(" ", 1)[0]
-    return ""
-
-
-def entry_texts(entry: Entry) -> list[str]:
-    """What is embedded for an entry: its questions, its title, and for few questions its answer's first passage.
-
-    A title or passage that repeats a question (ignoring case and end punctuation) is not embedded twice.
-    """
-    def same(text: str) -> str:
-        return text.strip().rstrip(".?!").casefold()
-
-    texts = list(entry.questions)
-    seen = {same(t) for t in texts}
-    extra = [entry.title]
-    if len(entry.questions) <= ANSWER_EVIDENCE_UP_TO:
-        extra.append(answer_passage(entry.answer))
-    for text in extra:
-        if text and same(text) not in seen:
-            texts.append(text)
-            seen.add(same(text))
-    return texts
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[-80:]
 
 
 def fingerprint(entries: tuple[Entry, ...], model: str, dimension: int) -> str:
-    digest = hashlib.sha256(f"{RECIPE}\0{ANSWER_EVIDENCE_UP_TO}\0{model}\0{dimension}".encode())
+    digest = hashlib.sha256(f"{RECIPE}\0{kb_rows.ANSWER_EVIDENCE_UP_TO}\0{model}\0{dimension}".encode())
     for entry in sorted(entries, key=lambda e: e.id):
         digest.update(f"\0{entry.id}\0{entry.path}\0{entry.digest}".encode())
     return digest.hexdigest()[:20]
