@@ -45,7 +45,7 @@ def test_the_guard_keeps_the_encoder_that_ranks_held_apart_questions_better(smal
     assert "tuning ranked them worse" in guard.describe(worse) and f"{worse['held']} held-apart questions" in guard.describe(worse)
 
 
-def test_the_tuned_encoder_never_trains_on_held_apart_questions_and_its_verdict_is_kept(small_kb: Path, encoder,
+def test_the_guard_holds_one_question_per_entry_apart_and_its_verdict_is_kept(small_kb: Path, encoder,
                                                                                         tmp_path: Path) -> None:
     models = TunedModels(tmp_path / "models")
     kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
