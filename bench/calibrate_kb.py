@@ -95,8 +95,13 @@ def main() -> None:
         print("no setting meets the limits; loosen --max-wrong / --max-oos")
         return
     _, config, metrics = best
-    print("knowledge_base:  # calibrated by bench/calibrate_kb.py")
-    for key in GRID:
+    print_settings(config, metrics, GRID, "bench/calibrate_kb.py")
+
+
+def print_settings(config: DecisionConfig, metrics: dict, grid: dict, by: str) -> None:
+    """The chosen settings as YAML for assistant.yml's `knowledge_base:`, then each data set's metrics."""
+    print(f"knowledge_base:  # calibrated by {by}")
+    for key in grid:
         print(f"  {key}: {getattr(config, key)}")
     for name, m in metrics.items():
         print(name, json.dumps(m))

@@ -28,6 +28,11 @@ class DecisionConfig:
     answer_margin: float = setting(0.0, share)  # top probability minus the runner-up's
     answer_runner_up: float = setting(0.2, share)  # answer only if the runner-up's probability is at most this
     answer_similarity: float = setting(0.55, share)  # cosine of the top entry's closest question
+    # an entry with few questions is answered on stronger evidence (bot/kb/decide.py `effective`): these are
+    # asked of an entry with one question, the two above of one with questions_full or more, log-interpolated
+    answer_confidence_one: float = setting(0.85, share)
+    answer_similarity_one: float = setting(0.55, share)
+    questions_full: int = setting(6, whole(1))
     clarify_similarity: float = setting(0.4, share)  # below this for every candidate: fallback
     clarify_confidence: float = setting(0.1, share)  # a choice must have at least this probability
     max_choices: int = setting(3, whole(1))

@@ -9,6 +9,7 @@ _EXPORTS = {
     "DecisionConfig": "bot.kb.decide",
     "Encoder": "bot.kb.encoder",
     "decide_ranked": "bot.kb.decide",
+    "effective_thresholds": "bot.kb.decide",
     "Entry": "bot.kb.entries",
     "KBIndex": "bot.kb.index",
     "KnowledgeBase": "bot.kb.service",
@@ -16,6 +17,7 @@ _EXPORTS = {
     "evaluate": "bot.kb.evaluation",
     "explain": "bot.kb.decide",
     "load_entries": "bot.kb.entries",
+    "few_questions": "bot.kb.entries",
     "open_knowledge_base": "bot.kb.service",
 }
 # public modules: replies

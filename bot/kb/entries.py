@@ -274,3 +274,26 @@ def load_entries(root: Path) -> KnowledgeBaseContent:
                     Problem(entry.path, _line_of(lines, question), f"question {question!r} is also in {other.path}: keep it in one entry")
                 )
     return KnowledgeBaseContent(tuple(usable), tuple(sorted(problems)))
+
+
+def few_questions(root: Path, entries: tuple[Entry, ...], enough: int) -> list[Problem]:
+    """A warning (`kb check`) for each entry with fewer than `enough` questions.
+
+    Such an entry is answered only on stronger evidence (bot/kb/decide.py's few-questions
+    thresholds), so customers are more often asked to confirm it: see docs/editors-guide.md.
+    """
+    warnings = []
+    for entry in entries:
+        count = len(entry.questions)
+        if count >= enough:
+            continue
+        try:
+            lines = (root / entry.path).read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        warnings.append(Problem(
+            entry.path, _line_of(lines, "questions:"),
+            f"{count} question{'s' if count != 1 else ''}: an entry with fewer than {enough} is more often offered as a "
+            f"choice than answered; add the ways customers ask for it (docs/editors-guide.md, How many questions)",
+            "warning"))
+    return warnings

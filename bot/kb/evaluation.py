@@ -8,6 +8,8 @@ exactly the decision the assistant makes. Rates are fractions:
   wrong_answer_rate   in-scope rows answered with another entry / in-scope rows
   clarify_rate        in-scope rows clarified / in-scope rows
   clarify_hit_rate    clarified in-scope rows whose choices include the expected entry / clarified in-scope rows
+  served_right_rate   in-scope rows answered with the expected entry or clarified with it among the choices
+                      / in-scope rows
   top1/top3_accuracy  in-scope rows whose expected entry ranks first / in the first three (no thresholds)
   oos_answer_rate     out-of-scope rows answered / out-of-scope rows
   oos_clarify_rate    out-of-scope rows clarified / out-of-scope rows
@@ -17,6 +19,10 @@ exactly the decision the assistant makes. Rates are fractions:
                       fine_tune is off); the decisions are made on that tuned snapshot, as the
                       assistant's once its background tuning is done
   tuned               whether the decisions were made with the fine-tuned encoder
+  tuning_guard        why: the guard's figures on the entries' held-apart questions (bot/kb/guard.py)
+  thresholds          the effective answer thresholds per number of questions an entry has (an entry
+                      with few questions is answered on stronger evidence, bot/kb/decide.py), with
+                      how many entries have that many, and a sentence saying why
   p50_ms, p99_ms      one question at a time, warm: embed, rank, decide
 
 With `state`, the index and the tuned model are kept there (build_s and tune_s
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import FrontdeskError
-from bot.kb.decide import Decision, DecisionConfig, decide
+from bot.kb.decide import Decision, DecisionConfig, decide, effective_thresholds
 from bot.kb.encoder import Encoder
 from bot.kb.entries import load_entries
 from bot.kb.index import Scored
@@ -80,11 +86,29 @@ def score(rows: list[Row], ranked: list[list[Scored]], decisions: list[Decision]
         "wrong_answer_rate": rate(answered_wrong, len(in_scope)),
         "clarify_rate": rate(len(clarified), len(in_scope)),
         "clarify_hit_rate": rate(clarify_hits, len(clarified)),
+        "served_right_rate": rate(answered_right + clarify_hits, len(in_scope)),
         "top1_accuracy": rate(top1, len(in_scope)),
         "top3_accuracy": rate(top3, len(in_scope)),
         "oos_answer_rate": rate(sum(1 for i in out_scope if decisions[i].kind == "answer"), len(out_scope)),
         "oos_clarify_rate": rate(sum(1 for i in out_scope if decisions[i].kind == "clarify"), len(out_scope)),
     }
+
+
+def thresholds_in_use(entries, config: DecisionConfig) -> dict:
+    """The effective answer thresholds for each number of questions the entries have, and why."""
+    counts: dict[int, int] = {}
+    for entry in entries:
+        counts[len(entry.questions)] = counts.get(len(entry.questions), 0) + 1
+    by_count = {}
+    for questions in sorted(counts):
+        limits = effective_thresholds(config, questions)
+        by_count[str(questions)] = {"entries": counts[questions], "answer_confidence": limits.answer_confidence,
+                                    "answer_similarity": limits.answer_similarity}
+    why = (f"an entry with {config.questions_full}+ questions is answered at answer_confidence {config.answer_confidence:g} "
+           f"and answer_similarity {config.answer_similarity:g}; one with a single question needs "
+           f"{config.answer_confidence_one:g} and {config.answer_similarity_one:g} (log-interpolated between): "
+           "with few questions the same probability is wrong more often")
+    return {"by_questions": by_count, "why": why}
 
 
 def evaluate(kb_dir: Path, queries: Path, encoder: Encoder, config: DecisionConfig,
@@ -104,7 +128,7 @@ def evaluate(kb_dir: Path, queries: Path, encoder: Encoder, config: DecisionConf
         kb = KnowledgeBase(kb_dir, folder / "kb", encoder, config, tuned_models=TunedModels(folder / "models" / "kb-tuned"),
                            tuning="wait")
     index, build_s = kb.snapshot, kb.base_build_s
-    if config.fine_tune and len(index) >= 2 and not kb.tuned:
+    if config.fine_tune and len(index) >= 2 and not kb.settled:
         raise FrontdeskError(f"fine-tuning the encoder failed: {kb.last_tuning.get('error', 'unknown error')}")
     tune_s = kb.last_tuning.get("total_s", 0.0)
     limit = max(3, config.max_choices)
@@ -124,6 +148,8 @@ def evaluate(kb_dir: Path, queries: Path, encoder: Encoder, config: DecisionConf
         build_s=round(build_s, 2),
         tune_s=round(tune_s, 2),
         tuned=kb.tuned,
+        tuning_guard=kb.tuning_verdict,
+        thresholds=thresholds_in_use(index.entries, config),
         p50_ms=round(statistics.median(latencies), 2) if latencies else 0.0,
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2) if latencies else 0.0,
     )

@@ -1,6 +1,7 @@
 """The searchable snapshot of the knowledge base: embeddings, a FAISS index and a classifier head.
 
-Each entry contributes its questions and its title as rows, embedded with the
+Each entry contributes its questions and its title as rows (and, when it has
+at most ANSWER_EVIDENCE_UP_TO questions, its answer's first passage: bot/kb/rows.py), embedded with the
 sentence-transformers model and L2-normalised, in a FAISS inner-product index
 (inner product = cosine similarity). A softmax-regression head trained on
 those rows at build time ranks entries better than nearest neighbours alone
@@ -35,10 +36,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from bot.kb import rows as kb_rows
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry
+from bot.kb.rows import entry_texts  # noqa: F401 - what is embedded per entry (importers use it from here too)
 
-RECIPE = "questions+title/v1"  # change when what is embedded per entry changes
+RECIPE = "questions+title+passage/v2"  # change when what is embedded per entry changes
 PROTOTYPE_SCALE = 10.0  # starting logit scale of an entry's centroid
 HEAD_EPOCHS = 40  # full-batch Adam steps for a head trained from prototypes
 REFINE_EPOCHS = 15  # steps to refine a carried-over head after an edit
@@ -62,17 +65,12 @@ class Scored:
     similarity: float
 
 
-def entry_texts(entry: Entry) -> list[str]:
-    """What is embedded for an entry: its questions, then its title."""
-    return list(entry.questions) + [entry.title]
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[-80:]
 
 
 def fingerprint(entries: tuple[Entry, ...], model: str, dimension: int) -> str:
-    digest = hashlib.sha256(f"{RECIPE}\0{model}\0{dimension}".encode())
+    digest = hashlib.sha256(f"{RECIPE}\0{kb_rows.ANSWER_EVIDENCE_UP_TO}\0{model}\0{dimension}".encode())
     for entry in sorted(entries, key=lambda e: e.id):
         digest.update(f"\0{entry.id}\0{entry.path}\0{entry.digest}".encode())
     return digest.hexdigest()[:20]
@@ -107,7 +105,7 @@ class EmbeddingCache:
         self.encoder = encoder
 
     def _key(self, entry: Entry) -> str:
-        return hashlib.sha256(f"{RECIPE}\0{entry.digest}\0{entry.title}".encode()).hexdigest()[:24]
+        return hashlib.sha256("\0".join([RECIPE, entry.digest, *entry_texts(entry)]).encode()).hexdigest()[:24]
 
     def vectors(self, entries: tuple[Entry, ...], should_stop=None) -> tuple[list[np.ndarray], int]:
         """Rows for each entry, and how many entries had to be embedded (not cached)."""

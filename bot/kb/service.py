@@ -14,7 +14,9 @@ refined (a few seconds for 1,000 entries) and swapped in the same way.
 With `fine_tune` on (assistant.yml), a second background thread fine-tunes
 the sentence encoder on the entries' questions (bot/kb/tune.py), re-embeds
 the entries with it, trains the head and swaps that snapshot in the same way;
-until then the base-model snapshot serves. The tuned model is saved by the
+until then the base-model snapshot serves. The tuning guard (bot/kb/guard.py)
+holds some questions apart from the tuning and keeps the base model serving
+when the tuned one ranks them measurably worse (`tuning_verdict`). The tuned model is saved by the
 content's fingerprint, so a restart with unchanged content serves the tuned
 snapshot at once. An edit is served with the current tuned encoder (still a
 good encoder for the edited entry) and re-tuned in the background. A tuning
@@ -41,7 +43,8 @@ import numpy as np
 from bot.kb.decide import Decision, DecisionConfig, decide
 from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry, KnowledgeBaseContent, kb_files, load_entries
-from bot.kb.index import Cancelled, KBIndex, Scored, build_index, content_fingerprint, entry_texts
+from bot.kb import guard
+from bot.kb.index import Cancelled, KBIndex, Scored, build_index, content_fingerprint
 from bot.kb.tune import TunedEncoder, TunedModels, tune_key, tuned_encoder
 
 logger = logging.getLogger(__name__)
@@ -88,7 +91,7 @@ class KnowledgeBase:
             raise ValueError(f"tuning must be one of {TUNING_MODES}")
         self.tuning = tuning
         self.base_build_s = 0.0  # the last reload's build (before any fine-tuning)
-        self.last_tuning: dict = {}  # outcome of the last fine-tuning: key, seconds, cached, error
+        self.last_tuning: dict = {}  # outcome of the last fine-tuning: key, seconds, cached, error, verdict
         self._snapshot: KBIndex | None = None
         self._signature: tuple | None = None
         self._reload_lock = threading.Lock()
@@ -109,6 +112,29 @@ class KnowledgeBase:
         snapshot = self.snapshot
         return isinstance(snapshot.encoder, TunedEncoder) and snapshot.encoder.key == tune_key(snapshot.content, self.seed)
 
+    @property
+    def tuning_verdict(self) -> dict:
+        """The tuning guard's verdict for the serving entries ({} when not checked yet or fine-tuning is off)."""
+        if self.last_tuning.get("content") != self.snapshot.content:
+            return {}
+        return self.last_tuning.get("verdict", {})
+
+    def describe_model(self) -> str:
+        """Which encoder serves and why, in one line (`kb search`)."""
+        if self.tuned_models is None:
+            return "base model (fine_tune is off)"
+        if self.settled:
+            return "tuned model" if self.tuned and not self.tuning_verdict else guard.describe(self.tuning_verdict)
+        return "base model (not fine-tuned for these entries yet: `frontdesk kb tune`)"
+
+    @property
+    def settled(self) -> bool:
+        """True when no fine-tuning is due: tuned for these entries, kept on the base model by the guard, or off."""
+        if self.tuned_models is None or len(self.snapshot) < 2:
+            return True
+        use = self.tuning_verdict.get("use")  # a tuned model without the guard's verdict (under its rule) is checked again
+        return (use == "tuned" and self.tuned) or (use == "base" and self.snapshot.encoder is self.encoder)
+
     def _merge_last_good(self, content: KnowledgeBaseContent) -> tuple[Entry, ...]:
         """Entries from disk, plus the previous version of any file that now has errors."""
         entries = list(content.entries)
@@ -126,7 +152,14 @@ class KnowledgeBase:
             return self._snapshot.encoder
         if self.tuned_models is None or not entries:
             return self.encoder
-        exact = self.tuned_models.load(self.encoder, tune_key(content_fingerprint(entries, self.encoder), self.seed))
+        content = content_fingerprint(entries, self.encoder)
+        key = tune_key(content, self.seed)
+        verdict = self.tuned_models.load_verdict(key)
+        if verdict is not None:
+            self.last_tuning = {"content": content, "key": key, "cached": True, "verdict": verdict}
+            if verdict["use"] == "base":  # tuned before, and the guard kept the base model
+                return self.encoder
+        exact = self.tuned_models.load(self.encoder, key) if verdict is not None else None
         if exact is not None or self.tuning == "saved":
             return exact or self.encoder
         return self.tuned_models.load_latest(self.encoder) or self.encoder  # close enough until re-tuned
@@ -156,7 +189,7 @@ class KnowledgeBase:
                 refined = snapshot.refined(self.state_folder)
                 self._snapshot = refined
                 logger.info("knowledge base: head refined for snapshot %s (%.2f s)", refined.fingerprint, refined.build_s)
-        if self.tuned_models is not None and len(entries) >= 2 and not self.tuned:
+        if not self.settled:
             if self.tuning == "background":
                 self._start_tuning()
             elif self.tuning == "wait":
@@ -166,23 +199,36 @@ class KnowledgeBase:
     # -- fine-tuning ---------------------------------------------------------
 
     def tune(self) -> bool:
-        """Fine-tune for the serving entries (or load the saved model) and swap in that snapshot.
+        """Fine-tune for the serving entries (or load the saved model), check it, and swap in the snapshot that wins.
 
-        True when swapped in; False when there is nothing to tune, the content
-        changed meanwhile, or tuning failed (logged; the serving snapshot stays).
+        The encoder is tuned without the questions the guard holds apart; the
+        tuned snapshot is swapped in unless it ranks them measurably worse than
+        the base model (bot/kb/guard.py), else the base-model snapshot serves. True when
+        the settled snapshot was swapped in (or was serving already); False when
+        there is nothing to tune, the content changed meanwhile, or tuning failed
+        (logged; the serving snapshot stays).
         """
         snapshot = self.snapshot
-        if self.tuned_models is None or len(snapshot) < 2 or self.tuned:
+        if self.settled:
             return False
-        texts = [t for entry in snapshot.entries for t in entry_texts(entry)]
-        owners = np.array([i for i, entry in enumerate(snapshot.entries) for _ in entry_texts(entry)], dtype=np.int64)
+        texts, owners = guard.rows(snapshot.entries)
+        held = guard.held_apart(snapshot.entries, self.seed)
+        train = np.setdiff1d(np.arange(len(texts)), held)
         started = time.perf_counter()
         try:
             stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
-            result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
-                                   seed=self.seed, should_stop=stop,  # the base snapshot's rows are those texts' embeddings
-                                   base_vectors=snapshot.vectors if snapshot.encoder is self.encoder else None)
+            on_base = snapshot.encoder is self.encoder  # the base snapshot's rows are those texts' embeddings
+            result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, [texts[i] for i in train], owners[train],
+                                   len(snapshot), seed=self.seed, should_stop=stop,
+                                   base_vectors=snapshot.vectors[train] if on_base else None)
             tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
+            verdict = self.tuned_models.load_verdict(result.encoder.key)
+            if verdict is None:
+                base_index = snapshot if on_base else build_index(snapshot.entries, self.encoder, self.state_folder, should_stop=stop)
+                verdict = guard.verdict(snapshot.entries, owners, held, base_index.vectors, tuned.vectors, self.encoder, result.encoder)
+                self.tuned_models.save_verdict(result.encoder.key, verdict)
+            if verdict["use"] == "base":
+                tuned = snapshot if on_base else build_index(snapshot.entries, self.encoder, self.state_folder, should_stop=stop)
         except Cancelled:
             logger.info("knowledge base: fine-tuning for snapshot %s stopped (the content changed)", snapshot.fingerprint)
             return False
@@ -194,11 +240,14 @@ class KnowledgeBase:
             if self.snapshot.content != snapshot.content:
                 return False
             self._snapshot = tuned  # the swap
-        self.tuned_models.mark_latest(result.encoder.key)
-        self.last_tuning = {"content": snapshot.content, "key": result.encoder.key, "cached": result.cached,
-                            "tune_s": round(result.seconds, 2), "total_s": round(time.perf_counter() - started, 2)}
-        logger.info("knowledge base: fine-tuned encoder %s for %d entries (%s, %.1f s; index %.1f s) swapped in",
-                    result.encoder.key, len(tuned), "saved" if result.cached else "trained", result.seconds, tuned.build_s)
+            self.last_tuning = {"content": snapshot.content, "key": result.encoder.key, "cached": result.cached,
+                                "tune_s": round(result.seconds, 2), "total_s": round(time.perf_counter() - started, 2),
+                                "verdict": verdict}
+        if verdict["use"] == "tuned":
+            self.tuned_models.mark_latest(result.encoder.key)
+        logger.info("knowledge base: encoder %s for %d entries (%s, %.1f s; index %.1f s): %s",
+                    result.encoder.key, len(tuned), "saved" if result.cached else "trained", result.seconds, tuned.build_s,
+                    guard.describe(verdict))
         return True
 
     def _start_tuning(self) -> None:
@@ -219,7 +268,7 @@ class KnowledgeBase:
             self._tune_wanted.clear()
             try:
                 failed = self.last_tuning.get("error") and self.last_tuning.get("content") == self.snapshot.content
-                if not self.tune() and not self.tuned and not failed:
+                if not self.tune() and not self.settled and not failed:
                     self._tune_wanted.set()  # cancelled by an edit: tune the new content
             except Exception:  # never let the thread die
                 logger.exception("knowledge base: fine-tuning thread error")
@@ -228,7 +277,7 @@ class KnowledgeBase:
         """Block until the serving snapshot is tuned for its entries (or fine-tuning is off/failed)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.tuned_models is None or len(self.snapshot) < 2 or self.tuned:
+            if self.settled:
                 return True
             if self.last_tuning.get("error") and self.last_tuning.get("content") == self.snapshot.content:
                 return False

@@ -8,6 +8,10 @@ embeddings and the bottom FROZEN_LAYERS transformer layers frozen; AdamW
 decay; EPOCHS epochs of batches of BATCH questions, each word dropped with
 probability WORD_DROPOUT. Seeded, so the same content gives the same model.
 
+The caller leaves the questions the tuning guard holds apart out of `texts`
+(bot/kb/guard.py); the guard's verdict is stored beside the model
+(`<folder>/<key>/guard.json`), so a restart knows which encoder serves.
+
 Only the tuned top layers are stored (`<folder>/<key>/top.npz`, 21 MB for MiniLM):
 a `TunedEncoder` is the base model with those layers replaced, and it runs
 the shared frozen bottom layers once when asked for both embeddings
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 import os
 import random
@@ -33,6 +38,7 @@ from typing import Callable
 import numpy as np
 
 from bot.kb.encoder import SPLIT_LAYER, Encoder
+from bot.kb.guard import RULE
 from bot.kb.index import Cancelled, encode_in_chunks
 
 logger = logging.getLogger(__name__)
@@ -47,7 +53,7 @@ EPOCHS = 4
 BATCH = 32
 WORD_DROPOUT = 0.15
 MAX_STEPS = 1500  # caps a very large knowledge base's tuning (1,000 entries x 11 rows x 4 epochs = 1,375 steps)
-RECIPE = f"proxy-softmax/v1/{SCALE}/{FROZEN_LAYERS}/{MAX_SEQ_LENGTH}/{ENCODER_LR}/{PROXY_LR}/{EPOCHS}/{BATCH}/{WORD_DROPOUT}"
+RECIPE = f"proxy-softmax/v2-held-apart/{SCALE}/{FROZEN_LAYERS}/{MAX_SEQ_LENGTH}/{ENCODER_LR}/{PROXY_LR}/{EPOCHS}/{BATCH}/{WORD_DROPOUT}"
 
 
 class TuningCancelled(Cancelled):
@@ -205,6 +211,24 @@ class TunedModels:
             return None
         os.utime(self.path(key).parent)  # recently used: kept by prune()
         return TunedEncoder(base, key, parameters)
+
+    def save_verdict(self, key: str, verdict: dict) -> None:
+        """The tuning guard's verdict for the model `key` (bot/kb/guard.py), written atomically beside it."""
+        folder = self.folder / key
+        if not folder.is_dir():
+            return
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".guard-")
+        with os.fdopen(fd, "w") as f:
+            json.dump(verdict, f)
+        os.replace(tmp, folder / "guard.json")
+
+    def load_verdict(self, key: str) -> dict | None:
+        try:
+            verdict = json.loads((self.folder / key / "guard.json").read_text())
+        except (OSError, ValueError):
+            return None
+        ok = isinstance(verdict, dict) and verdict.get("use") in ("tuned", "base") and verdict.get("rule") == RULE
+        return verdict if ok else None  # a verdict reached under another rule is made again
 
     def mark_latest(self, key: str) -> None:
         """Remember the model last swapped in (an encoder to start from after a restart with edits)."""

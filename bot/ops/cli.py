@@ -48,17 +48,19 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_kb_check(args: argparse.Namespace) -> int:
-    from bot.kb import load_entries
+    from bot.kb import few_questions, load_entries
     from bot.config import Settings
 
-    root = Path(args.dir) if args.dir else _default_kb(Settings.from_env())
+    settings = Settings.from_env()
+    root = Path(args.dir) if args.dir else _default_kb(settings)
     if not root.is_dir():
         print(f"{root}: no such folder", file=sys.stderr)
         return 1
     content = load_entries(root)
-    for problem in content.problems:
+    problems = sorted([*content.problems, *few_questions(root, content.entries, _assistant(settings).knowledge_base.questions_full)])
+    for problem in problems:
         print(f"{root.as_posix().rstrip('/')}/{problem}")
-    errors, warnings = len(content.errors), len(content.problems) - len(content.errors)
+    errors, warnings = len(content.errors), len(problems) - len(content.errors)
     print(f"{len(content.entries)} entries checked in {root}: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
 
@@ -75,7 +77,7 @@ def _assistant(settings):
 
 
 def _cmd_kb_search(args: argparse.Namespace) -> int:
-    from bot.kb import explain
+    from bot.kb import effective_thresholds, explain
     from bot.kb import open_knowledge_base
     from bot.config import Settings
 
@@ -85,12 +87,19 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     print(f"decision: {answer.decision.kind}", end="")
     if answer.decision.kind != "fallback":
         print(f" -> {', '.join(c.entry.id for c in answer.decision.candidates)}", end="")
-    model = "tuned" if kb.tuned else "base"  # the fine-tuned encoder once the assistant has made it for this content
-    print(f"   ({len(kb.snapshot)} entries, {model} model, {answer.elapsed_ms:.1f} ms)")
+    print(f"   ({len(kb.snapshot)} entries, {answer.elapsed_ms:.1f} ms)")
     print(f"{'rank':>4}  {'probability':>11}  {'similarity':>10}  entry")
     for rank, scored in enumerate(answer.ranked[: args.top], start=1):
         print(f"{rank:>4}  {scored.probability:>11.3f}  {scored.similarity:>10.3f}  {scored.entry.id}  ({scored.entry.title})")
     print(f"why: {explain(answer.decision, list(answer.ranked), kb.config)}")
+    if answer.ranked:
+        top = answer.ranked[0].entry
+        limits = effective_thresholds(kb.config, len(top.questions))
+        print(f"thresholds for {top.id} ({len(top.questions)} question{'s' if len(top.questions) != 1 else ''}): "
+              f"answer_confidence {limits.answer_confidence:g}, answer_similarity {limits.answer_similarity:g}, "
+              f"answer_runner_up {limits.answer_runner_up:g}, clarify_confidence {limits.clarify_confidence:g}, "
+              f"clarify_similarity {limits.clarify_similarity:g}")
+    print(f"model: {kb.describe_model()}")
     return 0
 
 
@@ -109,12 +118,12 @@ def _cmd_kb_tune(args: argparse.Namespace) -> int:
     if len(kb.snapshot) < 2:
         print(f"{len(kb.snapshot)} entries: nothing to fine-tune")
         return 0
-    if not kb.tuned:
+    if not kb.settled:
         print(f"fine-tuning failed: {kb.last_tuning.get('error', 'unknown error')}", file=sys.stderr)
         return 1
     how = "saved already" if kb.last_tuning.get("cached", True) else "trained"
-    print(f"{len(kb.snapshot)} entries: fine-tuned encoder {kb.snapshot.encoder.key} ({how}, "
-          f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}")
+    print(f"{len(kb.snapshot)} entries: fine-tuned encoder {kb.last_tuning.get('key')} ({how}, "
+          f"{time.perf_counter() - started:.1f} s) in {settings.models_dir / 'kb-tuned'}; serving: {kb.describe_model()}")
     return 0
 
 

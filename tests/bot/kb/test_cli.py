@@ -43,7 +43,20 @@ def test_search_shows_decision_and_scored_candidates(small_kb: Path, tmp_path: P
     lines = result.stdout.splitlines()
     assert lines[0].startswith("decision: answer -> reset_password")
     assert lines[2].split()[0] == "1" and lines[2].split()[3] == "reset_password"
-    assert lines[-1].startswith("why: answered with reset_password: its closest question is")
+    assert lines[-3].startswith("why: answered with reset_password: its closest question is")
+    assert lines[-2].startswith("thresholds for reset_password (4 questions): answer_confidence ")
+    assert lines[-1].startswith("model: ")
+
+
+def test_check_warns_about_entries_with_few_questions_without_failing(tmp_path: Path) -> None:
+    write_entry(tmp_path, "few.md", "Towels", ["do you rent towels", "towel hire"])
+    write_entry(tmp_path, "many.md", "Parking", ["where can I park", "is there parking", "car park fees", "parking permit",
+                                                 "can I park overnight", "disabled parking"])
+    result = frontdesk("kb", "check", str(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert (f"{tmp_path}/few.md:3: warning: 2 questions: an entry with fewer than 6 is more often offered as a choice "
+            "than answered") in result.stdout
+    assert "many.md" not in result.stdout and "0 error(s), 1 warning(s)" in result.stdout
 
 
 def test_eval_prints_every_metric_as_json_and_writes_details(small_kb: Path, tmp_path: Path) -> None:
@@ -63,6 +76,10 @@ def test_eval_prints_every_metric_as_json_and_writes_details(small_kb: Path, tmp
                             "clarify_hit_rate", "top1_accuracy", "top3_accuracy", "oos_answer_rate", "build_s", "p50_ms", "p99_ms"}
     assert (metrics["n_in_scope"], metrics["n_out_of_scope"]) == (3, 1)
     assert metrics["top1_accuracy"] == 1.0 and metrics["wrong_answer_rate"] == 0.0
+    assert metrics["served_right_rate"] >= metrics["answer_accuracy"]
+    # the small knowledge base's entries have 4 questions each: thresholds between the one-question and the plain ones
+    four = metrics["thresholds"]["by_questions"]["4"]
+    assert four["entries"] == 4 and 0.55 < four["answer_confidence"] < 0.85 and "single question" in metrics["thresholds"]["why"]
     rows = details.read_text().splitlines()
     assert rows[0] == "text,expected,decision,answered_id,candidates,top_score" and len(rows) == 5
 

@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import AssistantConfig, section
 from bot.errors import ConfigError
-from bot.kb.decide import DecisionConfig, decide, explain
+from bot.kb.decide import DecisionConfig, decide, effective_thresholds, explain
 from bot.kb.entries import Entry
 from bot.kb.index import Scored
 from tests.conftest import PROJECT_DIR
@@ -13,8 +13,10 @@ CONFIG = DecisionConfig(answer_confidence=0.5, answer_margin=0.2, answer_similar
                         clarify_similarity=0.4, clarify_confidence=0.05, max_choices=3)
 
 
-def scored(*pairs: tuple[float, float]) -> list[Scored]:
-    return [Scored(Entry(f"e{i}", f"E{i}", ("q",), "a", f"e{i}.md"), p, s) for i, (p, s) in enumerate(pairs)]
+def scored(*pairs: tuple[float, float], questions: int = 10) -> list[Scored]:
+    """Ranked entries with these (probability, similarity) pairs; the top entry has `questions` questions."""
+    return [Scored(Entry(f"e{i}", f"E{i}", tuple(f"q{j}" for j in range(questions if i == 0 else 10)), "a", f"e{i}.md"), p, s)
+            for i, (p, s) in enumerate(pairs)]
 
 
 def test_confident_in_scope_top_entry_is_answered() -> None:
@@ -96,3 +98,32 @@ def test_config_is_read_from_the_knowledge_base_section() -> None:
 def test_bad_config_is_one_clear_error(body: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         section("knowledge_base", body)
+
+
+FEW = replace(CONFIG, answer_confidence_one=0.9, answer_similarity_one=0.8, questions_full=10)
+
+
+def test_an_entry_with_few_questions_is_answered_only_on_stronger_evidence() -> None:
+    pairs = ((0.8, 0.7), (0.05, 0.4))
+    assert decide(scored(*pairs, questions=10), FEW).kind == "answer"
+    assert decide(scored(*pairs, questions=1), FEW).kind == "clarify"  # the same scores: confirmed, not answered
+    assert decide(scored((0.95, 0.85), (0.01, 0.4), questions=1), FEW).kind == "answer"
+    assert decide(scored(*pairs, questions=1), replace(FEW, answer_confidence_one=0.5, answer_similarity_one=0.5)).kind == "answer"
+
+
+def test_effective_thresholds_run_from_the_one_question_values_to_the_settings() -> None:
+    one, three, full, more = (effective_thresholds(FEW, n) for n in (1, 3, 10, 30))
+    assert (one.answer_confidence, one.answer_similarity) == (0.9, 0.8)
+    assert full is FEW and more is FEW
+    assert 0.5 < three.answer_confidence < 0.9 and 0.5 < three.answer_similarity < 0.8
+    assert effective_thresholds(FEW, 2).answer_confidence > three.answer_confidence > effective_thresholds(FEW, 5).answer_confidence
+    # one-question values below the settings never loosen them
+    assert effective_thresholds(replace(FEW, answer_confidence_one=0.1), 1).answer_confidence == 0.5
+
+
+def test_the_explanation_says_which_thresholds_an_entry_with_few_questions_gets() -> None:
+    ranked = scored((0.8, 0.7), (0.05, 0.4), questions=1)
+    why = explain(decide(ranked, FEW), ranked, FEW)
+    assert "its probability is 0.80 (answer_confidence 0.9)" in why
+    assert "thresholds for an entry with 1 question: answer_confidence 0.9, answer_similarity 0.8" in why
+    assert "thresholds for" not in explain(decide(scored((0.8, 0.7), (0.05, 0.4)), FEW), scored((0.8, 0.7), (0.05, 0.4)), FEW)

@@ -59,7 +59,9 @@ def test_background_tuning_swaps_in_a_tuned_snapshot_and_a_restart_loads_it(smal
 
     restarted = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models)
     assert restarted.tuned and restarted.snapshot.encoder.key == key  # served tuned at once
-    assert restarted.snapshot.embedded == 0 and restarted.last_tuning == {}  # nothing embedded, nothing trained
+    assert restarted.snapshot.embedded == 0  # nothing embedded, nothing trained: the guard's verdict was kept
+    assert restarted.last_tuning["cached"] is True and "tune_s" not in restarted.last_tuning
+    assert restarted.tuning_verdict == kb.tuning_verdict and restarted.tuning_verdict["use"] == "tuned"
     assert restarted.snapshot.fingerprint == kb.snapshot.fingerprint
     restarted.stop()
 
