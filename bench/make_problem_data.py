@@ -9,6 +9,8 @@ Sources (bench/data/README.md records each one's commit and licence):
               Bitext's customer-service training set (CDLA-Sharing-1.0); --bitext rebuilds it
               from the upstream CSV
   S-Club      bench/data/sclub_dev.csv (tuned on) and bench/data/sclub_heldout.csv (never tuned on)
+  goemotions  ../shared/data/goemotions/train.tsv (Apache-2.0): calm statements for fit and tune only
+              (see goemotions_statements)
 
 Each public row gets two labels from two passes that do not look at each other:
 
@@ -25,6 +27,11 @@ Rows are split by a hash of the text: fit (70 %), tune (15 %) and test (15 %); t
 held-apart one, never used to fit or to choose a threshold. banking77/clinc150 rows that are in
 bench/data/calm_customers.csv (the anger regression check) are left out of every split.
 
+GoEmotions rows (praise, thanks, neutral remarks told as statements) are added to fit and tune
+only, labelled calm without the two passes: without them nearly every calm row is a question and
+the head learns "a statement is a problem". Their test-hash rows are dropped, so the held-apart
+split is the same as without them.
+
 Writes bench/out/problem_{fit,tune}.csv and bench/data/service_heldout.csv (test: public rows +
 the S-Club held-apart rows, header text,label,source) for `frontdesk detect eval`.
 """
@@ -40,7 +47,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from bench.make_detect_data import ASKS_FOR_PERSON, DATA, SHARED, write_csv as write
+from bench.make_detect_data import ASKS_FOR_PERSON, DATA, SHARED, goemotions_rows, write_csv as write
 
 OUT = Path("bench/out")
 BITEXT = DATA / "bitext_customer_service.csv"
@@ -138,6 +145,22 @@ def bitext_rows(upstream: Path, per_intent: int = 60, seed: int = 22) -> list[di
     return [{"text": r["instruction"].strip(), "intent": r["intent"], "tags": r["tags"]} for r in picked]
 
 
+POSITIVE = {"admiration", "gratitude", "approval", "joy", "love", "neutral"}
+NOT_CALM = {"anger", "annoyance", "disappointment", "disgust", "disapproval", "sadness", "fear", "grief", "nervousness",
+            "embarrassment", "remorse", "confusion", "surprise", "curiosity", "realization"}
+
+
+def goemotions_statements(positive: int = 1200, neutral: int = 300, seed: int = 22) -> list[tuple[str, str]]:
+    """(text, emotions) of GoEmotions train rows told as a statement (no "?"), 4-30 words, no [NAME]-style
+    placeholder, no failure wording, with positive/neutral labels only (none negative or unsure):
+    `positive` rows with a positive label (praise, thanks ...) and `neutral` rows labelled neutral alone."""
+    pool = sorted({(t.strip(), ",".join(sorted(e))) for t, e, _ in goemotions_rows("train")
+                   if e <= POSITIVE and not e & NOT_CALM and "?" not in t and "[" not in t
+                   and 4 <= len(t.split()) <= 30 and not FAILURE.search(t)})
+    rng = random.Random(seed)
+    return rng.sample([r for r in pool if r[1] != "neutral"], positive) + rng.sample([r for r in pool if r[1] == "neutral"], neutral)
+
+
 def kappa(a: list[str], b: list[str]) -> float:
     n = len(a)
     observed = sum(x == y for x, y in zip(a, b)) / n
@@ -178,6 +201,10 @@ def main() -> None:
             dropped[f"passes disagree ({one} by intent)"] += 1
             continue
         labelled[split_of(text)].append((text, "calm" if one == "neither" else one, f"{source}:{intent}"))
+    for text, emotions in goemotions_statements():
+        if text.lower() not in seen and split_of(text) != "test":
+            seen.add(text.lower())
+            labelled[split_of(text)].append((text, "calm", f"goemotions:{emotions}"))
     agreement = sum(a == b for a, b in zip(first, second)) / len(first)
     print(json.dumps({"rows_labelled_by_both": len(first), "agreement": round(agreement, 4), "kappa": round(kappa(first, second), 4),
                       "problem_by_intent": first.count("problem"), "problem_by_wording": second.count("problem"),

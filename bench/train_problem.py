@@ -1,6 +1,6 @@
 """Train the problem head on in-domain customer-service messages and calibrate `detection.problem`.
 
-    TORCH_THREADS=1 python bench/train_problem.py [--C 0.05] [--save] [--report-test]
+    TORCH_THREADS=1 python bench/train_problem.py [--C 0.02] [--save] [--report-test]
 
 Data from bench/make_problem_data.py (run it first): bench/out/problem_fit.csv and
 problem_tune.csv (banking77, clinc150 and Bitext rows labelled problem / calm by two
@@ -62,7 +62,7 @@ def scores(head: FrustrationHead, texts: list[str], x: np.ndarray) -> np.ndarray
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--C", type=float, default=0.05)
+    parser.add_argument("--C", type=float, default=0.02)
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--report-test", action="store_true")
     args = parser.parse_args()

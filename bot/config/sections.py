@@ -50,7 +50,7 @@ class DetectionConfig:
     request_person_words: bool = setting(False, flag)  # ... or naming a person (agent, manager ...) instead
     frustrated: float = setting(0.5, share)  # a message at or above this is frustrated: empathise
     high: float = setting(0.8, share)  # a message at or above this: offer a person
-    problem: float = setting(0.35, share)  # a message whose problem score is at or above this: acknowledge it first
+    problem: float = setting(0.46, share)  # a message whose problem score is at or above this: acknowledge it first
     rising_delta: float = setting(0.3, share)  # three climbing scores rising this much: offer a person
     max_failures: int = setting(2, whole(1))  # failed attempts in a row that offer a person
     repeat_similarity: float = setting(0.9, share)  # cosine at which a message repeats an earlier one

@@ -11,7 +11,7 @@ import pytest
 
 from bot.detect import FrustrationHead, FrustrationScorer
 from bot.detect.lexicon import Cue
-from bot.detect.scorer import combine
+from bot.detect.scorer import combine, problem_from
 from bot.errors import ConfigError
 from bot.kb.encoder import Encoder
 from tests.conftest import PROJECT_DIR
@@ -159,11 +159,15 @@ def test_questions_are_not_problems(scorer, config) -> None:
         {t: round(s.problem, 2) for t, s in scores.items()}
 
 
-def test_sarcasm_is_named_as_a_reason_and_raises_the_problem_score(scorer) -> None:
+def test_sarcasm_is_named_as_a_reason_and_raises_the_problem_score(scorer, config) -> None:
     plain = scorer.score("Five days and still no refund.")
     sarcastic = scorer.score("Five days and still no refund. Great.")
-    assert sarcastic.problem > plain.problem or sarcastic.problem == 1.0
+    assert sarcastic.problem >= config.problem and plain.problem >= config.problem
     assert any("sarcasm" in r for r in sarcastic.problem_reasons)
+    # The head, fitted on praise told as statements, reads "Great." as calm and gives the sarcastic
+    # message less than the plain one; the cue is what keeps a low head probability a problem.
+    assert problem_from("Five days and still no refund. Great.", 0.2)[0] >= config.problem
+    assert problem_from("Five days and still no refund.", 0.2)[0] < config.problem
 
 
 def test_one_encoder_pass_gives_both_signals(scorer, monkeypatch) -> None:
