@@ -1,5 +1,5 @@
 """Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers and
-the loop they run on, Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
+the loop they run on, schema migrations (Alembic), Rasa's tracker store on DATABASE_URL, and web visitors' sessions.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _EXPORTS = {
     "record_visit": "bot.messaging.store",
     "session_key": "bot.messaging.sessions",
 }
-# public modules: store
-_MODULES = ('store',)
+# public modules: store, schema (migrations)
+_MODULES = ('store', 'schema')
 
 __all__, __getattr__ = surface(__name__, _EXPORTS, _MODULES)

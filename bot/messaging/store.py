@@ -287,37 +287,14 @@ def pooled_engine(url: Any, **kwargs: Any) -> Engine:
     return engine
 
 
-CREATE_ATTEMPTS = 5
-
-
 def open_database(url: str) -> Engine:
-    """An engine for `url` with Frontdesk's tables created if missing (and new nullable columns added).
+    """An engine for `url`, its schema brought to the newest revision if it is not there yet
+    (bot/messaging/schema.py: one query when it is; concurrent processes take turns)."""
+    from bot.messaging.schema import ensure_current
 
-    Both servers open the database as they start, so on a new database another process may create a
-    table between our check and our CREATE, or hold the file: that is tried again, a few times."""
     engine = pooled_engine(url, future=True)
-    for attempt in range(1, CREATE_ATTEMPTS):
-        try:
-            metadata.create_all(engine)
-            add_missing_columns(engine)
-            return engine
-        except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
-            time.sleep(0.1 * attempt)
-    metadata.create_all(engine)  # the last attempt: its error is the one raised
-    add_missing_columns(engine)
+    ensure_current(engine)
     return engine
-
-
-def add_missing_columns(engine: Engine) -> None:
-    """Add nullable columns defined here but missing from an older database (tables created earlier)."""
-    inspector = sa.inspect(engine)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as db:
-                    db.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def record_visit(engine: Engine, conversation_id: str, channel: str, name: str | None, now: float) -> dict | None:

@@ -25,6 +25,7 @@ from bot.ops.action_server import binding_warning
 from bot.ops.channels_config import crm_line, desk_line, retention_line, write_credentials
 from bot.errors import SetupError
 from bot.messaging import session_key
+from bot.messaging.schema import shown, upgrade_database
 from bot.config import Settings
 from bot.responses import open_responses
 from bot.ops.training import ensure_trained
@@ -148,6 +149,9 @@ def run(settings: Settings, echo=print) -> int:
     if warning:
         echo(warning)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade_database(settings.database_url)  # an unreachable database stops here: one line, exit 1
+    if before != after:
+        echo(f"Database {shown(settings.database_url)}: schema upgraded from {before or 'no revision'} to {after}")
     session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
     open_responses(settings, reload_interval_s=None)  # likewise a catalogue with errors: path:line: message
     model = ensure_trained(settings, echo=echo)

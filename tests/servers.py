@@ -1,0 +1,232 @@
+"""Throwaway PostgreSQL, Redis and nginx servers for the tests that need real ones.
+
+Each starts from Debian's binaries (`.ci/run` installs postgresql, redis-server and nginx) in a temporary
+folder, on a free loopback port, and is stopped at the end; no system service is used. Without the binaries
+a test is skipped with the reason, except in CI (`CI=true`), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+def missing(what: str) -> None:
+    """Skip the test (fail it in CI) because `what` is not installed."""
+    reason = f"{what} is not installed (apt-get install postgresql redis-server nginx)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout_s} s")
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 15.0) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- PostgreSQL ---
+
+def postgres_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+def _unprivileged() -> tuple[list[str], int, int]:
+    """initdb and postgres refuse to run as root: the command prefix that drops to another user, and its ids."""
+    if os.geteuid() != 0:
+        return [], os.getuid(), os.getgid()
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            user = pwd.getpwnam(name)
+            return ["runuser", "-u", name, "--"], user.pw_uid, user.pw_gid
+    raise RuntimeError("running as root and neither a postgres nor a nobody user exists")
+
+
+class Server:
+    """A server process of the tests' own, in a temporary folder, on a free loopback port."""
+
+    def __init__(self, program: Path | str, name: str) -> None:
+        self.program = program
+        self.folder = Path(tempfile.mkdtemp(prefix=f"frontdesk-{name}-"))
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+
+def at_once(count: int, work) -> tuple[list, list]:
+    """Run `work()` in `count` threads released together; returns (results, errors)."""
+    import threading
+
+    start, results, errors = threading.Barrier(count), [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except Exception as error:  # noqa: BLE001 - the caller reports whatever went wrong
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+class Postgres(Server):
+    """A PostgreSQL server of its own: `url(database)` for a database in it; `new_database()` makes one."""
+
+    def __init__(self, bindir: Path) -> None:
+        super().__init__(bindir, "pg")
+        self.bindir = bindir
+
+    def start(self) -> "Postgres":
+        prefix, uid, gid = _unprivileged()
+        os.chown(self.folder, uid, gid)
+        data = self.folder / "data"
+        subprocess.run([*prefix, str(self.bindir / "initdb"), "-D", str(data), "-U", "frontdesk", "--auth=trust",
+                        "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+        self.process = subprocess.Popen(
+            [*prefix, str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
+             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
+            stdout=subprocess.DEVNULL, stderr=open(self.folder / "postgres.log", "wb"))
+        wait_for_port(self.port, self.process, "postgres")
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        import psycopg2
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg2.connect(self.url("postgres")).close()
+                return
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://frontdesk@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg2
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        connection = psycopg2.connect(self.url("postgres"))
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        connection.close()
+        return self.url(name)
+
+    def remove(self) -> None:
+        if self.process is not None:
+            # The runuser parent forwards SIGTERM; postgres's smart shutdown waits for clients, fast does not.
+            stop(self.process, signal.SIGINT)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running(kind, program: Path | str | None, what: str) -> Iterator:
+    """A started `kind(program)`, removed at the end; skips (fails in CI) when `program` is None."""
+    if program is None:
+        missing(what)
+    server = kind(program)
+    try:
+        yield server.start()
+    finally:
+        server.remove()
+
+
+def postgres_server():
+    return running(Postgres, postgres_bindir(), "PostgreSQL (initdb, postgres)")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: Postgres) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    return postgres.new_database()
+
+
+# --- Redis ---
+
+class Redis(Server):
+    def __init__(self, binary: str) -> None:
+        super().__init__(binary, "redis")
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "Redis":
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=open(self.folder / "redis.log", "wb"), stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, "redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def redis_server():
+    return running(Redis, shutil.which("redis-server"), "Redis (redis-server)")
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    with redis_server() as server:
+        yield server
