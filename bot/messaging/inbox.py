@@ -5,7 +5,8 @@ one short transaction; the primary key (channel, provider id) doubles as the
 de-duplication, so a provider's retry finds its row and gets no second answer.
 A worker claims due rows (`working`, with a lease it renews while the turn
 runs), one per sender at a time and oldest first, so a conversation's
-messages are answered in order. A turn that raises is retried after a
+messages are answered in order (on PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, so the workers
+of several instances share the rows without contention; on SQLite a compare-and-set per row). A turn that raises is retried after a
 backoff, and after MAX_TURN_ATTEMPTS it is marked `failed`, logged with the
 conversation id and handed to `give_up` (the channel sends an apology). A
 claim whose lease ran out (the process died mid-turn) is taken again, so a
@@ -75,6 +76,8 @@ class Inbox:
         """
         if limit <= 0:
             return []
+        if self.engine.dialect.name == "postgresql":
+            return self._claim_skip_locked(channels, limit)
         now = time.time()
         claimed: list[InboxMessage] = []
         c = inbox.c
@@ -102,6 +105,27 @@ class Inbox:
                     if len(claimed) >= limit:
                         break
         return claimed
+
+    def _claim_skip_locked(self, channels: list[str], limit: int) -> list[InboxMessage]:
+        """PostgreSQL: the due rows that head their sender's queue, locked `FOR UPDATE SKIP LOCKED`, so
+        workers of several instances never wait for, or fight over, the same rows. A head row another
+        worker holds is skipped, and its sender's later rows are not heads, so the order holds."""
+        now = time.time()
+        c, earlier = inbox.c, inbox.alias("earlier")
+        older_unfinished = sa.exists().where(
+            earlier.c.sender == c.sender, earlier.c.status.in_(UNFINISHED), earlier.c.channel.in_(channels),
+            sa.tuple_(earlier.c.received_at, earlier.c.external_id) < sa.tuple_(c.received_at, c.external_id))
+        with self.engine.begin() as db:
+            rows = db.execute(
+                sa.select(inbox).where(c.channel.in_(channels), c.status.in_(UNFINISHED), c.next_attempt_at <= now,
+                                       ~older_unfinished)
+                .order_by(c.received_at, c.external_id).limit(limit).with_for_update(skip_locked=True, of=inbox)
+            ).mappings().all()
+            for row in rows:
+                db.execute(inbox.update().where(c.channel == row["channel"], c.external_id == row["external_id"])
+                           .values(status="working", next_attempt_at=now + LEASE_S))
+        return [InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"], row["attempts"],
+                             row["received_at"]) for row in rows]
 
     def _where(self, key: tuple[str, str]):
         return sa.and_(inbox.c.channel == key[0], inbox.c.external_id == key[1])

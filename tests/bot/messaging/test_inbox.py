@@ -1,4 +1,4 @@
-"""The persistent inbox on a real SQLite database: de-duplication, order per sender, retries, give-up, resuming."""
+"""The persistent inbox on real SQLite and PostgreSQL databases: de-duplication, order per sender, retries, give-up, resuming."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 from bot.messaging import inbox as inbox_module
 from bot.messaging.inbox import MAX_TURN_ATTEMPTS, Inbox, InboxMessage, InboxWorker
 from bot.messaging.store import inbox, open_database
+from tests.servers import at_once, database_url, postgres  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Inbox:
-    return Inbox(open_database(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def box(database_url: str) -> Inbox:  # noqa: F811
+    return Inbox(open_database(database_url))
 
 
 class Recorder:
@@ -134,3 +135,26 @@ def test_stopping_gives_running_turns_back_for_the_next_start(box: Inbox) -> Non
     asyncio.run(start_then_stop())
     assert box.status("sms", "SM1") == "pending"
     assert [m.external_id for m in box.claim_due(["sms"], limit=5)] == ["SM1"]
+
+
+def test_workers_of_several_instances_claim_each_message_once_and_in_order(database_url: str) -> None:  # noqa: F811
+    Inbox(open_database(database_url))
+    accepted = {f"sms:+1555{n}": [f"SM{n}-{k}" for k in range(4)] for n in range(10)}
+    first = Inbox(open_database(database_url))
+    for k in range(4):
+        for sender, ids in accepted.items():
+            first.accept("sms", ids[k], sender, {"text": ids[k]})
+    claims: list[tuple[str, str]] = []
+
+    def instance() -> None:
+        box = Inbox(open_database(database_url))  # an engine of its own, as another instance has
+        while box.counts().get("pending"):
+            for message in box.claim_due(["sms"], 3):
+                claims.append((message.sender, message.external_id))
+                box.mark_done(message)
+
+    results, errors = at_once(4, instance)
+    assert errors == []
+    assert sorted(external_id for _, external_id in claims) == sorted(i for ids in accepted.values() for i in ids)
+    for sender, ids in accepted.items():
+        assert [external_id for who, external_id in claims if who == sender] == ids
