@@ -142,6 +142,7 @@ class Settings:
     actions_secret: str = secret()
     actions_secret_generated: bool = False
     database_url: str = ""
+    redis_url: str = ""  # REDIS_URL: the per-conversation lock shared by several instances; empty: one instance
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
@@ -186,6 +187,7 @@ class Settings:
             actions_secret=actions_secret,
             actions_secret_generated=actions_secret_generated,
             database_url=database_url,
+            redis_url=env.get("REDIS_URL", "").strip(),
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
             handoff=HandoffSettings.from_env(env),

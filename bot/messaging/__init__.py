@@ -25,7 +25,7 @@ _EXPORTS = {
     "record_visit": "bot.messaging.store",
     "session_key": "bot.messaging.sessions",
 }
-# public modules: store, schema (migrations)
-_MODULES = ('store', 'schema')
+# public modules: store, schema (migrations), instances (several on one database), lock_store (Rasa's)
+_MODULES = ('store', 'schema', 'instances', 'lock_store')
 
 __all__, __getattr__ = surface(__name__, _EXPORTS, _MODULES)

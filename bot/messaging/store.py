@@ -1,5 +1,6 @@
 """Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents, erasure log, report
-summary), in the database at DATABASE_URL.
+summary, running instances), in the database at DATABASE_URL; their schema changes are migrations
+(bot/messaging/schema.py).
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -213,6 +214,23 @@ daily_summary = sa.Table(
     sa.Column("survey_answers", sa.Integer, nullable=False, default=0),
     sa.Column("facts", sa.JSON, nullable=False),  # {"conversations": [...], "surveys": [...], "handoffs": [...]}
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+# --- Several instances on one database (bot/messaging/instances.py) ---
+
+instances = sa.Table(
+    "frontdesk_instances",
+    metadata,
+    # One row per running `frontdesk run`, renewed every few seconds and removed when it stops; a row not
+    # renewed for a while is an instance that died.
+    sa.Column("id", sa.String(32), primary_key=True),  # random, per start
+    sa.Column("host", sa.String(255), nullable=False),  # the machine's name
+    sa.Column("address", sa.String(128), nullable=False),  # where its Rasa server listens, host:port
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("shared_lock", sa.Boolean, nullable=False),  # started with REDIS_URL (the per-conversation lock)
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False, index=True),
 )
 
 

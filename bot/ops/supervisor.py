@@ -10,6 +10,7 @@ killed, so nothing is left behind. Children's output goes to
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import socket
@@ -25,10 +26,14 @@ from bot.ops.action_server import binding_warning
 from bot.ops.channels_config import crm_line, desk_line, retention_line, write_credentials
 from bot.errors import SetupError
 from bot.messaging import session_key
+from bot.messaging.instances import Instance, register
 from bot.messaging.schema import shown, upgrade_database
+from bot.messaging.store import pooled_engine
 from bot.config import Settings
 from bot.responses import open_responses
 from bot.ops.training import ensure_trained
+
+logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 240
 STOP_TIMEOUT_S = 15
@@ -68,6 +73,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
             "ACTIONS_CONNECT_HOST": settings.actions_connect_host,
             "ACTIONS_SECRET": settings.actions_secret,
             "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,  # endpoints.yml's lock_store; empty: the in-process lock
             "FRONTDESK_STATE_DIR": str(settings.state_dir),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
@@ -152,6 +158,7 @@ def run(settings: Settings, echo=print) -> int:
     before, after = upgrade_database(settings.database_url)  # an unreachable database stops here: one line, exit 1
     if before != after:
         echo(f"Database {shown(settings.database_url)}: schema upgraded from {before or 'no revision'} to {after}")
+    check_redis(settings)
     session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
     open_responses(settings, reload_interval_s=None)  # likewise a catalogue with errors: path:line: message
     model = ensure_trained(settings, echo=echo)
@@ -174,6 +181,7 @@ def run(settings: Settings, echo=print) -> int:
         "actions": f"http://{settings.actions_connect_host}:{settings.actions_port}/health",
         "rasa": f"{settings.rasa_url}/",
     }
+    instance = join_instances(settings)  # several instances on one database need REDIS_URL: one line if not
     children: list[Child] = []
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -203,6 +211,7 @@ def run(settings: Settings, echo=print) -> int:
                     echo(f"The {child.name} server stopped unexpectedly (code {code}); stopping the other.")
                     echo(child.tail())
                     return 1
+            _renew(instance)
             time.sleep(0.5)
     except _Stop as stop:
         echo(f"Received {stop}; stopping both servers ...")
@@ -212,6 +221,39 @@ def run(settings: Settings, echo=print) -> int:
             child.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _leave(instance)
+
+
+def check_redis(settings: Settings) -> None:
+    """SetupError with one line naming REDIS_URL (password hidden) when it is set and does not answer."""
+    if settings.redis_url:
+        from bot.messaging.lock_store import TurnLockStore  # imports Rasa: only when it is needed
+
+        try:
+            TurnLockStore(url=settings.redis_url).turn_lock.ping()
+        except Exception as error:  # noqa: BLE001 - redis's errors, a bad URL: all one line
+            raise SetupError(f"cannot reach Redis at {shown(settings.redis_url)}: {error}") from None
+
+
+def join_instances(settings: Settings) -> Instance:
+    """Register this instance on the database; SetupError when another live instance shares it and either
+    lacks REDIS_URL."""
+    engine = pooled_engine(settings.database_url, future=True)
+    return register(engine, f"{settings.host}:{settings.rasa_port}", shared_lock=bool(settings.redis_url))
+
+
+def _renew(instance: Instance) -> None:
+    try:
+        instance.renew()
+    except Exception as error:  # noqa: BLE001 - the database may be away for a moment; the servers say so
+        logger.warning("could not renew this instance's row: %s", type(error).__name__)
+
+
+def _leave(instance: Instance) -> None:
+    try:
+        instance.leave()
+    except Exception:  # noqa: BLE001 - it goes stale by itself
+        pass
 
 
 def _print_banner(settings: Settings, enabled: list[str], echo) -> None:

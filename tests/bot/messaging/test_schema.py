@@ -24,11 +24,12 @@ def differences(engine) -> list:
 
 
 def pre_migration_database(url: str) -> sa.engine.Engine:
-    """A database as `open_database` left it before migrations (create_all), from a version that lacked a later
-    nullable column (`frontdesk_handoffs.customer_updated_at`), with a handoff and an inbox row in it."""
+    """A database as `open_database` left it before migrations (the baseline's tables, no version table), from a
+    version that lacked a later nullable column (`frontdesk_handoffs.customer_updated_at`), with a handoff in it."""
     engine = pooled_engine(url, future=True)
-    metadata.create_all(engine)
+    schema.upgrade(engine, "0001")
     with engine.begin() as db:
+        db.execute(sa.text(f"DROP TABLE {schema.VERSION_TABLE}"))
         db.execute(sa.text("DROP INDEX ix_frontdesk_outbox_status"))
         db.execute(sa.text("ALTER TABLE frontdesk_handoffs DROP COLUMN customer_updated_at"))
         db.execute(sa.text("INSERT INTO frontdesk_handoffs (id, conversation_id, channel, reason, status, created_at,"
