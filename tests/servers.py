@@ -238,3 +238,56 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite'}"
     return request.getfixturevalue("postgres").new_database()
+
+
+# --- nginx ---
+
+PROXY_CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "proxy.conf"
+
+
+class Nginx(Server):
+    """nginx balancing over `upstreams` (loopback ports) with deploy/nginx/proxy.conf, as in deploy/README.md;
+    its access log records each request's status and the instances tried (`statuses()`)."""
+
+    def __init__(self, binary: str, upstreams: list[int] = ()) -> None:
+        super().__init__(binary, "nginx")
+        self.binary = binary
+        self.upstreams = list(upstreams)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in self.upstreams)
+        temp = "".join(f"{kind}_temp_path {self.folder}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        return (f"{user}daemon off;\nworker_processes 1;\npid {self.folder}/nginx.pid;\nerror_log {self.folder}/error.log;\n"
+                "events { worker_connections 1024; }\nhttp {\n"
+                "log_format tried '$status $request_method $uri $upstream_addr $upstream_status';\n"
+                f"access_log {self.folder}/access.log tried;\n{temp}"
+                f"upstream frontdesk {{\n{servers}    keepalive 32;\n}}\n"
+                f"server {{\n  listen 127.0.0.1:{self.port};\n"
+                f"  location / {{\n    include {PROXY_CONF};\n    proxy_pass http://frontdesk;\n  }}\n}}\n}}\n")
+
+    def start(self) -> "Nginx":
+        (self.folder / "nginx.conf").write_text(self.config())
+        self.process = subprocess.Popen([self.binary, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"),
+                                         "-e", str(self.folder / "error.log")],
+                                        stdout=subprocess.DEVNULL, stderr=open(self.folder / "stderr.log", "wb"))
+        wait_for_port(self.port, self.process, "nginx")
+        return self
+
+    def statuses(self) -> list[str]:
+        """One line per request: status, method, path, the instances tried, their answers."""
+        return (self.folder / "access.log").read_text().splitlines()
+
+    def remove(self) -> None:
+        if self.process is not None:
+            stop(self.process, signal.SIGQUIT)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def nginx_server(upstreams: list[int]):
+    return running(lambda binary: Nginx(binary, upstreams), shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None), "nginx")

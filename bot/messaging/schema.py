@@ -70,10 +70,12 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     """Apply every revision up to `target`; returns (revision before, revision after)."""
     from alembic import command
 
-    before = current_revision(engine)
+    from alembic.migration import MigrationContext
+
     with _file_lock(engine), engine.begin() as db:
         if engine.dialect.name == "postgresql":  # released when this transaction ends
             db.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        before = MigrationContext.configure(db, opts={"version_table": VERSION_TABLE}).get_current_revision()
         command.upgrade(_config(db), target)
     return before, current_revision(engine)
 

@@ -1,10 +1,12 @@
-"""Run the action server and the Rasa server as one supervised unit.
+"""Run the action server (ACTION_SERVERS of them, sharing one port) and the Rasa server as one supervised unit.
 
 Both run as child processes in their own process groups. Ctrl-C or SIGTERM
 stops both; if either dies, the other is stopped and `run()` returns
 non-zero. On Linux the children also get SIGTERM if the supervisor itself is
 killed, so nothing is left behind. Children's output goes to
-`<state>/logs/{actions,rasa}.log`; the tail is printed when one fails.
+`<state>/logs/{actions,rasa}.log` (`actions-2.log`, ... for further action servers); the tail is printed
+when one fails. Before anything starts, the database is upgraded (bot/messaging/schema.py), REDIS_URL is
+checked, and this instance is registered among those on the database (bot/messaging/instances.py).
 """
 
 from __future__ import annotations
@@ -165,9 +167,12 @@ def run(settings: Settings, echo=print) -> int:
     credentials, enabled = write_credentials(settings)
     env = child_environment(settings)
     python = sys.executable
+    action_server = [python, "-m", "bot.ops.action_server", "--actions", "actions",
+                     "--host", settings.actions_host, "--port", str(settings.actions_port)]
+    if settings.action_servers > 1:  # ACTION_SERVERS: processes sharing the port (SO_REUSEPORT)
+        action_server.append("--reuse-port")
     commands = {
-        "actions": [python, "-m", "bot.ops.action_server", "--actions", "actions",
-                    "--host", settings.actions_host, "--port", str(settings.actions_port)],
+        **{("actions" if n == 1 else f"actions-{n}"): action_server for n in range(1, settings.action_servers + 1)},
         "rasa": [
             python, "-m", "bot.ops.rasa_server", "run",
             "--model", str(model),
@@ -187,7 +192,8 @@ def run(settings: Settings, echo=print) -> int:
     try:
         for name, cmd in commands.items():
             children.append(_start(name, cmd, settings, env))
-        echo("Starting the action server and the Rasa server (logs in " f"{settings.state_dir / 'logs'}) ...")
+        servers = "the action server" if settings.action_servers == 1 else f"{settings.action_servers} action servers"
+        echo(f"Starting {servers} and the Rasa server (logs in {settings.state_dir / 'logs'}) ...")
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         pending = dict(health)
         while pending:

@@ -1,0 +1,250 @@
+"""Two Frontdesk instances behind nginx on PostgreSQL and Redis (deploy/README.md), all real and throwaway:
+50 concurrent conversations over REST, signed Twilio SMS and Telegram webhooks are answered once each and in
+order; a rolling restart under load fails no webhook at the load balancer; an instance killed with SIGKILL
+mid-load loses and doubles nothing accepted, and no tracker holds interleaved turns.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import SHARED_DIR
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.twilio_api import FakeTwilioAPI
+from tests.integration.conftest import RunningAssistant, start_assistant
+from tests.servers import free_port, nginx_server, postgres, redis_server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.integration
+
+TOKEN, SECRET = "123456:TEST-token", "s3cret-webhook-token"
+ACCOUNT_SID, AUTH_TOKEN = "AC1a03647d811fab342c0ad608e382fab2", "test-auth-token-0123456789abcdef"
+PUBLIC, SMS_NUMBER = "https://bot.s-club.example", "+15005550006"
+QUESTIONS = ["hi", "how long does delivery take?", "can I get a refund?"]
+UPDATE = json.loads((SHARED_DIR / "fixtures" / "telegram" / "teloxide_update_message_1_message.json").read_text())["update"]
+
+
+class Cluster:
+    def __init__(self, tmp, postgres) -> None:  # noqa: F811
+        self.tmp = tmp
+        self.stack = []
+        self.redis = self._enter(redis_server())
+        self.telegram = self._enter(FakeTelegramAPI(TOKEN))
+        self.twilio = self._enter(FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN))
+        self.ports = [free_port(), free_port()]
+        self.env = {
+            "DATABASE_URL": postgres.new_database(), "REDIS_URL": self.redis.url,
+            "RASA_API_TOKEN": "cluster-token-" + uuid.uuid4().hex[:8], "FRONTDESK_SESSION_KEY": "k" * 40,
+            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": self.telegram.url,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": SMS_NUMBER,
+            "PUBLIC_BASE_URL": PUBLIC, "TWILIO_API_BASE": self.twilio.url,
+        }
+        self.instances: list[RunningAssistant | None] = [None, None]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(self.start, range(2)))
+        self.nginx = self._enter(nginx_server(self.ports))
+        self.url = self.nginx.url
+
+    def _enter(self, manager):
+        value = manager.__enter__()
+        self.stack.append(manager)
+        return value
+
+    def start(self, index: int) -> None:
+        self.instances[index] = start_assistant(self.tmp / f"instance{index}", {
+            **self.env, "RASA_PORT": str(self.ports[index]), "ACTIONS_PORT": str(free_port())})
+
+    def kill(self, index: int) -> None:
+        """SIGKILL the instance's supervisor, Rasa server and action server at once: no clean-up at all."""
+        instance = self.instances[index]
+        for pid in [instance.process.pid, *instance.server_pids().values()]:
+            os.kill(pid, signal.SIGKILL)
+        instance.process.wait()
+
+    def close(self) -> None:
+        for instance in self.instances:
+            if instance is not None and instance.process.poll() is None:
+                instance.stop()
+        for manager in reversed(self.stack):
+            manager.__exit__(None, None, None)
+
+    def tracker(self, sender: str) -> dict:
+        reply = httpx.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.env["RASA_API_TOKEN"]},
+                          timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, postgres):  # noqa: F811
+    running = Cluster(tmp_path_factory.mktemp("cluster"), postgres)
+    yield running
+    running.close()
+
+
+def posted(url: str, **kwargs) -> httpx.Response:
+    """POST like a provider: again (same message id) after a 5xx or a broken connection, for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            reply = httpx.post(url, timeout=60, **kwargs)
+            if reply.status_code < 500:
+                return reply
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} kept failing"
+        time.sleep(0.5)
+
+
+class Conversation:
+    """One customer: sends QUESTIONS through nginx, the webhooks back to back (their turns overlap in time)."""
+
+    def __init__(self, cluster: Cluster, kind: str, number: int) -> None:
+        self.cluster, self.kind, self.number = cluster, kind, number
+        self.chat_id = 700_000_000 + number * 1000 + int(time.time()) % 1000
+        self.phone = f"+1555{number:03d}{int(time.time()) % 10000:04d}"
+        self.sender = ""
+
+    def run(self) -> None:
+        getattr(self, self.kind)()
+
+    def rest(self) -> None:
+        session = posted(f"{self.cluster.url}/webhooks/rest/session", json={"channel": "rest"}).json()
+        self.sender, headers = session["conversation_id"], {session["header"]: session["session"]}
+        for text in QUESTIONS:
+            reply = posted(f"{self.cluster.url}/webhooks/rest/webhook", json={"message": text}, headers=headers)
+            assert reply.status_code == 200 and reply.json(), reply.text
+
+    def telegram(self) -> None:
+        self.sender = str(self.chat_id)
+        for n, text in enumerate(QUESTIONS):
+            update = copy.deepcopy(UPDATE)
+            update["update_id"] = self.chat_id * 10 + n
+            update["message"].update(text=text, message_id=n + 1)
+            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = self.chat_id
+            reply = posted(f"{self.cluster.url}/webhooks/telegram/webhook", content=json.dumps(update).encode(),
+                           headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
+            assert reply.status_code == 200, reply.text
+
+    def sms(self) -> None:
+        self.sender = self.phone
+        for text in QUESTIONS:
+            fields = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID, "From": self.phone,
+                      "To": SMS_NUMBER, "Body": text, "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/webhooks/sms/webhook", fields)
+            reply = posted(f"{self.cluster.url}/webhooks/sms/webhook", content=urlencode(fields).encode(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+            assert reply.status_code == 200, reply.text
+
+
+def turns(tracker: dict) -> list[tuple[str, list[str]]]:
+    """(text, what the bot said) per user turn; AssertionError when a turn starts before the previous one ended."""
+    result, listening = [], True
+    for event in tracker["events"]:
+        if event["event"] == "user":
+            assert listening, f"{tracker['sender_id']}: a turn started inside another: {event.get('text')!r}"
+            result.append((event.get("text"), []))
+            listening = False
+        elif event["event"] == "bot" and result:
+            result[-1][1].append(event.get("text"))
+        elif event["event"] == "action" and event.get("name") == "action_listen":
+            listening = True
+    return result
+
+
+def collapsed(texts: list[str]) -> tuple[list[str], int]:
+    """`texts` with a message repeated back to back counted once, and how many repeats there were: a send
+    whose answer was lost (the fake API answers late under load) is sent again, as the outbox must."""
+    kept = [text for n, text in enumerate(texts) if n == 0 or text != texts[n - 1]]
+    return kept, len(texts) - len(kept)
+
+
+RESENT: list[int] = []
+
+
+def load(cluster: Cluster, count: int = 50) -> list[Conversation]:
+    kinds = ["rest", "telegram", "sms"]
+    conversations = [Conversation(cluster, kinds[n % 3], n) for n in range(count)]
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(Conversation.run, conversations))
+    return conversations
+
+
+def answered_once_in_order(cluster: Cluster, conversations: list[Conversation], timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    for conversation in conversations:
+        while True:
+            found = turns(cluster.tracker(conversation.sender))
+            if len(found) >= len(QUESTIONS) and all(bots for _, bots in found) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert [text for text, _ in found] == QUESTIONS, f"{conversation.kind} {conversation.sender}: {found}"
+        assert all(said for _, said in found), f"{conversation.kind} {conversation.sender}: {found}"
+        said = [text for _, bot in found for text in bot]
+        if conversation.kind == "rest":
+            continue
+        api = cluster.telegram if conversation.kind == "telegram" else cluster.twilio
+        address = conversation.chat_id if conversation.kind == "telegram" else conversation.phone
+        key = "text" if conversation.kind == "telegram" else "Body"
+        deliver_deadline = time.monotonic() + 60
+        while len(api.sent_to(address)) < len(said) and time.monotonic() < deliver_deadline:
+            time.sleep(0.2)
+        delivered, resent = collapsed([message[key] for message in api.sent_to(address)])
+        RESENT.append(resent)
+        if conversation.kind == "telegram":
+            assert delivered == said, f"{conversation.sender}: said {said}, delivered {delivered}"
+        else:  # an SMS may go out in parts
+            assert len(delivered) >= len(said), f"{conversation.sender}: said {said}, delivered {delivered}"
+
+
+def test_fifty_conversations_through_nginx_are_answered_once_each_and_in_order(cluster: Cluster) -> None:
+    conversations = load(cluster)
+    answered_once_in_order(cluster, conversations)
+    tried = {port for line in cluster.nginx.statuses() for port in cluster.ports if f":{port}" in line}
+    assert tried == set(cluster.ports), "nginx sent every request to one instance"
+
+
+def test_a_rolling_restart_under_load_fails_no_webhook_at_the_load_balancer(cluster: Cluster) -> None:
+    before = len(cluster.nginx.statuses())
+    stop = threading.Event()
+    conversations: list[Conversation] = []
+
+    def keep_loading() -> None:
+        while not stop.is_set():
+            conversations.extend(load(cluster, 12))
+
+    loader = threading.Thread(target=keep_loading)
+    loader.start()
+    try:
+        for index in range(2):
+            assert cluster.instances[index].stop() == 0
+            cluster.start(index)
+    finally:
+        stop.set()
+        loader.join()
+    lines = cluster.nginx.statuses()[before:]
+    failed = [line for line in lines if line.split()[0].startswith("5")]
+    assert lines and failed == []
+    answered_once_in_order(cluster, conversations)
+
+
+def test_an_instance_killed_mid_load_loses_and_doubles_nothing_accepted(cluster: Cluster) -> None:
+    conversations: list[Conversation] = []
+    loader = threading.Thread(target=lambda: conversations.extend(load(cluster)))
+    loader.start()
+    time.sleep(3)
+    cluster.kill(1)
+    loader.join()
+    # What instance 1 had accepted and not finished is taken over once its leases run out (30 s).
+    answered_once_in_order(cluster, conversations, timeout_s=180)
