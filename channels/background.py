@@ -31,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import FrontdeskError
+from bot.errors import FrontdeskError, UnavailableError
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
 from bot.messaging import InboxMessage, InboxWorker
@@ -132,7 +132,8 @@ class Stopwatch:
 
 def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]) -> Blueprint:
     """The parts every messaging webhook shares: the inbox and outbox workers started and stopped
-    with the server, `GET /` health, and 405 for anything but POST on `/webhook`.
+    with the server, `GET /` health, 405 for anything but POST on `/webhook`, and 503 (Retry-After) when
+    the database cannot store the message.
     The connector adds its own `POST /webhook` route to the returned blueprint."""
     module = inspect.getmodule(connector)
     hook = Blueprint(f"custom_webhook_{type(connector).__name__}", module.__name__ if module else None)
@@ -144,6 +145,13 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     @hook.listener("before_server_stop")
     async def stop_workers(app, loop) -> None:
         await connector.inbound.stop()
+
+    @hook.exception(UnavailableError)
+    async def unavailable(request: Request, error: UnavailableError) -> HTTPResponse:
+        """The database could not store the message: 503, so the provider sends it again later."""
+        answer = refuse(503, f"cannot store messages right now: {error}")
+        answer.headers["Retry-After"] = "5"
+        return answer
 
     @hook.route("/", methods=["GET"])
     async def health(request: Request) -> HTTPResponse:

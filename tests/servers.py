@@ -124,13 +124,24 @@ class Postgres(Server):
         data = self.folder / "data"
         subprocess.run([*prefix, str(self.bindir / "initdb"), "-D", str(data), "-U", "frontdesk", "--auth=trust",
                         "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server on its data folder and port (again, after `pause`)."""
+        prefix, _, _ = _unprivileged()
         self.process = subprocess.Popen(
-            [*prefix, str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
-            stdout=subprocess.DEVNULL, stderr=open(self.folder / "postgres.log", "wb"))
+            [*prefix, str(self.bindir / "postgres"), "-D", str(self.folder / "data"), "-p", str(self.port),
+             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
+            stdout=subprocess.DEVNULL, stderr=open(self.folder / "postgres.log", "ab"))
         wait_for_port(self.port, self.process, "postgres")
         self._wait_ready()
-        return self
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected), keeping its data for `resume`."""
+        if self.process is not None:
+            stop(self.process, signal.SIGINT)
+            self.process = None
 
     def _wait_ready(self) -> None:
         import psycopg2

@@ -1,7 +1,8 @@
 """Two Frontdesk instances behind nginx on PostgreSQL and Redis (deploy/README.md), all real and throwaway:
 50 concurrent conversations over REST, signed Twilio SMS and Telegram webhooks are answered once each and in
-order; a rolling restart under load fails no webhook at the load balancer; an instance killed with SIGKILL
-mid-load loses and doubles nothing accepted, and no tracker holds interleaved turns.
+order; a rolling restart under load fails no webhook at the load balancer; losing Redis or PostgreSQL answers
+503 and recovers by itself; an instance killed with SIGKILL mid-load loses and doubles nothing accepted, and no
+tracker holds interleaved turns.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ UPDATE = json.loads((SHARED_DIR / "fixtures" / "telegram" / "teloxide_update_mes
 class Cluster:
     def __init__(self, tmp, postgres) -> None:  # noqa: F811
         self.tmp = tmp
+        self.postgres = postgres
         self.stack = []
         self.redis = self._enter(redis_server())
         self.telegram = self._enter(FakeTelegramAPI(TOKEN))
@@ -107,6 +109,14 @@ def posted(url: str, **kwargs) -> httpx.Response:
         time.sleep(0.5)
 
 
+def telegram_update(chat_id: int, update_id: int, text: str) -> bytes:
+    update = copy.deepcopy(UPDATE)
+    update["update_id"] = update_id
+    update["message"].update(text=text, message_id=update_id % 1000)
+    update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat_id
+    return json.dumps(update).encode()
+
+
 class Conversation:
     """One customer: sends QUESTIONS through nginx, the webhooks back to back (their turns overlap in time)."""
 
@@ -129,11 +139,8 @@ class Conversation:
     def telegram(self) -> None:
         self.sender = str(self.chat_id)
         for n, text in enumerate(QUESTIONS):
-            update = copy.deepcopy(UPDATE)
-            update["update_id"] = self.chat_id * 10 + n
-            update["message"].update(text=text, message_id=n + 1)
-            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = self.chat_id
-            reply = posted(f"{self.cluster.url}/webhooks/telegram/webhook", content=json.dumps(update).encode(),
+            reply = posted(f"{self.cluster.url}/webhooks/telegram/webhook",
+                           content=telegram_update(self.chat_id, self.chat_id * 10 + n, text),
                            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
             assert reply.status_code == 200, reply.text
 
@@ -237,6 +244,52 @@ def test_a_rolling_restart_under_load_fails_no_webhook_at_the_load_balancer(clus
     failed = [line for line in lines if line.split()[0].startswith("5")]
     assert lines and failed == []
     answered_once_in_order(cluster, conversations)
+
+
+def post_once(cluster: Cluster, path: str, **kwargs) -> httpx.Response:
+    return httpx.post(f"{cluster.url}{path}", timeout=60, **kwargs)
+
+
+def wait_until(check, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def test_losing_redis_or_postgresql_answers_503_and_recovers_by_itself(cluster: Cluster) -> None:
+    telegram = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    session = post_once(cluster, "/webhooks/rest/session", json={"channel": "rest"}).json()
+    visitor = {session["header"]: session["session"]}
+    chat = 800_000_000 + int(time.time()) % 100000
+
+    cluster.redis.stop()  # Redis away: turns cannot take the conversation lock
+    try:
+        assert post_once(cluster, "/webhooks/rest/webhook", json={"message": "hi"}, headers=visitor).status_code == 503
+        accepted = post_once(cluster, "/webhooks/telegram/webhook", content=telegram_update(chat, chat * 10 + 1, "hi"),
+                             headers=telegram)
+        assert accepted.status_code == 200  # stored: its turn waits for Redis
+        time.sleep(6)  # longer than every retry the inbox would give a failing turn
+        assert cluster.telegram.sent_to(chat) == []
+    finally:
+        cluster.redis.start()
+    wait_until(lambda: len(cluster.telegram.sent_to(chat)) >= 1)
+    assert post_once(cluster, "/webhooks/rest/webhook", json={"message": "hi"}, headers=visitor).status_code == 200
+
+    cluster.postgres.pause()  # the database away: nothing can be stored
+    try:
+        refused = post_once(cluster, "/webhooks/telegram/webhook", content=telegram_update(chat, chat * 10 + 2, "thanks"),
+                            headers=telegram)
+        assert refused.status_code == 503 and refused.headers.get("Retry-After") == "5"
+        assert post_once(cluster, "/webhooks/rest/webhook", json={"message": "hi"}, headers=visitor).status_code == 503
+    finally:
+        cluster.postgres.resume()
+    # The provider sends the refused update again: now it is stored and answered, with no restart.
+    again = posted(f"{cluster.url}/webhooks/telegram/webhook", content=telegram_update(chat, chat * 10 + 2, "thanks"),
+                   headers=telegram)
+    assert again.status_code == 200
+    wait_until(lambda: [text for text, _ in turns(cluster.tracker(str(chat)))] == ["hi", "thanks"])
+    assert posted(f"{cluster.url}/webhooks/rest/webhook", json={"message": "hi"}, headers=visitor).status_code == 200
 
 
 def test_an_instance_killed_mid_load_loses_and_doubles_nothing_accepted(cluster: Cluster) -> None:

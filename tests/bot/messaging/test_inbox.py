@@ -22,8 +22,9 @@ def box(database_url: str) -> Inbox:  # noqa: F811
 class Recorder:
     """Stands in for the assistant: records each turn, can raise a number of times first, and notes overlap per sender."""
 
-    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, failures: int = 0, delay: float = 0.0, error: Exception | None = None) -> None:
         self.failures = failures
+        self.error = error or RuntimeError("the tracker store is down")
         self.delay = delay
         self.answered: list[tuple[str, str]] = []
         self.apologised: list[str] = []
@@ -40,7 +41,7 @@ class Recorder:
             await asyncio.sleep(self.delay)
             if self.failures:
                 self.failures -= 1
-                raise RuntimeError("the tracker store is down")
+                raise self.error
             self.answered.append((message.sender, message.payload["text"]))
         finally:
             self.busy.discard(message.sender)
@@ -108,6 +109,28 @@ def test_a_turn_that_keeps_raising_is_failed_visibly_and_the_customer_told(box: 
     assert box.status("sms", "SM1") == "failed" and recorder.apologised == ["conversation-7"]
     assert "conversation-7" in caplog.text and "failed after 3 attempts" in caplog.text
     assert recorder.answered == [("conversation-7", "still there?")]  # the next message is not held up
+
+
+def test_a_turn_that_meets_an_unreachable_redis_waits_for_it_without_using_up_its_attempts(box: Inbox, monkeypatch) -> None:
+    import redis
+
+    monkeypatch.setattr(inbox_module, "OUTAGE_RETRY_S", 0.01)
+    box.accept("sms", "SM1", "conversation-8", {"text": "hello"})
+    outage = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+    recorder = Recorder(failures=MAX_TURN_ATTEMPTS * 3, error=outage)
+    run_until_idle(InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.02))
+    assert recorder.answered == [("conversation-8", "hello")] and recorder.apologised == []
+    assert box.status("sms", "SM1") == "done"
+
+
+def test_accepting_while_the_database_is_away_is_an_unavailable_error() -> None:
+    from bot.errors import UnavailableError
+    from bot.messaging.store import pooled_engine
+    from tests.servers import free_port
+
+    box = Inbox(pooled_engine(f"postgresql://frontdesk@127.0.0.1:{free_port()}/frontdesk", future=True))
+    with pytest.raises(UnavailableError, match="the database is unreachable"):
+        box.accept("sms", "SM1", "+1555", {"text": "hello"})
 
 
 def test_a_claim_left_by_a_crashed_process_is_resumed_after_its_lease(box: Inbox) -> None:
