@@ -270,16 +270,23 @@ class Nginx(Server):
         return f"http://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in self.upstreams)
+        servers = "".join(f"    server 127.0.0.1:{port} max_fails=2 fail_timeout=3s;\n" for port in self.upstreams)
         temp = "".join(f"{kind}_temp_path {self.folder}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         user = "user root;\n" if os.geteuid() == 0 else ""
         return (f"{user}daemon off;\nworker_processes 1;\npid {self.folder}/nginx.pid;\nerror_log {self.folder}/error.log;\n"
                 "events { worker_connections 1024; }\nhttp {\n"
                 "log_format tried '$status $request_method $uri $upstream_addr $upstream_status';\n"
                 f"access_log {self.folder}/access.log tried;\n{temp}"
-                f"upstream frontdesk {{\n{servers}    keepalive 32;\n}}\n"
-                f"server {{\n  listen 127.0.0.1:{self.port};\n"
-                f"  location / {{\n    include {PROXY_CONF};\n    proxy_pass http://frontdesk;\n  }}\n}}\n}}\n")
+                f"upstream frontdesk {{\n{servers}}}\n"
+                f"server {{\n  listen 127.0.0.1:{self.port};\n{self.locations()}}}\n}}\n")
+
+    @staticmethod
+    def locations() -> str:
+        """deploy/nginx/frontdesk.conf's `location` blocks, with the proxy settings' path in this checkout."""
+        site = (PROXY_CONF.parent / "frontdesk.conf").read_text()
+        blocks = [block for block in site.split("\n    location ")[1:] if "proxy_next_upstream" in block]
+        return "".join("  location " + block.split("\n    }")[0].replace("/etc/nginx/frontdesk-proxy.conf", str(PROXY_CONF))
+                       + "\n  }\n" for block in blocks)
 
     def start(self) -> "Nginx":
         (self.folder / "nginx.conf").write_text(self.config())
