@@ -149,7 +149,7 @@ def test_stopping_gives_running_turns_back_for_the_next_start(box: Inbox) -> Non
     recorder = Recorder(delay=30)
 
     async def start_then_stop() -> None:
-        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05)
+        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05, drain_s=0.2)
         worker.start()
         while box.status("sms", "SM1") != "working":
             await asyncio.sleep(0.01)
@@ -158,6 +158,21 @@ def test_stopping_gives_running_turns_back_for_the_next_start(box: Inbox) -> Non
     asyncio.run(start_then_stop())
     assert box.status("sms", "SM1") == "pending"
     assert [m.external_id for m in box.claim_due(["sms"], limit=5)] == ["SM1"]
+
+
+def test_stopping_lets_a_running_turn_finish_rather_than_run_it_twice(box: Inbox) -> None:
+    box.accept("sms", "SM1", "+1555", {"text": "almost done"})
+    recorder = Recorder(delay=0.3)
+
+    async def start_then_stop() -> None:
+        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05, drain_s=5)
+        worker.start()
+        while box.status("sms", "SM1") != "working":
+            await asyncio.sleep(0.01)
+        await worker.stop()
+
+    asyncio.run(start_then_stop())
+    assert recorder.answered == [("+1555", "almost done")] and box.status("sms", "SM1") == "done"
 
 
 def test_workers_of_several_instances_claim_each_message_once_and_in_order(database_url: str) -> None:  # noqa: F811
