@@ -138,9 +138,13 @@ class Postgres(Server):
         self._wait_ready()
 
     def pause(self) -> None:
-        """Stop the server (fast shutdown: clients are disconnected), keeping its data for `resume`."""
+        """Stop the server (fast shutdown: clients are disconnected), keeping its data for `resume`. Through
+        pg_ctl: runuser does not pass signals on to postgres."""
         if self.process is not None:
-            stop(self.process, signal.SIGINT)
+            prefix, _, _ = _unprivileged()
+            subprocess.run([*prefix, str(self.bindir / "pg_ctl"), "stop", "-D", str(self.folder / "data"), "-m", "fast",
+                            "-w", "-t", "30"], capture_output=True)
+            stop(self.process)
             self.process = None
 
     def _wait_ready(self) -> None:
@@ -171,9 +175,7 @@ class Postgres(Server):
         return self.url(name)
 
     def remove(self) -> None:
-        if self.process is not None:
-            # The runuser parent forwards SIGTERM; postgres's smart shutdown waits for clients, fast does not.
-            stop(self.process, signal.SIGINT)
+        self.pause()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
