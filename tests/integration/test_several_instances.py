@@ -25,6 +25,7 @@ from tests.conftest import SHARED_DIR
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.conftest import RunningAssistant, start_assistant
+from tests.integration.desk_setup import always_open_assistant_file
 from tests.servers import free_port, nginx_server, postgres, redis_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
@@ -51,12 +52,28 @@ class Cluster:
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": self.telegram.url,
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": SMS_NUMBER,
             "PUBLIC_BASE_URL": PUBLIC, "TWILIO_API_BASE": self.twilio.url,
+            "ASSISTANT_FILE": always_open_assistant_file(tmp, unclaimed_after_s=3600),  # the team is in: handoffs
         }
+        self.agent_token = self.add_agent("Bob")
         self.instances: list[RunningAssistant | None] = [None, None]
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(self.start, range(2)))
         self.nginx = self._enter(nginx_server(self.ports))
         self.url = self.nginx.url
+
+    def add_agent(self, name: str) -> str:
+        """`frontdesk agents add NAME` on the shared database; the agent's token."""
+        import subprocess
+        import sys
+
+        from tests.conftest import PROJECT_DIR
+
+        env = dict(os.environ, DATABASE_URL=self.env["DATABASE_URL"], FRONTDESK_STATE_DIR=str(self.tmp / "cli"),
+                   HF_HUB_OFFLINE="1")
+        done = subprocess.run([sys.executable, "-m", "bot.ops.cli", "agents", "add", name, "--role", "agent"],
+                              cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.splitlines()[-1]
 
     def _enter(self, manager):
         value = manager.__enter__()
@@ -258,6 +275,39 @@ def wait_until(check, timeout_s: float = 90) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.5)
+
+
+def test_a_handoff_claimed_on_one_instance_and_answered_through_the_other_reaches_the_customer_once(
+        cluster: Cluster) -> None:
+    telegram = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    chat = 900_000_000 + int(time.time()) % 100000
+    for n, text in enumerate(["hi", "I want to talk to a human"]):
+        assert posted(f"{cluster.url}/webhooks/telegram/webhook", content=telegram_update(chat, chat * 10 + n, text),
+                      headers=telegram).status_code == 200
+    first, second = (f"http://127.0.0.1:{port}/agent/api" for port in cluster.ports)  # each instance directly
+    bob = {"Authorization": f"Bearer {cluster.agent_token}"}
+    handoff_id = None
+
+    def handed_over() -> bool:
+        nonlocal handoff_id
+        for handoff in httpx.get(f"{second}/handoffs", headers=bob, timeout=30).json()["handoffs"]:
+            if httpx.get(f"{second}/handoffs/{handoff['id']}", headers=bob, timeout=30).json()["summary"][
+                    "conversation_id"] == str(chat):
+                handoff_id = handoff["id"]
+        return handoff_id is not None
+
+    wait_until(handed_over)
+    assert httpx.post(f"{first}/handoffs/{handoff_id}/claim", headers=bob, timeout=30).status_code == 200
+    sent = httpx.post(f"{second}/handoffs/{handoff_id}/messages", headers=bob, json={"text": "Hi, Bob here."}, timeout=30)
+    assert sent.status_code == 201
+    wait_until(lambda: any(m["text"] == "Hi, Bob here." for m in cluster.telegram.sent_to(chat)))
+    assert httpx.post(f"{first}/handoffs/{handoff_id}/resolve", headers=bob, timeout=30).status_code == 200
+    assert posted(f"{cluster.url}/webhooks/telegram/webhook", headers=telegram,
+                  content=telegram_update(chat, chat * 10 + 5, "how long does delivery take?")).status_code == 200
+    wait_until(lambda: [text for text, said in turns(cluster.tracker(str(chat)))][-1:] == ["how long does delivery take?"]
+               and turns(cluster.tracker(str(chat)))[-1][1] != [])
+    time.sleep(2)  # anything sent twice would have arrived by now
+    assert [m["text"] for m in cluster.telegram.sent_to(chat)].count("Hi, Bob here.") == 1
 
 
 def test_losing_redis_or_postgresql_answers_503_and_recovers_by_itself(cluster: Cluster) -> None:
