@@ -167,7 +167,7 @@ def test_stopping_lets_a_running_turn_finish_rather_than_run_it_twice(box: Inbox
     async def start_then_stop() -> None:
         worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05, drain_s=5)
         worker.start()
-        while box.status("sms", "SM1") != "working":
+        while not recorder.busy:  # the turn has started
             await asyncio.sleep(0.01)
         await worker.stop()
 
