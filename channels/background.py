@@ -164,10 +164,18 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     return hook
 
 
+async def already_in_tracker(agent: Any, sender_id: str, message_id: str) -> bool:
+    """True when the conversation's tracker holds a user event with `message_id`: the turn of an inbox message
+    whose instance died (or whose attempt failed) after Rasa saved it, which must not run twice."""
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker is not None and any(getattr(event, "message_id", None) == message_id and type(event).__name__ ==
+                                       "UserUttered" for event in tracker.events)
+
+
 async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
                     masked: list[str] | tuple[str, ...], output: OutputChannel, sender_id: str, input_channel: str,
                     metadata: dict[str, Any], message_id: str | None = None, agent: Any = None,
-                    received_at: float | None = None) -> None:
+                    received_at: float | None = None, resumed: bool = False) -> None:
     """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
     (privacy.warning, from the desk's responses catalogue: the process's one). An empty or
     whitespace-only text never reaches Rasa: the customer is asked what they need
@@ -179,6 +187,9 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
     REST request's arrival; now if not given): Rasa stamps the user event only after
     the inbox's queue and NLU, so the report measures response times from this.
 
+    A `resumed` inbox message (an earlier attempt may have run) whose `message_id` the tracker already holds
+    is not given again: its turn ran before its instance died.
+
     While a person owns the conversation (an open handoff) the message goes to the
     handoff for the agent and, with the Rasa `agent` given, into the tracker as a user
     event without a turn: Rasa predicts nothing, even when the session has expired
@@ -186,6 +197,10 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
     command like /restart. A handoff opened by a turn that held the conversation's
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
+    if resumed and message_id and agent is not None and await already_in_tracker(agent, sender_id, message_id):
+        logger.warning("turn for message %s (conversation %s) already ran before its instance stopped: not again",
+                       message_id, sender_id)
+        return
     if not text.strip():  # nothing to read: Rasa's featurizers cannot take an empty text (a 503 before)
         await output.send_text_message(sender_id, desk.responses.voice(input_channel, sender_id).say("channels.empty_message"))
         return

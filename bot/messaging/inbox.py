@@ -49,10 +49,15 @@ class InboxMessage:
     payload: dict[str, Any]
     attempts: int
     received_at: float
+    resumed: bool = False  # an earlier attempt may have run (its lease ran out, or it failed): check before a rerun
 
     @property
     def key(self) -> tuple[str, str]:
         return self.channel, self.external_id
+
+
+def _resumed(row) -> bool:
+    return row["status"] == "working" or row["attempts"] > 0
 
 
 class Inbox:
@@ -114,7 +119,7 @@ class Inbox:
                 )
                 if updated.rowcount == 1:  # nobody else claimed it in between
                     claimed.append(InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"],
-                                                row["attempts"], row["received_at"]))
+                                                row["attempts"], row["received_at"], _resumed(row)))
                     if len(claimed) >= limit:
                         break
         return claimed
@@ -138,7 +143,7 @@ class Inbox:
                 db.execute(inbox.update().where(c.channel == row["channel"], c.external_id == row["external_id"])
                            .values(status="working", next_attempt_at=now + LEASE_S))
         return [InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"], row["attempts"],
-                             row["received_at"]) for row in rows]
+                             row["received_at"], _resumed(row)) for row in rows]
 
     def _where(self, key: tuple[str, str]):
         return sa.and_(inbox.c.channel == key[0], inbox.c.external_id == key[1])
