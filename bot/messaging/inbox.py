@@ -1,19 +1,20 @@
 """The persistent inbox: every inbound message is stored before its webhook is acknowledged.
 
-A webhook writes the parsed message (secrets already masked) as `pending` in
-one short transaction; the primary key (channel, provider id) doubles as the
-de-duplication, so a provider's retry finds its row and gets no second answer.
-A worker claims due rows (`working`, with a lease it renews while the turn
-runs), one per sender at a time and oldest first, so a conversation's
-messages are answered in order (on PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, so the workers
-of several instances share the rows without contention; on SQLite a compare-and-set per row). A turn that raises is retried after a
-backoff, and after MAX_TURN_ATTEMPTS it is marked `failed`, logged with the
-conversation id and handed to `give_up` (the channel sends an apology). A
-claim whose lease ran out (the process died mid-turn) is taken again, so a
-restart resumes every accepted message: a message accepted is a message
-answered or visibly failed. A turn that fails because the database or Redis is away
-is postponed without counting an attempt, and runs when they are back. A crash in the middle of a turn runs that turn
-again, so it can, rarely, be answered twice; it is never lost.
+A webhook writes the parsed message (secrets already masked) as `pending` in one short
+transaction; the primary key (channel, provider id) doubles as the de-duplication, so a
+provider's retry finds its row and gets no second answer. A worker claims due rows
+(`working`, with a lease it renews while the turn runs), one per sender at a time and oldest
+first, so a conversation's messages are answered in order (on PostgreSQL with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so the workers of several instances share the rows
+without contention; on SQLite a compare-and-set per row). A turn that raises is retried after
+a backoff, and after MAX_TURN_ATTEMPTS it is marked `failed`, logged with the conversation id
+and handed to `give_up` (the channel sends an apology). A turn that fails because the database
+or Redis is away is postponed without counting an attempt, and runs when they are back. A
+claim whose lease ran out (the process died mid-turn) is taken again, so a restart resumes
+every accepted message: a message accepted is a message answered or visibly failed. Such a
+turn runs again unless Rasa had saved it already (the connector looks for the message id in
+the tracker first, `InboxMessage.resumed`), so it is not run twice; a reply of a turn cut
+between Rasa's save and the outbox can be lost.
 """
 
 from __future__ import annotations

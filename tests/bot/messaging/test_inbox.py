@@ -136,8 +136,13 @@ def test_accepting_while_the_database_is_away_is_an_unavailable_error() -> None:
 def test_a_claim_left_by_a_crashed_process_is_resumed_after_its_lease(box: Inbox) -> None:
     box.accept("sms", "SM1", "+1555", {"text": "survives"})
     [message] = box.claim_due(["sms"], limit=5)  # claimed, then the process "dies" mid-turn
+    assert not message.resumed
     assert box.claim_due(["sms"], limit=5) == []  # still leased
     with box.engine.begin() as db:  # the lease runs out
+        db.execute(inbox.update().values(next_attempt_at=time.time() - 1))
+    [again] = Inbox(box.engine).claim_due(["sms"], limit=5)
+    assert again.resumed  # the connector checks the tracker before running it again
+    with box.engine.begin() as db:
         db.execute(inbox.update().values(next_attempt_at=time.time() - 1))
     recorder = Recorder()
     run_until_idle(InboxWorker(Inbox(box.engine), ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05))
