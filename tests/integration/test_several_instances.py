@@ -288,6 +288,7 @@ def test_a_rolling_restart_under_load_fails_no_webhook_at_the_load_balancer(clus
         for index in range(2):
             assert cluster.instances[index].stop() == 0
             cluster.start(index)
+            time.sleep(4)  # as deploy/README.md says: let nginx see it back (fail_timeout=3s) before the next
     finally:
         stop.set()
         loader.join()
