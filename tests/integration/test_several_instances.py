@@ -112,8 +112,9 @@ def cluster(tmp_path_factory, postgres):  # noqa: F811
     running.close()
 
 
-def posted(url: str, **kwargs) -> httpx.Response:
-    """POST like a provider: again (same message id) after a 5xx or a broken connection, for up to 60 s."""
+def posted(url: str, retried: list | None = None, **kwargs) -> httpx.Response:
+    """POST like a provider: again (same message id) after a 5xx or a broken connection, for up to 60 s;
+    each retry is noted in `retried`."""
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -122,6 +123,8 @@ def posted(url: str, **kwargs) -> httpx.Response:
                 return reply
         except httpx.TransportError:
             pass
+        if retried is not None:
+            retried.append(kwargs.get("json"))
         assert time.monotonic() < deadline, f"{url} kept failing"
         time.sleep(0.5)
 
@@ -142,6 +145,7 @@ class Conversation:
         self.chat_id = 700_000_000 + number * 1000 + int(time.time()) % 1000
         self.phone = f"+1555{number:03d}{int(time.time()) % 10000:04d}"
         self.sender = ""
+        self.retried: list = []  # REST messages sent again after a 5xx or a broken connection
 
     def run(self) -> None:
         getattr(self, self.kind)()
@@ -150,7 +154,8 @@ class Conversation:
         session = posted(f"{self.cluster.url}/webhooks/rest/session", json={"channel": "rest"}).json()
         self.sender, headers = session["conversation_id"], {session["header"]: session["session"]}
         for text in QUESTIONS:
-            reply = posted(f"{self.cluster.url}/webhooks/rest/webhook", json={"message": text}, headers=headers)
+            reply = posted(f"{self.cluster.url}/webhooks/rest/webhook", self.retried, json={"message": text},
+                           headers=headers)
             assert reply.status_code == 200 and reply.json(), reply.text
 
     def telegram(self) -> None:
@@ -213,7 +218,13 @@ def answered_once_in_order(cluster: Cluster, conversations: list[Conversation], 
             if len(found) >= len(QUESTIONS) and all(bots for _, bots in found) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert [text for text, _ in found] == QUESTIONS, f"{conversation.kind} {conversation.sender}: {found}"
+        texts = [text for text, _ in found]
+        # A REST POST cut by a dying instance after Rasa saved its turn was sent again by the client: REST has no
+        # message id to de-duplicate it by (README: provider webhooks do). Only such a message may show twice.
+        again = {body["message"] for body in conversation.retried}
+        texts = [t for n, t in enumerate(texts) if not (n and t == texts[n - 1] and t in again)]
+        found = [turn for n, turn in enumerate(found) if not (n and turn[0] == found[n - 1][0] and turn[0] in again)]
+        assert texts == QUESTIONS, f"{conversation.kind} {conversation.sender}: {found}"
         assert all(said for _, said in found), f"{conversation.kind} {conversation.sender}: {found}"
         said = [text for _, bot in found for text in bot]
         if conversation.kind == "rest":
