@@ -51,3 +51,8 @@ class RefusedError(FrontdeskError):
     def __init__(self, reason: str, status: int) -> None:
         super().__init__(reason)
         self.status = status
+
+
+class UnavailableError(FrontdeskError):
+    """A service messages are stored in (the database, Redis) cannot be reached now: a webhook answers 503 so
+    the provider sends it again, and a turn waits for it without using up its attempts."""

@@ -31,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import FrontdeskError
+from bot.errors import FrontdeskError, UnavailableError
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
 from bot.messaging import InboxMessage, InboxWorker
@@ -146,7 +146,8 @@ def worker_blueprint(connector: Any, start: Callable[[Any], None], stop: Callabl
 
 def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]) -> Blueprint:
     """The parts every messaging webhook shares: the inbox and outbox workers started and stopped
-    with the server, `GET /` health, and 405 for anything but POST on `/webhook`.
+    with the server, `GET /` health, 405 for anything but POST on `/webhook`, and 503 (Retry-After) when
+    the database cannot store the message.
     The connector adds its own `POST /webhook` route to the returned blueprint."""
     module = inspect.getmodule(connector)
     hook = Blueprint(f"custom_webhook_{type(connector).__name__}", module.__name__ if module else None)
@@ -159,6 +160,13 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     async def stop_workers(app, loop) -> None:
         await connector.inbound.stop()
 
+    @hook.exception(UnavailableError)
+    async def unavailable(request: Request, error: UnavailableError) -> HTTPResponse:
+        """The database could not store the message: 503, so the provider sends it again later."""
+        answer = refuse(503, f"cannot store messages right now: {error}")
+        answer.headers["Retry-After"] = "5"
+        return answer
+
     @hook.route("/", methods=["GET"])
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
@@ -170,10 +178,18 @@ def webhook_blueprint(connector: Any, refuse: Callable[[int, str], HTTPResponse]
     return hook
 
 
+async def already_in_tracker(agent: Any, sender_id: str, message_id: str) -> bool:
+    """True when the conversation's tracker holds a user event with `message_id`: the turn of an inbox message
+    whose instance died (or whose attempt failed) after Rasa saved it, which must not run twice."""
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker is not None and any(getattr(event, "message_id", None) == message_id and type(event).__name__ ==
+                                       "UserUttered" for event in tracker.events)
+
+
 async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
                     masked: list[str] | tuple[str, ...], output: OutputChannel, sender_id: str, input_channel: str,
                     metadata: dict[str, Any], message_id: str | None = None, agent: Any = None,
-                    received_at: float | None = None) -> None:
+                    received_at: float | None = None, resumed: bool = False) -> None:
     """Give Rasa a turn whose text is already masked; warn the customer first if something was removed
     (privacy.warning, from the desk's responses catalogue: the process's one). An empty or
     whitespace-only text never reaches Rasa: the customer is asked what they need
@@ -185,6 +201,9 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
     REST request's arrival; now if not given): Rasa stamps the user event only after
     the inbox's queue and NLU, so the report measures response times from this.
 
+    A `resumed` inbox message (an earlier attempt may have run) whose `message_id` the tracker already holds
+    is not given again: its turn ran before its instance died.
+
     While a person owns the conversation (an open handoff) the message goes to the
     handoff for the agent and, with the Rasa `agent` given, into the tracker as a user
     event without a turn: Rasa predicts nothing, even when the session has expired
@@ -192,6 +211,10 @@ async def give_turn(desk: HandoffDesk, on_new_message: Callable[[UserMessage], A
     command like /restart. A handoff opened by a turn that held the conversation's
     lock meanwhile is caught after the turn (Rasa was paused for it); stored once.
     """
+    if resumed and message_id and agent is not None and await already_in_tracker(agent, sender_id, message_id):
+        logger.warning("turn for message %s (conversation %s) already ran before its instance stopped: not again",
+                       message_id, sender_id)
+        return
     if not text.strip():  # nothing to read: Rasa's featurizers cannot take an empty text (a 503 before)
         await output.send_text_message(sender_id, desk.responses.voice(input_channel, sender_id).say("channels.empty_message"))
         return

@@ -254,7 +254,8 @@ class TelegramInput(InputChannel):
         metadata = {"name": turn.first_name} if turn.first_name else {}
         assert self.on_new_message is not None, "blueprint() was not called"
         await give_turn(self.desk, self.on_new_message, turn.text, turn.masked, output, sender_id, CHANNEL, metadata,
-                        message_id=f"telegram-{turn.update_id}", agent=self.inbound.agent, received_at=message.received_at)
+                        message_id=f"telegram-{turn.update_id}", agent=self.inbound.agent, received_at=message.received_at,
+                        resumed=message.resumed)
 
     async def _apologise(self, message: InboxMessage) -> None:
         """The turn failed for good (logged by the inbox): tell the customer."""

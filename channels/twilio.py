@@ -258,7 +258,8 @@ class TwilioInput(InputChannel):
             metadata["media"] = list(turn.media)
         assert self.on_new_message is not None, "blueprint() was not called"
         await give_turn(self.desk, self.on_new_message, text, turn.masked, output, sender_id, self.channel, metadata,
-                        message_id=turn.message_sid, agent=self.inbound.agent, received_at=message.received_at)
+                        message_id=turn.message_sid, agent=self.inbound.agent, received_at=message.received_at,
+                        resumed=message.resumed)
 
     async def _apologise(self, message: InboxMessage) -> None:
         """The turn failed for good (logged by the inbox): tell the customer."""

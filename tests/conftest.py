@@ -13,7 +13,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = next((p / "shared" for p in PROJECT_DIR.parents if (p / "shared").is_dir()), PROJECT_DIR.parent / "shared")
 
 # Variables that would make a test depend on the developer's shell or .env.
-_LEAKY_PREFIXES = ("RASA_", "ACTIONS_", "FRONTDESK_", "DATABASE_URL", "TWILIO_", "TELEGRAM_", "AGENT_", "HUBSPOT_", "HANDOFF_",
+_LEAKY_PREFIXES = ("RASA_", "ACTIONS_", "FRONTDESK_", "DATABASE_URL", "TWILIO_", "TELEGRAM_", "AGENT_", "HUBSPOT_", "HANDOFF_", "REDIS_URL", "ACTION_SERVERS",
                    "RESPONSES_FILE")
 
 

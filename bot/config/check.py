@@ -53,9 +53,10 @@ def hide_password(url: str) -> str:
 
 
 def environment(settings: Settings) -> dict[str, Any]:
-    """The Settings as shown: secrets as ***, the database URL without its password."""
+    """The Settings as shown: secrets as ***, the database and Redis URLs without their passwords."""
     shown = _fields(settings)
     shown["database_url"] = hide_password(settings.database_url)
+    shown["redis_url"] = hide_password(settings.redis_url) if settings.redis_url else ""
     shown.update({name: _shown(getattr(settings, name)) for name in SETTINGS_PROPERTIES})
     return shown
 

@@ -144,8 +144,10 @@ class Settings:
     actions_secret: str = secret()
     actions_secret_generated: bool = False
     database_url: str = ""
+    redis_url: str = ""  # REDIS_URL: the per-conversation lock shared by several instances; empty: one instance
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     torch_threads: int = 1
+    action_servers: int = 1  # ACTION_SERVERS: action server processes sharing ACTIONS_PORT (SO_REUSEPORT)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
     session_key: str = secret()  # FRONTDESK_SESSION_KEY; empty: <state>/session.key (bot/messaging/sessions.py)
@@ -176,6 +178,12 @@ class Settings:
             threads = int(env.get("TORCH_THREADS", "1"))
         except ValueError:
             raise ConfigError(f"TORCH_THREADS={env['TORCH_THREADS']!r} is not a whole number") from None
+        try:
+            action_servers = int(env.get("ACTION_SERVERS", "1"))
+        except ValueError:
+            raise ConfigError(f"ACTION_SERVERS={env['ACTION_SERVERS']!r} is not a whole number") from None
+        if not 1 <= action_servers <= 16:
+            raise ConfigError(f"ACTION_SERVERS={action_servers} is out of range: 1 to 16 (about one per core)")
         return cls(
             project_dir=project_dir,
             state_dir=state_dir,
@@ -188,8 +196,10 @@ class Settings:
             actions_secret=actions_secret,
             actions_secret_generated=actions_secret_generated,
             database_url=database_url,
+            redis_url=env.get("REDIS_URL", "").strip(),
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or DEFAULT_EMBEDDING_MODEL,
             torch_threads=max(1, threads),
+            action_servers=action_servers,
             handoff=HandoffSettings.from_env(env),
             desk=DeskSettings.from_env(env),
             session_key=session_key,

@@ -1,6 +1,6 @@
 """Messages in and out, persisted: Frontdesk's tables (store), the inbox and outbox with their workers and
-the loop they run on, Rasa's tracker store on DATABASE_URL, web visitors' sessions, and the assistant's
-markdown as safe HTML for pages (markup).
+the loop they run on, schema migrations (Alembic), Rasa's tracker store on DATABASE_URL, web visitors'
+sessions, and the assistant's markdown as safe HTML for pages (markup).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _EXPORTS = {
     "record_visit": "bot.messaging.store",
     "session_key": "bot.messaging.sessions",
 }
-# public modules: store
-_MODULES = ('store',)
+# public modules: store, schema (migrations), instances (several on one database), lock_store (Rasa's)
+_MODULES = ('store', 'schema', 'instances', 'lock_store')
 
 __all__, __getattr__ = surface(__name__, _EXPORTS, _MODULES)

@@ -1,17 +1,20 @@
 """The persistent inbox: every inbound message is stored before its webhook is acknowledged.
 
-A webhook writes the parsed message (secrets already masked) as `pending` in
-one short transaction; the primary key (channel, provider id) doubles as the
-de-duplication, so a provider's retry finds its row and gets no second answer.
-A worker claims due rows (`working`, with a lease it renews while the turn
-runs), one per sender at a time and oldest first, so a conversation's
-messages are answered in order. A turn that raises is retried after a
-backoff, and after MAX_TURN_ATTEMPTS it is marked `failed`, logged with the
-conversation id and handed to `give_up` (the channel sends an apology). A
-claim whose lease ran out (the process died mid-turn) is taken again, so a
-restart resumes every accepted message: a message accepted is a message
-answered or visibly failed. A crash in the middle of a turn runs that turn
-again, so it can, rarely, be answered twice; it is never lost.
+A webhook writes the parsed message (secrets already masked) as `pending` in one short
+transaction; the primary key (channel, provider id) doubles as the de-duplication, so a
+provider's retry finds its row and gets no second answer. A worker claims due rows
+(`working`, with a lease it renews while the turn runs), one per sender at a time and oldest
+first, so a conversation's messages are answered in order (on PostgreSQL with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so the workers of several instances share the rows
+without contention; on SQLite a compare-and-set per row). A turn that raises is retried after
+a backoff, and after MAX_TURN_ATTEMPTS it is marked `failed`, logged with the conversation id
+and handed to `give_up` (the channel sends an apology). A turn that fails because the database
+or Redis is away is postponed without counting an attempt, and runs when they are back. A
+claim whose lease ran out (the process died mid-turn) is taken again, so a restart resumes
+every accepted message: a message accepted is a message answered or visibly failed. Such a
+turn runs again unless Rasa had saved it already (the connector looks for the message id in
+the tracker first, `InboxMessage.resumed`), so it is not run twice; a reply of a turn cut
+between Rasa's save and the outbox can be lost.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, Awaitable, Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.errors import UnavailableError
 from bot.messaging.store import inbox
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,8 @@ MAX_TURN_ATTEMPTS = 3
 RETRY_DELAY_S = 1.0  # then 2 s
 LEASE_S = 30.0  # a crashed process's turns are taken again this long after its last renewal
 UNFINISHED = ("pending", "working")
+DRAIN_S = 8.0  # stopping: how long running turns may finish (the supervisor gives a server 15 s to stop)
+OUTAGE_RETRY_S = 2.0  # a turn that met an unreachable database or Redis waits this long, attempts unchanged
 INSERT = inbox.insert()  # built once: `.values(...)` per call cost 0.25 ms against 0.09 ms (bench/README.md)
 
 
@@ -44,10 +50,15 @@ class InboxMessage:
     payload: dict[str, Any]
     attempts: int
     received_at: float
+    resumed: bool = False  # an earlier attempt may have run (its lease ran out, or it failed): check before a rerun
 
     @property
     def key(self) -> tuple[str, str]:
         return self.channel, self.external_id
+
+
+def _resumed(row) -> bool:
+    return row["status"] == "working" or row["attempts"] > 0
 
 
 class Inbox:
@@ -65,7 +76,16 @@ class Inbox:
                                     "status": "pending", "attempts": 0, "next_attempt_at": now, "received_at": now})
         except sa.exc.IntegrityError:
             return False
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:  # the database is away: not stored
+            raise UnavailableError(f"the database is unreachable ({type(error.orig or error).__name__})") from None
         return True
+
+    def postpone(self, message: InboxMessage, error: str, delay_s: float | None = None) -> None:
+        """Due again in `delay_s` (OUTAGE_RETRY_S), attempts unchanged: the turn could not run because a service was away."""
+        delay_s = OUTAGE_RETRY_S if delay_s is None else delay_s
+        with self.engine.begin() as db:
+            db.execute(inbox.update().where(self._where(message.key), inbox.c.status == "working").values(
+                status="pending", last_error=error[:500], next_attempt_at=time.time() + delay_s))
 
     def claim_due(self, channels: list[str], limit: int) -> list[InboxMessage]:
         """Take up to `limit` due messages, each the oldest unfinished one of its sender.
@@ -75,6 +95,8 @@ class Inbox:
         """
         if limit <= 0:
             return []
+        if self.engine.dialect.name == "postgresql":
+            return self._claim_skip_locked(channels, limit)
         now = time.time()
         claimed: list[InboxMessage] = []
         c = inbox.c
@@ -98,10 +120,31 @@ class Inbox:
                 )
                 if updated.rowcount == 1:  # nobody else claimed it in between
                     claimed.append(InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"],
-                                                row["attempts"], row["received_at"]))
+                                                row["attempts"], row["received_at"], _resumed(row)))
                     if len(claimed) >= limit:
                         break
         return claimed
+
+    def _claim_skip_locked(self, channels: list[str], limit: int) -> list[InboxMessage]:
+        """PostgreSQL: the due rows that head their sender's queue, locked `FOR UPDATE SKIP LOCKED`, so
+        workers of several instances never wait for, or fight over, the same rows. A head row another
+        worker holds is skipped, and its sender's later rows are not heads, so the order holds."""
+        now = time.time()
+        c, earlier = inbox.c, inbox.alias("earlier")
+        older_unfinished = sa.exists().where(
+            earlier.c.sender == c.sender, earlier.c.status.in_(UNFINISHED), earlier.c.channel.in_(channels),
+            sa.tuple_(earlier.c.received_at, earlier.c.external_id) < sa.tuple_(c.received_at, c.external_id))
+        with self.engine.begin() as db:
+            rows = db.execute(
+                sa.select(inbox).where(c.channel.in_(channels), c.status.in_(UNFINISHED), c.next_attempt_at <= now,
+                                       ~older_unfinished)
+                .order_by(c.received_at, c.external_id).limit(limit).with_for_update(skip_locked=True, of=inbox)
+            ).mappings().all()
+            for row in rows:
+                db.execute(inbox.update().where(c.channel == row["channel"], c.external_id == row["external_id"])
+                           .values(status="working", next_attempt_at=now + LEASE_S))
+        return [InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"], row["attempts"],
+                             row["received_at"], _resumed(row)) for row in rows]
 
     def _where(self, key: tuple[str, str]):
         return sa.and_(inbox.c.channel == key[0], inbox.c.external_id == key[1])
@@ -160,12 +203,26 @@ class Inbox:
 Turn = Callable[[InboxMessage], Awaitable[None]]
 
 
+def is_outage(error: BaseException) -> bool:
+    """True when `error` (or what caused it) says the database or Redis could not be reached: not the turn's fault."""
+    import redis
+
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, (UnavailableError, sa.exc.OperationalError, sa.exc.InterfaceError,
+                              redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 class InboxWorker:
     """Runs the turns of due inbox messages for some channels, at most `concurrency` at once, until stopped."""
 
     def __init__(self, box: Inbox, channels: list[str], run_turn: Turn, give_up: Turn,
-                 concurrency: int = 2, poll_s: float = 0.5, settle_s: float = 0.0) -> None:
+                 concurrency: int = 2, poll_s: float = 0.5, settle_s: float = 0.0, drain_s: float = DRAIN_S) -> None:
         self.box = box
+        self.drain_s = drain_s
         # Acknowledgements first: a turn starts only once no message was accepted for `settle_s`
         # (waiting at most that long per pass), so a burst of webhooks is answered before the
         # turns' CPU work takes the event loop. `last_accept` is set by whoever accepts (monotonic s).
@@ -195,11 +252,15 @@ class InboxWorker:
             self._wake.set()
 
     async def stop(self) -> None:
-        """Stop claiming, cancel running turns and give their messages back for the next start."""
+        """Stop claiming, let running turns finish for up to `drain_s`, then cancel the rest and give their
+        messages back for the next start (another instance takes them at once). A turn cut short may have been
+        saved already and so run twice; letting it finish is what keeps a rolling restart from doing that."""
         self._stopping = True  # Python 3.10's wait_for can swallow a cancellation; the loop checks this too
         self.wake()
         if self._task is not None:
             self._task.cancel()
+        if self._running and self.drain_s > 0:
+            await asyncio.wait(list(self._running.values()), timeout=self.drain_s)
         keys, running = list(self._running), list(self._running.values())
         for task in running:
             task.cancel()
@@ -227,6 +288,11 @@ class InboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            if is_outage(error):
+                logger.warning("inbox: the turn for %s message %s (conversation %s) waits: %s", message.channel,
+                               message.external_id, message.sender, type(error).__name__)
+                await asyncio.to_thread(self.box.postpone, message, f"{type(error).__name__}: {error}")
+                return
             logger.warning("inbox: the turn for %s message %s (conversation %s) raised %s; attempt %d of %d",
                            message.channel, message.external_id, message.sender, type(error).__name__,
                            message.attempts + 1, MAX_TURN_ATTEMPTS, exc_info=True)

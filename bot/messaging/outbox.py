@@ -4,7 +4,8 @@ A message is written as `pending`, claimed by a worker (`sending`, with a
 lease), then marked `sent` with the provider's id, or retried with
 exponential backoff (or the provider's Retry-After) after a network error, a
 5xx or a 429, and marked `failed` after the last attempt (logged with the
-conversation id). A claim whose lease ran out (the process died mid-send) is
+conversation id). On PostgreSQL a claim is `SELECT ... FOR UPDATE SKIP LOCKED`, so several
+instances' workers share the rows; on SQLite a compare-and-set per row. A claim whose lease ran out (the process died mid-send) is
 taken again, so a restart resumes what was pending.
 
 Senders are per channel and translate vendor errors into `RetryableSendError`
@@ -112,6 +113,8 @@ class Outbox:
         One per recipient keeps a conversation's messages in order: the next is
         claimed only after the previous one left `sending`.
         """
+        if self.engine.dialect.name == "postgresql":
+            return self._claim_skip_locked(channels, limit)
         now = time.time()
         claimed: list[OutboxMessage] = []
         with self.engine.begin() as db:
@@ -145,6 +148,27 @@ class Outbox:
                     claimed.append(OutboxMessage(row["id"], row["channel"], row["recipient"], row["conversation_id"],
                                                  row["payload"], row["attempts"]))
         return claimed
+
+    def _claim_skip_locked(self, channels: list[str], limit: int) -> list[OutboxMessage]:
+        """PostgreSQL: due rows that head their recipient's queue, locked `FOR UPDATE SKIP LOCKED` (several
+        instances' workers share the rows without waiting); a head being sent is not due, so order holds."""
+        now = time.time()
+        c, earlier = outbox.c, outbox.alias("earlier")
+        older_unsent = sa.exists().where(
+            earlier.c.recipient == c.recipient, earlier.c.channel.in_(channels),
+            earlier.c.status.in_(["pending", "sending"]),
+            sa.tuple_(earlier.c.created_at, earlier.c.id) < sa.tuple_(c.created_at, c.id))
+        with self.engine.begin() as db:
+            rows = db.execute(
+                sa.select(outbox).where(c.channel.in_(channels), c.status.in_(["pending", "sending"]),
+                                        c.next_attempt_at <= now, ~older_unsent)
+                .order_by(c.created_at, c.id).limit(limit).with_for_update(skip_locked=True, of=outbox)
+            ).mappings().all()
+            if rows:
+                db.execute(outbox.update().where(c.id.in_([row["id"] for row in rows]))
+                           .values(status="sending", next_attempt_at=now + LEASE_S))
+        return [OutboxMessage(row["id"], row["channel"], row["recipient"], row["conversation_id"], row["payload"],
+                              row["attempts"]) for row in rows]
 
     def mark_sent(self, message_id: int, provider_id: str | None) -> None:
         with self.engine.begin() as db:

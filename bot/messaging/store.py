@@ -1,5 +1,6 @@
 """Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents, erasure log, report
-summary), in the database at DATABASE_URL.
+summary, running instances), in the database at DATABASE_URL; their schema changes are migrations
+(bot/messaging/schema.py).
 
 SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
 PostgreSQL work alike; every process opens its own engine from the URL and
@@ -244,6 +245,23 @@ daily_summary = sa.Table(
 )
 
 
+# --- Several instances on one database (bot/messaging/instances.py) ---
+
+instances = sa.Table(
+    "frontdesk_instances",
+    metadata,
+    # One row per running `frontdesk run`, renewed every few seconds and removed when it stops; a row not
+    # renewed for a while is an instance that died.
+    sa.Column("id", sa.String(32), primary_key=True),  # random, per start
+    sa.Column("host", sa.String(255), nullable=False),  # the machine's name
+    sa.Column("address", sa.String(128), nullable=False),  # where its Rasa server listens, host:port
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("shared_lock", sa.Boolean, nullable=False),  # started with REDIS_URL (the per-conversation lock)
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False, index=True),
+)
+
+
 class ChannelState:
     """Small per-customer values a channel needs across requests and instances
     (STOP opt-outs, numbered options on offer, media kept for an agent)."""
@@ -304,48 +322,30 @@ def pooled_engine(url: Any, **kwargs: Any) -> Engine:
 
     SQLAlchemy 1.4 opens a file-based SQLite database for every statement
     (NullPool); with our pragmas that cost ~20 ms per insert here, against
-    ~0.4 ms pooled. Other databases get SQLAlchemy's default pool.
+    ~0.4 ms pooled. PostgreSQL gets SQLAlchemy's default pool, each connection checked before use.
     """
     url = sa.engine.make_url(url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         kwargs.update(poolclass=sa.pool.QueuePool, pool_size=8, max_overflow=8,
                       connect_args={"check_same_thread": False})
+    elif url.get_backend_name() == "postgresql":
+        # A restarted or failed-over server leaves dead connections in the pool: test each before use (one
+        # round trip), so the first request after an outage works instead of failing.
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
     engine = sa.create_engine(url, **kwargs)
     tune_sqlite(engine)
     return engine
 
 
-CREATE_ATTEMPTS = 5
-
-
 def open_database(url: str) -> Engine:
-    """An engine for `url` with Frontdesk's tables created if missing (and new nullable columns added).
+    """An engine for `url`, its schema brought to the newest revision if it is not there yet
+    (bot/messaging/schema.py: one query when it is; concurrent processes take turns)."""
+    from bot.messaging.schema import ensure_current
 
-    Both servers open the database as they start, so on a new database another process may create a
-    table between our check and our CREATE, or hold the file: that is tried again, a few times."""
     engine = pooled_engine(url, future=True)
-    for attempt in range(1, CREATE_ATTEMPTS):
-        try:
-            metadata.create_all(engine)
-            add_missing_columns(engine)
-            return engine
-        except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
-            time.sleep(0.1 * attempt)
-    metadata.create_all(engine)  # the last attempt: its error is the one raised
-    add_missing_columns(engine)
+    ensure_current(engine)
     return engine
-
-
-def add_missing_columns(engine: Engine) -> None:
-    """Add nullable columns defined here but missing from an older database (tables created earlier)."""
-    inspector = sa.inspect(engine)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as db:
-                    db.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def record_visit(engine: Engine, conversation_id: str, channel: str, name: str | None, now: float) -> dict | None:

@@ -46,9 +46,10 @@ class URLTrackerStore(SQLTrackerStore):
         if not url:
             raise ValueError("tracker_store.url is empty: set DATABASE_URL or leave it unset for SQLite")
         super().__init__(domain=domain, event_broker=event_broker, **url_to_tracker_store_kwargs(url), **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            # Rasa's engine opens the SQLite file (and would run our pragmas) for every query, on the
-            # event loop; a pooled engine makes a tracker read or write about 20x cheaper here.
+        if self.engine.dialect.name in ("sqlite", "postgresql"):
+            # SQLite: Rasa's engine opens the file (and would run our pragmas) for every query, on the event
+            # loop; a pooled engine makes a tracker read or write about 20x cheaper here. PostgreSQL: connections
+            # checked before use, so the store works again by itself after the server was away.
             self.engine.dispose()
             self.engine = pooled_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)

@@ -7,7 +7,8 @@ shared secret `ACTIONS_SECRET` in the `X-Frontdesk-Action-Secret` header, which
 `frontdesk run` gives the Rasa server through endpoints.yml. A request without
 it gets 401 with a one-line reason and runs no action. Errors inside an action
 answer 500 with the action's name only, never the request body (it holds the
-conversation).
+conversation). With `--reuse-port` (ACTION_SERVERS > 1) several of these processes share one port and the
+kernel spreads the Rasa server's connections across them.
 
 The process is assembled here: the settings are read once, and the actions' services (knowledge
 base, sentence model, database, handoff desk: bot/ops/action_process.py) are built before rasa_sdk
@@ -79,6 +80,19 @@ def create_app(actions_package: str, secret: str):
     return app
 
 
+def shared_socket(host: str, port: int):
+    """A listening socket on host:port with SO_REUSEPORT, so several action server processes share the port."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
 def main(argv: list[str] | None = None) -> int:
     from bot.config import AssistantConfig, Settings
     from bot.errors import FrontdeskError
@@ -93,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--actions", default="actions", help="the package with the custom actions")
     parser.add_argument("--host", default=settings.actions_host)
     parser.add_argument("--port", type=int, default=settings.actions_port)
+    parser.add_argument("--reuse-port", action="store_true",
+                        help="share the port with other action servers (ACTION_SERVERS): the kernel spreads connections")
     parser.add_argument("--without-services", action="store_true",
                         help="build no knowledge base, model or database (for a package whose actions use none)")
     args = parser.parse_args(argv)
@@ -114,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"action server: {error}", file=sys.stderr)
             return 1
     app = create_app(args.actions, settings.actions_secret)
-    app.run(args.host, args.port, workers=1, access_log=False)
+    if args.reuse_port:  # bound only now, once the services are built: connections go to servers that are ready
+        app.run(sock=shared_socket(args.host, args.port), workers=1, access_log=False)
+    else:
+        app.run(args.host, args.port, workers=1, access_log=False)
     return 0
 
 

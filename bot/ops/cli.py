@@ -1,5 +1,5 @@
 """The `frontdesk` command: run, train, chat, knowledge-base tools, the responses check, conversation tests, the
-service report, agent accounts, customer data (privacy), Telegram set-up, the configuration check.
+service report, database upgrades, agent accounts, customer data (privacy), Telegram set-up, the configuration check.
 
 Each command is its own process: it reads the Settings once (`Settings.from_env()`) and assistant.yml
 once (`_assistant`), and builds what it needs from them.
@@ -221,6 +221,24 @@ def _cmd_crm_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.messaging.schema import shown, upgrade_database
+
+    settings = Settings.from_env()
+    before, after = upgrade_database(settings.database_url)
+    change = "already there" if before == after else f"upgraded from {before or 'no revision'}"
+    print(f"Database {shown(settings.database_url)}: schema revision {after} ({change})")
+    return 0
+
+
+def _cmd_db_revision(args: argparse.Namespace) -> int:
+    from bot.messaging.schema import write_revision
+
+    print(f"Written: {write_revision(args.message)} (read it; a new table or nullable column needs nothing more)")
+    return 0
+
+
 def _cmd_config_check(args: argparse.Namespace) -> int:
     """Print the effective configuration (secrets as ***); exit 1 with one line per problem."""
     from bot.config import PROJECT_DIR, AssistantConfig, AssistantConfigError, Settings, describe
@@ -314,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      "configuration (secrets as ***), or one line per problem and exit 1")
     check_config.add_argument("--file", help="the assistant.yml to check (default: ASSISTANT_FILE, else assistant.yml)")
     check_config.set_defaults(func=_cmd_config_check)
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="bring DATABASE_URL's tables to the newest schema revision (frontdesk run does it "
+                  "first)").set_defaults(func=_cmd_db_upgrade)
+    revision = db.add_parser("revision", help="for developers: write the next migration from bot/messaging/store.py")
+    revision.add_argument("message", help="what changed, e.g. 'whatsapp scheduled messages'")
+    revision.set_defaults(func=_cmd_db_revision)
     agents_commands.add_parser(sub)
     responses_commands.add_parser(sub)
     privacy_commands.add_parser(sub)

@@ -1,15 +1,18 @@
-"""Run the action server and the Rasa server as one supervised unit.
+"""Run the action server (ACTION_SERVERS of them, sharing one port) and the Rasa server as one supervised unit.
 
 Both run as child processes in their own process groups. Ctrl-C or SIGTERM
 stops both; if either dies, the other is stopped and `run()` returns
 non-zero. On Linux the children also get SIGTERM if the supervisor itself is
 killed, so nothing is left behind. Children's output goes to
-`<state>/logs/{actions,rasa}.log`; the tail is printed when one fails.
+`<state>/logs/{actions,rasa}.log` (`actions-2.log`, ... for further action servers); the tail is printed
+when one fails. Before anything starts, the database is upgraded (bot/messaging/schema.py), REDIS_URL is
+checked, and this instance is registered among those on the database (bot/messaging/instances.py).
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import socket
@@ -25,9 +28,14 @@ from bot.ops.action_server import binding_warning
 from bot.ops.channels_config import crm_line, desk_line, retention_line, write_credentials
 from bot.errors import SetupError
 from bot.messaging import session_key
+from bot.messaging.instances import Instance, register
+from bot.messaging.schema import shown, upgrade_database
+from bot.messaging.store import pooled_engine
 from bot.config import Settings
 from bot.responses import open_responses
 from bot.ops.training import ensure_trained
+
+logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 240
 STOP_TIMEOUT_S = 15
@@ -46,6 +54,8 @@ def check_port_free(host: str, port: int, variable: str) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers bind: connections of a previous run in TIME_WAIT (a restart) do not count, a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -67,6 +77,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
             "ACTIONS_CONNECT_HOST": settings.actions_connect_host,
             "ACTIONS_SECRET": settings.actions_secret,
             "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,  # endpoints.yml's lock_store; empty: the in-process lock
             "FRONTDESK_STATE_DIR": str(settings.state_dir),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
@@ -148,15 +159,22 @@ def run(settings: Settings, echo=print) -> int:
     if warning:
         echo(warning)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade_database(settings.database_url)  # an unreachable database stops here: one line, exit 1
+    if before != after:
+        echo(f"Database {shown(settings.database_url)}: schema upgraded from {before or 'no revision'} to {after}")
+    check_redis(settings)
     session_key(settings)  # made or checked before the servers start: a bad key file stops start-up with its reason
     open_responses(settings, reload_interval_s=None)  # likewise a catalogue with errors: path:line: message
     model = ensure_trained(settings, echo=echo)
     credentials, enabled = write_credentials(settings)
     env = child_environment(settings)
     python = sys.executable
+    action_server = [python, "-m", "bot.ops.action_server", "--actions", "actions",
+                     "--host", settings.actions_host, "--port", str(settings.actions_port)]
+    if settings.action_servers > 1:  # ACTION_SERVERS: processes sharing the port (SO_REUSEPORT)
+        action_server.append("--reuse-port")
     commands = {
-        "actions": [python, "-m", "bot.ops.action_server", "--actions", "actions",
-                    "--host", settings.actions_host, "--port", str(settings.actions_port)],
+        **{("actions" if n == 1 else f"actions-{n}"): action_server for n in range(1, settings.action_servers + 1)},
         "rasa": [
             python, "-m", "bot.ops.rasa_server", "run",
             "--model", str(model),
@@ -170,12 +188,14 @@ def run(settings: Settings, echo=print) -> int:
         "actions": f"http://{settings.actions_connect_host}:{settings.actions_port}/health",
         "rasa": f"{settings.rasa_url}/",
     }
+    instance = join_instances(settings)  # several instances on one database need REDIS_URL: one line if not
     children: list[Child] = []
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for name, cmd in commands.items():
             children.append(_start(name, cmd, settings, env))
-        echo("Starting the action server and the Rasa server (logs in " f"{settings.state_dir / 'logs'}) ...")
+        servers = "the action server" if settings.action_servers == 1 else f"{settings.action_servers} action servers"
+        echo(f"Starting {servers} and the Rasa server (logs in {settings.state_dir / 'logs'}) ...")
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         pending = dict(health)
         while pending:
@@ -199,6 +219,7 @@ def run(settings: Settings, echo=print) -> int:
                     echo(f"The {child.name} server stopped unexpectedly (code {code}); stopping the other.")
                     echo(child.tail())
                     return 1
+            _renew(instance)
             time.sleep(0.5)
     except _Stop as stop:
         echo(f"Received {stop}; stopping both servers ...")
@@ -208,6 +229,39 @@ def run(settings: Settings, echo=print) -> int:
             child.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _leave(instance)
+
+
+def check_redis(settings: Settings) -> None:
+    """SetupError with one line naming REDIS_URL (password hidden) when it is set and does not answer."""
+    if settings.redis_url:
+        from bot.messaging.lock_store import TurnLockStore  # imports Rasa: only when it is needed
+
+        try:
+            TurnLockStore(url=settings.redis_url).turn_lock.ping()
+        except Exception as error:  # noqa: BLE001 - redis's errors, a bad URL: all one line
+            raise SetupError(f"cannot reach Redis at {shown(settings.redis_url)}: {error}") from None
+
+
+def join_instances(settings: Settings) -> Instance:
+    """Register this instance on the database; SetupError when another live instance shares it and either
+    lacks REDIS_URL."""
+    engine = pooled_engine(settings.database_url, future=True)
+    return register(engine, f"{settings.host}:{settings.rasa_port}", shared_lock=bool(settings.redis_url))
+
+
+def _renew(instance: Instance) -> None:
+    try:
+        instance.renew()
+    except Exception as error:  # noqa: BLE001 - the database may be away for a moment; the servers say so
+        logger.warning("could not renew this instance's row: %s", type(error).__name__)
+
+
+def _leave(instance: Instance) -> None:
+    try:
+        instance.leave()
+    except Exception:  # noqa: BLE001 - it goes stale by itself
+        pass
 
 
 def _print_banner(settings: Settings, enabled: list[str], echo) -> None:

@@ -12,7 +12,8 @@ SECRETS = {"RASA_API_TOKEN": "rasa-token-do-not-print", "ACTIONS_SECRET": "actio
            "AGENT_TOKEN": "agent-token-do-not-print", "TELEGRAM_BOT_TOKEN": "1:telegram-do-not-print",
            "TELEGRAM_WEBHOOK_SECRET": "webhook-do-not-print", "TWILIO_AUTH_TOKEN": "twilio-do-not-print",
            "HUBSPOT_ACCESS_TOKEN": "pat-do-not-print", "FRONTDESK_SESSION_KEY": "session-key-do-not-print-" * 2,
-           "DATABASE_URL": "postgresql://frontdesk:password-do-not-print@db.internal/frontdesk"}
+           "DATABASE_URL": "postgresql://frontdesk:password-do-not-print@db.internal/frontdesk",
+           "REDIS_URL": "redis://:redis-do-not-print@redis.internal:6379/0"}
 
 
 def test_it_prints_the_effective_configuration_with_secrets_hidden(monkeypatch, capsys, tmp_path: Path) -> None:
@@ -31,6 +32,7 @@ def test_it_prints_the_effective_configuration_with_secrets_hidden(monkeypatch, 
     assert env["handoff"]["agent_token"] == env["telegram"]["bot_token"] == env["twilio"]["auth_token"] == "***"
     assert env["hubspot"]["access_token"] == "***" and env["handoff"]["webhook_secret"] == ""  # not set
     assert env["database_url"] == "postgresql://frontdesk:***@db.internal/frontdesk"
+    assert env["redis_url"] == "redis://:***@redis.internal:6379/0"
     assert env["twilio"]["sms_number"] == "+15005550006" and env["state_dir"] == str(tmp_path)
 
 

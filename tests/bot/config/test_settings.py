@@ -94,3 +94,15 @@ def test_desk_sign_in_settings_have_defaults_and_read_the_environment(tmp_path: 
     assert (desk.bootstrap_name, desk.session_hours) == ("Maya", 1.5)
     assert desk.trusts("127.0.0.1") and desk.trusts("10.20.30.40")
     assert not desk.trusts("192.168.1.1") and not desk.trusts("not an address")
+
+
+def test_several_action_servers_and_a_redis_url_are_read(tmp_path: Path) -> None:
+    settings = Settings.from_env({"ACTION_SERVERS": "2", "REDIS_URL": " redis://r:6379/0 "}, project_dir=tmp_path)
+    assert settings.action_servers == 2 and settings.redis_url == "redis://r:6379/0"
+    assert Settings.from_env({}, project_dir=tmp_path).action_servers == 1
+
+
+@pytest.mark.parametrize("value", ["two", "0", "99"])
+def test_a_bad_number_of_action_servers_is_one_line_naming_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^ACTION_SERVERS={value!r}|^ACTION_SERVERS={value} "):
+        Settings.from_env({"ACTION_SERVERS": value}, project_dir=tmp_path)

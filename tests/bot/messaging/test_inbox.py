@@ -1,4 +1,4 @@
-"""The persistent inbox on a real SQLite database: de-duplication, order per sender, retries, give-up, resuming."""
+"""The persistent inbox on real SQLite and PostgreSQL databases: de-duplication, order per sender, retries, give-up, resuming."""
 
 from __future__ import annotations
 
@@ -11,18 +11,20 @@ import pytest
 from bot.messaging import inbox as inbox_module
 from bot.messaging.inbox import MAX_TURN_ATTEMPTS, Inbox, InboxMessage, InboxWorker
 from bot.messaging.store import inbox, open_database
+from tests.servers import at_once, database_url, postgres  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Inbox:
-    return Inbox(open_database(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def box(database_url: str) -> Inbox:  # noqa: F811
+    return Inbox(open_database(database_url))
 
 
 class Recorder:
     """Stands in for the assistant: records each turn, can raise a number of times first, and notes overlap per sender."""
 
-    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, failures: int = 0, delay: float = 0.0, error: Exception | None = None) -> None:
         self.failures = failures
+        self.error = error or RuntimeError("the tracker store is down")
         self.delay = delay
         self.answered: list[tuple[str, str]] = []
         self.apologised: list[str] = []
@@ -39,7 +41,7 @@ class Recorder:
             await asyncio.sleep(self.delay)
             if self.failures:
                 self.failures -= 1
-                raise RuntimeError("the tracker store is down")
+                raise self.error
             self.answered.append((message.sender, message.payload["text"]))
         finally:
             self.busy.discard(message.sender)
@@ -109,11 +111,38 @@ def test_a_turn_that_keeps_raising_is_failed_visibly_and_the_customer_told(box: 
     assert recorder.answered == [("conversation-7", "still there?")]  # the next message is not held up
 
 
+def test_a_turn_that_meets_an_unreachable_redis_waits_for_it_without_using_up_its_attempts(box: Inbox, monkeypatch) -> None:
+    import redis
+
+    monkeypatch.setattr(inbox_module, "OUTAGE_RETRY_S", 0.01)
+    box.accept("sms", "SM1", "conversation-8", {"text": "hello"})
+    outage = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+    recorder = Recorder(failures=MAX_TURN_ATTEMPTS * 3, error=outage)
+    run_until_idle(InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.02))
+    assert recorder.answered == [("conversation-8", "hello")] and recorder.apologised == []
+    assert box.status("sms", "SM1") == "done"
+
+
+def test_accepting_while_the_database_is_away_is_an_unavailable_error() -> None:
+    from bot.errors import UnavailableError
+    from bot.messaging.store import pooled_engine
+    from tests.servers import free_port
+
+    box = Inbox(pooled_engine(f"postgresql://frontdesk@127.0.0.1:{free_port()}/frontdesk", future=True))
+    with pytest.raises(UnavailableError, match="the database is unreachable"):
+        box.accept("sms", "SM1", "+1555", {"text": "hello"})
+
+
 def test_a_claim_left_by_a_crashed_process_is_resumed_after_its_lease(box: Inbox) -> None:
     box.accept("sms", "SM1", "+1555", {"text": "survives"})
     [message] = box.claim_due(["sms"], limit=5)  # claimed, then the process "dies" mid-turn
+    assert not message.resumed
     assert box.claim_due(["sms"], limit=5) == []  # still leased
     with box.engine.begin() as db:  # the lease runs out
+        db.execute(inbox.update().values(next_attempt_at=time.time() - 1))
+    [again] = Inbox(box.engine).claim_due(["sms"], limit=5)
+    assert again.resumed  # the connector checks the tracker before running it again
+    with box.engine.begin() as db:
         db.execute(inbox.update().values(next_attempt_at=time.time() - 1))
     recorder = Recorder()
     run_until_idle(InboxWorker(Inbox(box.engine), ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05))
@@ -125,7 +154,7 @@ def test_stopping_gives_running_turns_back_for_the_next_start(box: Inbox) -> Non
     recorder = Recorder(delay=30)
 
     async def start_then_stop() -> None:
-        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05)
+        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05, drain_s=0.2)
         worker.start()
         while box.status("sms", "SM1") != "working":
             await asyncio.sleep(0.01)
@@ -134,3 +163,41 @@ def test_stopping_gives_running_turns_back_for_the_next_start(box: Inbox) -> Non
     asyncio.run(start_then_stop())
     assert box.status("sms", "SM1") == "pending"
     assert [m.external_id for m in box.claim_due(["sms"], limit=5)] == ["SM1"]
+
+
+def test_stopping_lets_a_running_turn_finish_rather_than_run_it_twice(box: Inbox) -> None:
+    box.accept("sms", "SM1", "+1555", {"text": "almost done"})
+    recorder = Recorder(delay=0.3)
+
+    async def start_then_stop() -> None:
+        worker = InboxWorker(box, ["sms"], recorder.run_turn, recorder.give_up, poll_s=0.05, drain_s=5)
+        worker.start()
+        while not recorder.busy:  # the turn has started
+            await asyncio.sleep(0.01)
+        await worker.stop()
+
+    asyncio.run(start_then_stop())
+    assert recorder.answered == [("+1555", "almost done")] and box.status("sms", "SM1") == "done"
+
+
+def test_workers_of_several_instances_claim_each_message_once_and_in_order(database_url: str) -> None:  # noqa: F811
+    Inbox(open_database(database_url))
+    accepted = {f"sms:+1555{n}": [f"SM{n}-{k}" for k in range(4)] for n in range(10)}
+    first = Inbox(open_database(database_url))
+    for k in range(4):
+        for sender, ids in accepted.items():
+            first.accept("sms", ids[k], sender, {"text": ids[k]})
+    claims: list[tuple[str, str]] = []
+
+    def instance() -> None:
+        box = Inbox(open_database(database_url))  # an engine of its own, as another instance has
+        while box.counts().get("pending"):
+            for message in box.claim_due(["sms"], 3):
+                claims.append((message.sender, message.external_id))
+                box.mark_done(message)
+
+    results, errors = at_once(4, instance)
+    assert errors == []
+    assert sorted(external_id for _, external_id in claims) == sorted(i for ids in accepted.values() for i in ids)
+    for sender, ids in accepted.items():
+        assert [external_id for who, external_id in claims if who == sender] == ids

@@ -1,4 +1,4 @@
-"""The outbox on a real SQLite database: order, retries, give-up, and resuming after a crash."""
+"""The outbox on real SQLite and PostgreSQL databases: order, retries, give-up, resuming after a crash, several workers."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from bot.messaging import outbox as outbox_module
 from bot.messaging.outbox import MAX_ATTEMPTS, Outbox, OutboxWorker, PermanentSendError, RetryableSendError
 from bot.messaging.store import open_database, outbox
+from tests.servers import at_once, database_url, postgres  # noqa: F401 - fixtures
 from bot.vendors.telegram_api import split_text
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Outbox:
-    return Outbox(open_database(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def box(database_url: str) -> Outbox:  # noqa: F811
+    return Outbox(open_database(database_url))
 
 
 class ScriptedAPI:
@@ -104,3 +105,26 @@ def test_long_text_is_split_at_boundaries_within_the_limit() -> None:
     parts = split_text(text, limit=4096)
     assert all(len(p) <= 4096 for p in parts) and len(parts) == 2
     assert " ".join(parts).split() == text.split()
+
+
+def test_workers_of_several_instances_send_each_message_once_and_in_order(database_url: str) -> None:  # noqa: F811
+    first = Outbox(open_database(database_url))
+    queued = {f"+1555{n}": first.enqueue("sms", f"+1555{n}", f"sms:+1555{n}", [{"text": f"{n}-{k}"} for k in range(4)])
+              for n in range(10)}
+    sent: list[tuple[str, int]] = []
+
+    def instance() -> None:
+        box = Outbox(open_database(database_url))  # an engine of its own, as another instance has
+        idle = 0
+        while idle < 3:
+            claimed = box.claim_due(["sms"], 3)
+            idle = 0 if claimed else idle + 1
+            for message in claimed:
+                sent.append((message.recipient, message.id))
+                box.mark_sent(message.id, f"SM{message.id}")
+
+    results, errors = at_once(4, instance)
+    assert errors == []
+    assert sorted(i for _, i in sent) == sorted(i for ids in queued.values() for i in ids)
+    for recipient, ids in queued.items():
+        assert [i for who, i in sent if who == recipient] == ids
