@@ -75,15 +75,24 @@ def test_turns_of_one_conversation_run_in_the_order_they_asked_across_instances(
     ran: list[int] = []
 
     async def turn(store, number: int) -> None:
-        async with store.lock("sms:+15550001"):
+        async with store.lock(conversation):
             ran.append(number)
             await asyncio.sleep(0.01)
 
+    conversation = f"sms:+1555{time.time_ns() % 10**7:07d}"  # new: its queue counter starts at 0
+    probe = RedisTurnLock(redis.url)  # reads the conversation's queue counter: how many turns have joined
+    counter = probe._keys(conversation)[3]
+
     async def arrive() -> None:
         tasks = []
-        for number in range(12):  # messages arrive 5 ms apart at instance 0, 1, 2, 0, ...
+        for number in range(12):  # messages arrive one after another at instance 0, 1, 2, 0, ...
             tasks.append(asyncio.create_task(turn(stores[number % 3], number)))
-            await asyncio.sleep(0.005)
+            # the next arrives once this one has reached Redis (how soon a worker thread gets there is the
+            # machine's business, not the order's; before this, 5 ms apart could swap two on a loaded machine)
+            deadline = time.monotonic() + 10
+            while int(probe.redis.get(counter) or 0) < number + 1:
+                assert time.monotonic() < deadline, f"turn {number} never joined the queue"
+                await asyncio.sleep(0.001)
         await asyncio.gather(*tasks)
 
     asyncio.run(arrive())
