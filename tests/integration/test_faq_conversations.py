@@ -35,7 +35,7 @@ def test_customer_asks_a_clear_question_and_gets_the_entry_answer(assistant) -> 
 @pytest.mark.parametrize("question, entry", [
     ("what time do you open on saturdays", "venue_opening_hours"),
     ("is there somewhere to park my car", "parking"),
-    ("I left my water bottle at the gym", "lost_property"),
+    ("has anyone found the water bottle I left at the gym", "lost_property"),
 ])
 def test_several_phrasings_reach_the_right_entry(assistant, question: str, entry: str) -> None:
     sender = new_sender()
