@@ -20,6 +20,7 @@ from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.conftest import start_assistant
 from tests.integration.desk_setup import always_open_assistant_file, wait_until
 from tests.integration.test_telegram_channel import SECRET, TOKEN, post, text_update
+from tests.servers import redis_server
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +35,9 @@ SORTED = "is everything sorted now?"
 class World:
     """Fakes, one shared database, and the running instance(s) of the assistant."""
 
-    def __init__(self, tmp: Path, telegram: FakeTelegramAPI, twilio: FakeTwilioAPI) -> None:
+    def __init__(self, tmp: Path, telegram: FakeTelegramAPI, twilio: FakeTwilioAPI, redis_url: str) -> None:
         self.tmp, self.telegram, self.twilio = tmp, telegram, twilio
+        self.redis_url = redis_url  # several instances on one database share the per-conversation lock
         self.database_url = f"sqlite:///{tmp / 'shared.db'}"
         settings = yaml.safe_load(Path(always_open_assistant_file(tmp, 3600)).read_text())
         settings["follow_up"] = {"after_resolved_s": 86400, "send_between": "00:00-24:00"}
@@ -46,7 +48,7 @@ class World:
     def start(self, name: str):
         (self.tmp / name).mkdir()
         instance = start_assistant(self.tmp / name, {
-            "DATABASE_URL": self.database_url, "ASSISTANT_FILE": str(self.assistant_file),
+            "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "ASSISTANT_FILE": str(self.assistant_file),
             "FOLLOW_UP_AFTER_S": str(AFTER_S), "AGENT_TOKEN": AGENT_TOKEN,
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": self.telegram.url,
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_SMS_NUMBER": SMS_NUMBER,
@@ -62,8 +64,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    with FakeTelegramAPI(TOKEN) as telegram, FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio:
-        world = World(tmp_path_factory.mktemp("follow-up"), telegram, twilio)
+    with FakeTelegramAPI(TOKEN) as telegram, FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio, \
+            redis_server() as redis:
+        world = World(tmp_path_factory.mktemp("follow-up"), telegram, twilio, redis.url)
         world.start("a")
         yield world
         for instance in world.running:
