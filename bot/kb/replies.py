@@ -88,11 +88,24 @@ def rephrase_message(voice: Voice, lead: str = "") -> dict:
     return {"text": joined(lead, voice.say("faq.rephrase"))}
 
 
+# Words that may stand around an ordinal in a reply that only picks a choice ("I meant the second one please").
+_PICKING_WORDS = {"the", "one", "option", "number", "no", "choice", "please", "i", "mean", "meant", "want", "d", "like",
+                  "that", "it", "is", "s", "its", "pick", "take", "go", "with", "for", "me", "ok", "okay", "yes"}
+
+
 def ordinal_choice(text: str, offered: list[str]) -> str | None:
-    """The offered entry id a reply like 'the second one' or '2' points at, if any."""
-    for word in re.findall(r"\w+", text.lower()):
-        if word in _ORDINALS:
-            position = _ORDINALS[word]
-            if -len(offered) <= position < len(offered):
-                return offered[position]
-    return None
+    """The offered entry id a reply like 'the second one' or '2' points at, if any.
+
+    Only a reply that does nothing but pick counts: a message with other words in it ("alert(1)",
+    "I need 2 tickets", "one more question") is a new message, not a position."""
+    words = re.findall(r"\w+", text.lower())
+    if not words or any(w not in _ORDINALS and w not in _PICKING_WORDS for w in words):
+        return None
+    ordinals = {w for w in words if w in _ORDINALS}
+    if len(ordinals) > 1:
+        ordinals.discard("one")  # "the second one": "one" is the noun
+    positions = {_ORDINALS[w] for w in ordinals}
+    if len(positions) != 1:
+        return None
+    position = positions.pop()
+    return offered[position] if -len(offered) <= position < len(offered) else None

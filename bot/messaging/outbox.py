@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.errors import FrontdeskError
+from bot.messaging.loop import PeriodicTask
 from bot.messaging.store import delivery, outbox
 
 logger = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ class Outbox:
                 sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status))}
 
 
-class OutboxWorker:
+class OutboxWorker(PeriodicTask):
     """Sends due messages for the channels it has senders for, until stopped."""
 
     def __init__(self, box: Outbox, senders: dict[str, Sender], poll_s: float = 0.2) -> None:
@@ -265,23 +266,10 @@ class OutboxWorker:
         self.senders = senders
         self.poll_s = poll_s
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-worker")
 
     def wake(self) -> None:
         """Call after enqueueing, so messages go out without waiting for the next poll."""
         self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def drain_once(self) -> int:
         """Send what is due now (concurrently across recipients); return how many were attempted."""

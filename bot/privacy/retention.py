@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.config import PrivacyConfig  # assistant.yml's `privacy:` section (bot/config)
+from bot.messaging import PeriodicTask
 from bot.messaging.store import (channel_values, crm_sync, customers, delivery, erasures, handoffs, inbox, outbox,
                                  scheduled, surveys)
 from bot.privacy.erasure import utc_iso
@@ -153,7 +154,7 @@ class Lease:
                 db.execute(sa.delete(channel_values).where(self._where()))
 
 
-class RetentionWorker:
+class RetentionWorker(PeriodicTask):
     """Purges once every `purge_every_h` (default daily) in the running assistant, one instance at a time."""
 
     LEASE_S = 3600.0
@@ -164,7 +165,6 @@ class RetentionWorker:
         self.config = config
         self.lease = Lease(engine)
         self.first_check_s = first_check_s
-        self._task: asyncio.Task | None = None
 
     def run_if_due(self, now: float | None = None) -> dict[str, Any] | None:
         """Purge when the last purge (by any instance) is older than `purge_every_h` and the lease is ours."""
@@ -183,17 +183,6 @@ class RetentionWorker:
         logger.info("retention: purged %d conversation(s) quiet since %s, %d row(s)", receipt["conversations"],
                     receipt["quiet_since"], receipt["rows_deleted"])
         return receipt
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         await asyncio.sleep(self.first_check_s)
