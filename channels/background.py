@@ -45,6 +45,27 @@ class AssistantNotReady(FrontdeskError):
     """The Rasa server has no model loaded yet; the turn is retried."""
 
 
+class TurnReplies:
+    """Numbers the replies of one inbox turn. Each reply's outbox key is "<channel>:<provider id>#<n>", so a turn
+    that runs again (its instance died after storing some replies but before Rasa saved the turn, or an attempt
+    raised) stores only the replies the earlier run did not: the customer gets each reply once, even when the
+    run again picks another wording of it."""
+
+    def __init__(self, turn: str | None) -> None:
+        self.turn = turn
+        self.count = 0
+
+    @staticmethod
+    def turn_of(message: InboxMessage) -> str:
+        return f"{message.channel}:{message.external_id}"
+
+    def next_key(self) -> str | None:
+        if self.turn is None:
+            return None
+        self.count += 1
+        return f"{self.turn}#{self.count - 1}"
+
+
 class Inbound:
     """One connector's inbox, turn worker and outbox worker, from the parts the process gave it
     (bot/ops/rasa_process.py); the workers run on the process's background loop. The turn worker

@@ -38,7 +38,7 @@ from bot.messaging import Outbox
 from bot.ops import ChannelParts, RasaServices, rasa_services
 from bot.responses import Responses
 from bot.vendors import CALLBACK_DATA_LIMIT, telegram_payloads
-from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
+from channels.background import Inbound, Stopwatch, TurnReplies, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -112,17 +112,19 @@ def parse_update(data: Any, bot) -> TelegramTurn | None:
 class TelegramOutput(OutputChannel):
     """Writes replies to the outbox (never calls Telegram itself); `wake` tells the outbox worker (from any thread)."""
 
-    def __init__(self, box: Outbox, wake: Callable[[], None], conversation_id: str) -> None:
+    def __init__(self, box: Outbox, wake: Callable[[], None], conversation_id: str, turn: str | None = None) -> None:
         self.box = box
         self.wake = wake
         self.conversation_id = conversation_id
+        self.replies = TurnReplies(turn)
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
     async def _enqueue(self, recipient_id: str, payloads: list[dict[str, Any]]) -> None:
-        await asyncio.to_thread(self.box.enqueue, CHANNEL, recipient_id, self.conversation_id, payloads)
+        await asyncio.to_thread(self.box.enqueue, CHANNEL, recipient_id, self.conversation_id, payloads,
+                                self.replies.next_key())
         self.wake()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -241,10 +243,11 @@ class TelegramInput(InputChannel):
         if self.agent_chat_id is not None and turn.chat_id == self.agent_chat_id:
             return await self._from_agents(turn, self.inbound.agent)
         sender_id = str(turn.chat_id)
-        output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=sender_id)
+        output = TelegramOutput(self.box, self.inbound.wake_outbox, conversation_id=sender_id,
+                                turn=TurnReplies.turn_of(message))
         if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):  # they blocked the bot, and now write again
             await asyncio.to_thread(self.state.put, sender_id, "opted_out", None)
-        if turn.callback_query_id and message.attempts == 0:
+        if turn.callback_query_id:  # once: a turn run again finds it stored (TurnReplies)
             await output._enqueue(sender_id, [{"method": "answerCallbackQuery", "callback_query_id": turn.callback_query_id}])
         if turn.text is None:
             await note_for_agent(self.desk, sender_id, "[sent a photo, voice note, sticker or file, which can't be shown here]")

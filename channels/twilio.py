@@ -36,7 +36,7 @@ from bot.dialogue import chosen_payload, option_lines
 from bot.ops import ChannelParts, RasaServices, rasa_services
 from bot.responses import Responses, Voice
 from bot.vendors import signature_is_valid, twilio_payloads
-from channels.background import Inbound, Stopwatch, give_turn, masked_text, note_for_agent, webhook_blueprint
+from channels.background import Inbound, Stopwatch, TurnReplies, give_turn, masked_text, note_for_agent, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -112,22 +112,24 @@ def numbered(text: str, buttons: list[dict[str, Any]], prompt: str) -> str:
 class TwilioOutput(OutputChannel):
     """Writes replies to the outbox as Twilio message bodies (bot/vendors shapes them)."""
 
-    def __init__(self, connector: TwilioInput, conversation_id: str) -> None:
+    def __init__(self, connector: TwilioInput, conversation_id: str, turn: str | None = None) -> None:
         self.connector = connector
         self.conversation_id = conversation_id
+        self.replies = TurnReplies(turn)
 
     @classmethod
     def name(cls) -> str:
         return "twilio"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.connector.enqueue(recipient_id, self.conversation_id, text)
+        await self.connector.enqueue(recipient_id, self.conversation_id, text, self.replies.next_key())
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         options = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
         await asyncio.to_thread(self.connector.state.put, recipient_id, "options", options)
         prompt = self.connector.voice(recipient_id).say("channels.choose_a_number")
-        await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons, prompt))
+        await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons, prompt),
+                                     self.replies.next_key())
 
 
 class TwilioInput(InputChannel):
@@ -167,11 +169,12 @@ class TwilioInput(InputChannel):
         """The responses catalogue on this channel (the `sms` variants on SMS), variants picked by conversation."""
         return self.responses.voice(self.channel, conversation_id)
 
-    async def enqueue(self, recipient: str, conversation_id: str, text: str) -> None:
+    async def enqueue(self, recipient: str, conversation_id: str, text: str, turn_key: str | None = None) -> None:
         """Store a reply in the outbox as Twilio message bodies (bot.vendors.twilio_payloads: split within
-        Twilio's 1,600 characters; SMS parts carry their encoding and billed segment count)."""
+        Twilio's 1,600 characters; SMS parts carry their encoding and billed segment count); `turn_key`: see
+        `TurnReplies`."""
         payloads = twilio_payloads(self.channel, text)
-        await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, payloads)
+        await asyncio.to_thread(self.box.enqueue, self.channel, recipient, conversation_id, payloads, turn_key)
         self.inbound.wake_outbox()
 
     def _refuse(self, status: int, reason: str) -> HTTPResponse:
@@ -231,7 +234,7 @@ class TwilioInput(InputChannel):
         """The inbox worker's turn for one accepted message (raises to have it retried)."""
         turn = TwilioTurn.from_stored(message.payload)
         sender_id = turn.sender
-        output = TwilioOutput(self, conversation_id=sender_id)
+        output = TwilioOutput(self, conversation_id=sender_id, turn=TurnReplies.turn_of(message))
         if await self._keyword(turn):  # STOP/START on SMS and WhatsApp, HELP on SMS
             return
         if await asyncio.to_thread(self.state.get, sender_id, "opted_out"):

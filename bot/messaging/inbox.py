@@ -13,8 +13,11 @@ or Redis is away is postponed without counting an attempt, and runs when they ar
 claim whose lease ran out (the process died mid-turn) is taken again, so a restart resumes
 every accepted message: a message accepted is a message answered or visibly failed. Such a
 turn runs again unless Rasa had saved it already (the connector looks for the message id in
-the tracker first, `InboxMessage.resumed`), so it is not run twice; a reply of a turn cut
-between Rasa's save and the outbox can be lost.
+the tracker first, `InboxMessage.resumed`), so it is not run twice. Rasa hands each reply to the
+output channel, which stores it in the outbox, before it saves the turn; so a turn cut after its
+save has all its replies stored, and a turn run again after being cut earlier stores only the
+replies the first run had not (each is keyed by message and position: channels/background.py
+`TurnReplies`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 60.0
-LEASE_S = 60.0
+LEASE_S = 30.0  # a send gives up within 25 s (connect 5 + write 10 + read 10); a dead instance's sends are taken again after this
 
 
 class SendError(FrontdeskError):
@@ -95,15 +95,24 @@ class Outbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def enqueue(self, channel: str, recipient: str, conversation_id: str, payloads: list[dict[str, Any]]) -> list[int]:
-        """Store messages as pending, in order; return their ids."""
+    def enqueue(self, channel: str, recipient: str, conversation_id: str, payloads: list[dict[str, Any]],
+                turn_key: str | None = None) -> list[int]:
+        """Store messages as pending, in order; return their ids. With `turn_key` (which reply of which inbound
+        message this is) a part stored already, by an earlier run of the same turn, is not stored again."""
         now = time.time()
+        keys = [None if turn_key is None else f"{turn_key}.{offset}" for offset in range(len(payloads))]
         ids = []
         with self.engine.begin() as db:
-            for offset, payload in enumerate(payloads):
+            stored = set() if turn_key is None else set(db.execute(
+                sa.select(outbox.c.turn_key).where(outbox.c.turn_key.in_(keys))).scalars())
+            for offset, (payload, key) in enumerate(zip(payloads, keys)):
+                if key in stored:
+                    logger.info("outbox: reply %s of a turn run again was stored already; not sent twice", key)
+                    continue
                 result = db.execute(outbox.insert().values(
                     channel=channel, recipient=recipient, conversation_id=conversation_id, payload=payload,
                     status="pending", attempts=0, next_attempt_at=now + offset * 1e-6, created_at=now + offset * 1e-6,
+                    turn_key=key,
                 ))
                 ids.append(int(result.inserted_primary_key[0]))
         return ids

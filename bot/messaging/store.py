@@ -38,6 +38,9 @@ outbox = sa.Table(
     # why the message was held for WhatsApp's window (no_template, twilio_63016 ...); kept after it is sent
     sa.Column("held_reason", sa.String(64)),
     sa.Column("held_at", sa.Float),
+    # "<inbound message id>#<reply number>.<part>" for a reply of an inbox turn: a turn run again after its
+    # instance died (or after an error) finds its replies already stored and does not send them twice
+    sa.Column("turn_key", sa.String(160), index=True, unique=True),
 )
 
 inbox = sa.Table(

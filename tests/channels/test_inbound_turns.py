@@ -112,3 +112,46 @@ def test_the_turn_carries_when_the_webhook_accepted_the_message(connector: SmsIn
     [accepted] = connector.inbound.inbox.engine.connect().execute(
         inbox_module.inbox.select().where(inbox_module.inbox.c.external_id == "SM-queued")).mappings().all()
     assert message.metadata["received_at"] == accepted["received_at"] <= ran_at - 0.5
+
+
+class DiesMidTurnOnce:
+    """Stands in for Rasa's `on_new_message`: the first run sends its first reply and then fails before the turn
+    is saved (as an instance killed mid-turn, or a tracker store that went away); the run again words the first
+    reply differently (another variant) and sends the second too."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def __call__(self, message) -> None:
+        self.runs += 1
+        if self.runs == 1:
+            await message.output_channel.send_text_message(message.sender_id, "Hi there! How can I help?")
+            raise RuntimeError("died before the turn was saved")
+        await message.output_channel.send_text_message(message.sender_id, "Hello! What can I do for you?")
+        await message.output_channel.send_text_with_buttons(message.sender_id, "Which one?",
+                                                            [{"title": "Delivery", "payload": "/delivery"}])
+
+
+def test_a_turn_run_again_after_dying_midway_sends_each_reply_once(connector: SmsInput, api: FakeTwilioAPI,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
+    assistant = DiesMidTurnOnce()
+    connector.blueprint(assistant)
+    turn = TwilioTurn("SM-dies-once", "+15550002222", "hello", None, ())
+
+    async def scenario() -> None:
+        connector.inbound.start(app=None)
+        await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored())
+        deadline = time.monotonic() + 20
+        while len(api.sent_to(turn.sender)) < 2 or connector.inbound.inbox.status("sms", turn.message_sid) != "done":
+            assert time.monotonic() < deadline, f"sent so far: {api.sent_to(turn.sender)}"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+        await connector.inbound.stop()
+
+    asyncio.run(scenario())
+    assert assistant.runs == 2
+    bodies = [m["Body"] for m in api.sent_to(turn.sender)]
+    assert len(bodies) == 2, bodies
+    assert bodies[0] == "Hi there! How can I help?"  # the wording the customer got first stays; no second greeting
+    assert bodies[1].startswith("Which one?\n\n1. Delivery")

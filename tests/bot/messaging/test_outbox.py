@@ -128,3 +128,14 @@ def test_workers_of_several_instances_send_each_message_once_and_in_order(databa
     assert sorted(i for _, i in sent) == sorted(i for ids in queued.values() for i in ids)
     for recipient, ids in queued.items():
         assert [i for who, i in sent if who == recipient] == ids
+
+
+def test_replies_of_a_turn_run_again_are_stored_once(box: Outbox) -> None:
+    first = box.enqueue("telegram", "42", "42", [{"text": "Hi there!"}], turn_key="telegram:7#0")
+    again = box.enqueue("telegram", "42", "42", [{"text": "Hello!"}], turn_key="telegram:7#0")
+    second = box.enqueue("telegram", "42", "42", [{"text": "part 1"}, {"text": "part 2"}], turn_key="telegram:7#1")
+    untagged = [box.enqueue("telegram", "42", "42", [{"text": "Sorry"}]) for _ in range(2)]
+    assert len(first) == 1 and again == [] and len(second) == 2 and all(len(ids) == 1 for ids in untagged)
+    with box.engine.connect() as db:
+        texts = [row.payload["text"] for row in db.execute(sa.select(outbox).order_by(outbox.c.id))]
+    assert texts == ["Hi there!", "part 1", "part 2", "Sorry", "Sorry"]
