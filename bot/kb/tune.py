@@ -21,6 +21,7 @@ the shared frozen bottom layers once when asked for both embeddings
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import json
 import logging
@@ -30,10 +31,11 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -195,7 +197,11 @@ def _share_frozen(tuned, base):
 
 
 class TunedModels:
-    """Tuned top layers on disk: `<folder>/<key>/top.npz`, written atomically, the newest few kept."""
+    """Tuned top layers on disk: `<folder>/<key>/top.npz`, written atomically, the newest few kept.
+
+    Several instances may share the folder (FRONTDESK_MODELS_DIR on a shared disk): `claim` makes one of
+    them tune a content while the others wait and then load what it saved, so the content is tuned once
+    and every instance serves the same model for it (the training is seeded; the file is the same)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -253,6 +259,29 @@ class TunedModels:
             return None
         return encoder
 
+    @contextmanager
+    def claim(self, key: str, should_stop: Callable[[], bool] = lambda: False, poll_s: float = 0.5) -> Iterator[None]:
+        """Hold `<folder>/.<key>.lock` while tuning `key` (a POSIX record lock: it works on NFS, and a process
+        that dies lets go of it); waits while another process holds it, unless `should_stop`."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / f".{key}.lock", "a+") as handle:
+            waited = False
+            while True:
+                try:
+                    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if should_stop():
+                        raise TuningCancelled("stopped while another process tuned this content")
+                    if not waited:
+                        logger.info("knowledge base: another process is tuning this content (%s); waiting for it", key)
+                        waited = True
+                    time.sleep(poll_s)
+            try:
+                yield
+            finally:
+                fcntl.lockf(handle, fcntl.LOCK_UN)
+
     def save(self, key: str, parameters: dict[str, np.ndarray]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / key
@@ -272,6 +301,7 @@ class TunedModels:
         for path in saved[keep_count:]:
             if path.name != keep:
                 shutil.rmtree(path, ignore_errors=True)
+                (self.folder / f".{path.name}.lock").unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -284,13 +314,19 @@ class Tuned:
 def tuned_encoder(base: Encoder, models: TunedModels, content_fingerprint: str, texts: list[str],
                   owners: np.ndarray, n_entries: int, seed: int = 0,
                   should_stop: Callable[[], bool] = lambda: False, base_vectors: np.ndarray | None = None) -> Tuned:
-    """The tuned encoder for this content: from `models` if saved, else trained now and saved."""
+    """The tuned encoder for this content: from `models` if saved (by this process or another sharing the
+    folder, which this one waits for while it tunes), else trained now and saved."""
     started = time.perf_counter()
     key = tune_key(content_fingerprint, seed)
     saved = models.load(base, key)
     if saved is not None:
         return Tuned(saved, time.perf_counter() - started, cached=True)
-    parameters = train(base, texts, owners, n_entries, seed=seed, should_stop=should_stop, base_vectors=base_vectors)
-    models.save(key, parameters)
+    with models.claim(key, should_stop):
+        saved = models.load(base, key)  # another process tuned it while this one waited
+        if saved is not None:
+            logger.info("knowledge base: using the model %s another process tuned", key)
+            return Tuned(saved, time.perf_counter() - started, cached=True)
+        parameters = train(base, texts, owners, n_entries, seed=seed, should_stop=should_stop, base_vectors=base_vectors)
+        models.save(key, parameters)
     encoder = models.load(base, key) or TunedEncoder(base, key, parameters)
     return Tuned(encoder, time.perf_counter() - started, cached=False)

@@ -171,3 +171,54 @@ def test_a_knowledge_base_tuned_under_another_seed_serves_that_tuning(small_kb: 
     # the assistant's (seed 0) is a model of its own, not the seed-1 one found on disk
     default = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert default.tuned and default.snapshot.encoder.key == tune_key(content) != tune_key(content, seed=1)
+
+
+SHARED_TUNING = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from bot.kb.encoder import Encoder
+from bot.kb.entries import load_entries
+from bot.kb.index import content_fingerprint, entry_texts
+from bot.kb.tune import TunedModels, tuned_encoder
+entries = load_entries(Path(sys.argv[1])).entries
+texts = [t for e in entries for t in entry_texts(e)]
+owners = np.array([i for i, e in enumerate(entries) for _ in entry_texts(e)])
+base = Encoder()
+print("ready", flush=True)
+sys.stdin.readline()  # both processes start tuning at once
+result = tuned_encoder(base, TunedModels(Path(sys.argv[2])), content_fingerprint(entries, base), texts, owners,
+                       len(entries))
+print(json.dumps({"key": result.encoder.key, "cached": result.cached,
+                  "vector": result.encoder.encode(["how do I cancel my class"])[0][:8].tolist()}), flush=True)
+"""
+
+
+def test_instances_sharing_a_models_folder_tune_a_content_once_and_serve_the_same_model(small_kb: Path,
+                                                                                          tmp_path: Path) -> None:
+    """Two processes (two instances' action servers) with the same content and one shared FRONTDESK_MODELS_DIR:
+    one tunes, the other waits for it and loads its model; both then encode alike."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    shared = tmp_path / "shared-models"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    processes = [subprocess.Popen([sys.executable, "-c", SHARED_TUNING, str(small_kb), str(shared)], env=env,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [json.loads(process.stdout.readline()) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    assert sorted(r["cached"] for r in results) == [False, True], results  # tuned once
+    assert results[0]["key"] == results[1]["key"]
+    assert np.allclose(results[0]["vector"], results[1]["vector"], atol=1e-5)
+    assert [p.name for p in shared.iterdir() if p.is_dir()] == [results[0]["key"]]
