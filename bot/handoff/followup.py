@@ -212,9 +212,4 @@ class FollowUpWorker(PeriodicTask):
         return sent
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # the database may be briefly unavailable; keep going
-                logger.exception("follow-ups: worker pass failed")
-            await asyncio.sleep(self.poll_s)
+        await self.repeat(self.run_once, self.poll_s, "follow-ups")

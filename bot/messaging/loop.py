@@ -5,6 +5,7 @@ FRONTDESK_TURN_THREAD=1 a daemon thread's loop. One per Rasa server process, bui
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any, Awaitable, Callable
 
@@ -57,3 +58,22 @@ class PeriodicTask:
 
     async def _run(self) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    async def repeat(step: Callable[[], Awaitable[Any]], every_s: float, what: str,
+                     wake: asyncio.Event | None = None) -> None:
+        """Run `step` every `every_s` seconds (at once when `wake` is set) until cancelled. A pass that raises
+        is logged and the next one runs: the database may be away for a moment."""
+        while True:
+            try:
+                await step()
+            except Exception:
+                logging.getLogger(__name__).exception("%s: a pass failed", what)
+            if wake is None:
+                await asyncio.sleep(every_s)
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=every_s)
+            except asyncio.TimeoutError:
+                pass
+            wake.clear()

@@ -305,13 +305,4 @@ class OutboxWorker(PeriodicTask):
             self._wake.set()  # the recipient's next message may be due now
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self.drain_once()
-            except Exception:  # the database may be briefly unavailable; keep going
-                logger.exception("outbox: worker pass failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+        await self.repeat(self.drain_once, self.poll_s, "outbox", wake=self._wake)

@@ -186,9 +186,4 @@ class RetentionWorker(PeriodicTask):
 
     async def _run(self) -> None:
         await asyncio.sleep(self.first_check_s)
-        while True:
-            try:
-                await asyncio.to_thread(self.run_if_due)
-            except Exception:  # the database may be briefly unavailable; try again at the next check
-                logger.exception("retention: the daily purge failed")
-            await asyncio.sleep(self.CHECK_EVERY_S)
+        await self.repeat(lambda: asyncio.to_thread(self.run_if_due), self.CHECK_EVERY_S, "retention: the daily purge")
