@@ -232,15 +232,31 @@ def answered_once_in_order(cluster: Cluster, conversations: list[Conversation], 
         api = cluster.telegram if conversation.kind == "telegram" else cluster.twilio
         address = conversation.chat_id if conversation.kind == "telegram" else conversation.phone
         key = "text" if conversation.kind == "telegram" else "Body"
-        deliver_deadline = time.monotonic() + 60
+        deliver_deadline = time.monotonic() + 120  # a send the fake API answered too late is retried after a backoff
         while len(api.sent_to(address)) < len(said) and time.monotonic() < deliver_deadline:
             time.sleep(0.2)
         delivered, resent = collapsed([message[key] for message in api.sent_to(address)])
         RESENT.append(resent)
+        why = f"{conversation.sender}: said {said}, delivered {delivered}; outbox: {outbox_of(cluster, address)}"
         if conversation.kind == "telegram":
-            assert delivered == said, f"{conversation.sender}: said {said}, delivered {delivered}"
+            assert delivered == said, why
         else:  # an SMS may go out in parts
-            assert len(delivered) >= len(said), f"{conversation.sender}: said {said}, delivered {delivered}"
+            assert len(delivered) >= len(said), why
+
+
+def outbox_of(cluster: Cluster, recipient: str | int) -> list[tuple]:
+    """The outbox rows for `recipient` (status, attempts, error, turn key): what a failed delivery check shows."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(cluster.env["DATABASE_URL"])
+    try:
+        with engine.connect() as db:
+            rows = db.execute(sa.text("SELECT status, attempts, last_error, turn_key, created_at, next_attempt_at, "
+                                      "sent_at FROM frontdesk_outbox WHERE recipient = :r ORDER BY id"),
+                              {"r": str(recipient)}).all()
+        return [tuple(row) for row in rows]
+    finally:
+        engine.dispose()
 
 
 # First: the load tests below leave hundreds of handoffs waiting, more than the desk lists at once.
