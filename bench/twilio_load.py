@@ -93,12 +93,17 @@ class Replies:
 
         if not self.database.exists():
             return []
-        db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
         try:
-            return db.execute("SELECT external_id, finished_at FROM frontdesk_inbox WHERE finished_at >= ?",
-                              (since,)).fetchall()
-        finally:
-            db.close()
+            db = sqlite3.connect(self.database, timeout=5)
+            try:
+                # 5 s back: a row stamped earlier can commit after a later one (turns end on several threads)
+                return db.execute("SELECT external_id, finished_at FROM frontdesk_inbox WHERE finished_at >= ?",
+                                  (since - 5,)).fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error as error:  # busy for longer than 5 s, say: try again on the next poll
+            print(json.dumps({"watcher": repr(error)[:200]}), file=sys.stderr, flush=True)
+            return []
 
     async def watch(self) -> None:
         seen, since = 0, 0.0
@@ -106,6 +111,7 @@ class Replies:
             await asyncio.sleep(0.02)
             messages = list(self.api.messages)
             finished = await asyncio.to_thread(self._finished, since)
+            finished = [(external_id, at) for external_id, at in finished if external_id not in self.done]
             if len(messages) != seen or finished:
                 seen = len(messages)
                 counts: dict[str, int] = {}
