@@ -13,8 +13,9 @@ noise hits them alike. Set-ups (`--setup`, repeatable):
 - `two`: two instances on one PostgreSQL database and Redis, behind nginx (deploy/nginx/proxy.conf), as in
   deploy/README.md.
 
-Per run: p50/p99 latency per message and messages/s (rest_load), the CPU seconds the Rasa servers and the
-action servers spent per message (/proc/PID/stat, user + system, children included), and on PostgreSQL the
+Per run: p50/p99 latency per message and messages/s (rest_load), the CPU time the Rasa servers and the
+action servers spent per message (/proc/PID/stat, user + system, children included, less what they spent
+idle in the 3 s before the run, also reported as `*_idle_cpu_pct`), and on PostgreSQL the
 rows written and commits per message (pg_stat_user_tables, pg_stat_database). One JSON line per run; the last
 line is the medians per set-up with messages/s as a ratio to the first set-up.
 """
@@ -112,7 +113,7 @@ class Setup:
 
     @property
     def url(self) -> str:
-        return self.nginx.url if self.nginx is not None else self.instances[0].url
+        return self.nginx.url if self.nginx is not None else f"http://127.0.0.1:{self.ports[0]}"  # RASA_PORT given
 
     def stop(self) -> None:
         for instance in self.instances:
@@ -121,8 +122,11 @@ class Setup:
         if self.nginx is not None:
             self.nginx.remove()
 
-    async def run(self, concurrency: int, messages: int, turns: int) -> dict:
+    async def run(self, concurrency: int, messages: int, turns: int, idle_s: float = 3.0) -> dict:
+        idle_from = server_cpu(self.instances)  # what the servers spend doing nothing (polls, watchers), per s
+        await asyncio.sleep(idle_s)
         cpu_before = server_cpu(self.instances)
+        idle = {kind: (cpu_before[kind] - idle_from[kind]) / idle_s for kind in cpu_before}
         rows_before = pg_writes(self.database_url) if self.database_url else {}
         started = time.perf_counter()
         result = await load(self.url, self.token, concurrency, messages, turns, FAQ)
@@ -130,8 +134,9 @@ class Setup:
         cpu_after = server_cpu(self.instances)
         sent = result["messages"] + 2  # rest_load's warm-up conversation is 2 messages
         result.update(setup=self.name, instances=len(self.instances), wall_s=round(wall, 1),
-                      rasa_cpu_ms_per_msg=round((cpu_after["rasa"] - cpu_before["rasa"]) * 1000 / sent, 1),
-                      actions_cpu_ms_per_msg=round((cpu_after["actions"] - cpu_before["actions"]) * 1000 / sent, 1))
+                      **{f"{kind}_cpu_ms_per_msg": round((cpu_after[kind] - cpu_before[kind] - idle[kind] * wall) * 1000 / sent, 1)
+                         for kind in ("rasa", "actions")},
+                      **{f"{kind}_idle_cpu_pct": round(idle[kind] * 100, 1) for kind in ("rasa", "actions")})
         if self.database_url:
             await asyncio.sleep(1.0)  # PostgreSQL publishes its counters at the end of each transaction, with a lag
             rows_after = pg_writes(self.database_url)
@@ -182,7 +187,8 @@ async def main() -> None:
                 result = await setup.run(args.concurrency, args.messages, args.turns)
                 runs[setup.name].append(result)
                 print(json.dumps({"round": round_number + 1, **result}), flush=True)
-    keys = ("p50_ms", "p99_ms", "msgs_per_s", "rasa_cpu_ms_per_msg", "actions_cpu_ms_per_msg",
+    keys = ("p50_ms", "p99_ms", "msgs_per_s", "rasa_cpu_ms_per_msg", "actions_cpu_ms_per_msg", "rasa_idle_cpu_pct",
+            "actions_idle_cpu_pct",
             "pg_rows_written_per_msg", "pg_commits_per_msg", "load_1min")
     summary: dict = {"concurrency": args.concurrency, "messages_per_run": args.messages, "rounds": args.rounds,
                      "script": "faq", "setups": {}}

@@ -119,16 +119,17 @@ class Inbox:
         postgresql = self.engine.dialect.name == "postgresql"
         if postgresql:
             heads = heads.with_for_update(skip_locked=True, of=inbox)
-        claimed: list[InboxMessage] = []
+        take = inbox.update().values(status="working", next_attempt_at=now + LEASE_S)
         with self.engine.begin() as db:
-            for row in db.execute(heads).mappings().all():
-                where = [c.channel == row["channel"], c.external_id == row["external_id"]]
-                if not postgresql:  # nobody else may have claimed it in between
-                    where += [c.status == row["status"], c.next_attempt_at == row["next_attempt_at"]]
-                if db.execute(inbox.update().where(*where).values(status="working", next_attempt_at=now + LEASE_S)).rowcount == 1:
-                    claimed.append(InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"],
-                                                row["attempts"], row["received_at"], _resumed(row)))
-        return claimed
+            rows = db.execute(heads).mappings().all()
+            if postgresql and rows:  # locked: all of them at once
+                db.execute(take.where(sa.tuple_(c.channel, c.external_id).in_([(r["channel"], r["external_id"]) for r in rows])))
+            elif rows:  # nobody else may have claimed one in between
+                rows = [row for row in rows if db.execute(take.where(
+                    c.channel == row["channel"], c.external_id == row["external_id"], c.status == row["status"],
+                    c.next_attempt_at == row["next_attempt_at"])).rowcount == 1]
+        return [InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"], row["attempts"],
+                             row["received_at"], _resumed(row)) for row in rows]
 
     def _where(self, key: tuple[str, str]):
         return sa.and_(inbox.c.channel == key[0], inbox.c.external_id == key[1])
