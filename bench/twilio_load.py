@@ -87,20 +87,20 @@ class Replies:
         self.changed = asyncio.Condition()
         self.counts: dict[str, int] = {}
         self.done: set[str] = set()
+        self._db = None
 
     def _finished(self, since: float) -> list[tuple[str, float]]:
+        """Inbox rows finished since `since` (one connection kept open: the poll shares the cores it measures)."""
         import sqlite3
 
         if not self.database.exists():
             return []
         try:
-            db = sqlite3.connect(self.database, timeout=5)
-            try:
-                # 5 s back: a row stamped earlier can commit after a later one (turns end on several threads)
-                return db.execute("SELECT external_id, finished_at FROM frontdesk_inbox WHERE finished_at >= ?",
-                                  (since - 5,)).fetchall()
-            finally:
-                db.close()
+            if self._db is None:
+                self._db = sqlite3.connect(self.database, timeout=5, check_same_thread=False)
+            # 5 s back: a row stamped earlier can commit after a later one (turns end on several threads)
+            return self._db.execute("SELECT external_id, finished_at FROM frontdesk_inbox WHERE finished_at >= ?",
+                                    (since - 5,)).fetchall()
         except sqlite3.Error as error:  # busy for longer than 5 s, say: try again on the next poll
             print(json.dumps({"watcher": repr(error)[:200]}), file=sys.stderr, flush=True)
             return []

@@ -301,3 +301,25 @@ def test_a_busy_worker_fills_a_freed_slot_without_waiting_for_webhooks_to_settle
     asyncio.run(go())
     assert started["Q2"] - ended["Q1"] < 0.5  # not the settle delay (1 s) after every turn
     assert started["Q2"] < ended["L1"]  # while the long turn still ran
+
+
+def test_an_accepted_message_wakes_the_worker_instead_of_waiting_for_its_poll(box: Inbox) -> None:
+    started: list[float] = []
+
+    async def run_turn(message: InboxMessage) -> None:
+        started.append(time.monotonic())
+
+    async def go() -> float:
+        worker = InboxWorker(box, ["sms"], run_turn, run_turn, poll_s=30, settle_s=0)
+        worker.start()
+        await asyncio.sleep(0.3)  # the first pass found nothing; the next poll is 30 s away
+        box.accept("sms", "SM1", "+1555", {"text": "hi"})
+        accepted = time.monotonic()
+        worker.wake()  # what the webhook does after storing the message
+        while not started and time.monotonic() - accepted < 10:
+            await asyncio.sleep(0.01)
+        await worker.stop()
+        return accepted
+
+    accepted = asyncio.run(go())
+    assert started and started[0] - accepted < 2.0
