@@ -5,11 +5,11 @@ A webhook only verifies, parses and writes the message to the persistent
 inbox (bot/messaging/inbox.py: one insert, which is also the de-duplication), then
 answers; nothing on that path awaits a turn. The inbox worker runs the turns
 (NLU, tracker store, action calls), at most FRONTDESK_TURN_CONCURRENCY at
-once, so queued turns wait without using CPU and the loop stays free for
-acknowledgements between them.
+once and one per customer, so queued turns wait without using CPU and the loop
+stays free for acknowledgements between them.
 
 Settings (environment, read into `Settings.turns`, bot/config/channel_settings.py; the defaults are the
-measured best, bench/README.md): FRONTDESK_TURN_CONCURRENCY (default 2); FRONTDESK_TURN_THREAD=1 runs
+measured best, bench/README.md): FRONTDESK_TURN_CONCURRENCY (default 8); FRONTDESK_TURN_THREAD=1 runs
 turns and sends on a second event loop in a background thread (measured slower on the shared 2 cores:
 the server's thread then waits for the GIL on every socket and SQLite call); FRONTDESK_ACK_WRITE=thread
 writes the inbox row in a worker thread instead of on the loop (measured slower: the hop costs more

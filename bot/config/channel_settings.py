@@ -123,11 +123,12 @@ class HubSpotSettings:
 @dataclass(frozen=True)
 class TurnSettings:
     """How the Rasa server runs webhook turns (channels/background.py; the defaults are the measured best,
-    bench/README.md): FRONTDESK_TURN_CONCURRENCY turns at once (default 2), FRONTDESK_TURN_SETTLE_MS (100),
+    bench/README.md): FRONTDESK_TURN_CONCURRENCY turns at once per channel and instance (default 8, at least 1),
+    FRONTDESK_TURN_SETTLE_MS (100: an idle worker waits for a burst of webhooks to be acknowledged),
     FRONTDESK_TURN_THREAD=1 (turns on a second event loop in a thread), FRONTDESK_ACK_WRITE=thread (the inbox
     row written in a worker thread instead of on the loop)."""
 
-    concurrency: int = 2
+    concurrency: int = 8
     settle_s: float = 0.1
     threaded: bool = False
     write_on_loop: bool = True
@@ -141,7 +142,10 @@ class TurnSettings:
             except ValueError:
                 raise ConfigError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
 
-        return cls(concurrency=max(1, int(number("FRONTDESK_TURN_CONCURRENCY", "2", int))),
+        concurrency = int(number("FRONTDESK_TURN_CONCURRENCY", "8", int))
+        if concurrency < 1:
+            raise ConfigError(f"FRONTDESK_TURN_CONCURRENCY={concurrency} must be at least 1")
+        return cls(concurrency=concurrency,
                    settle_s=max(0.0, number("FRONTDESK_TURN_SETTLE_MS", "100", float)) / 1000,
                    threaded=_get(env, "FRONTDESK_TURN_THREAD").lower() in {"1", "true", "yes"},
                    write_on_loop=_get(env, "FRONTDESK_ACK_WRITE").lower() != "thread")

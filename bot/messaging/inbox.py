@@ -41,6 +41,7 @@ RETRY_DELAY_S = 1.0  # then 2 s
 LEASE_S = 30.0  # a crashed process's turns are taken again this long after its last renewal
 UNFINISHED = ("pending", "working")
 DRAIN_S = 8.0  # stopping: how long running turns may finish (the supervisor gives a server 15 s to stop)
+DEFAULT_CONCURRENCY = 8  # turns at once per worker (FRONTDESK_TURN_CONCURRENCY; measured in bench/README.md)
 OUTAGE_RETRY_S = 2.0  # a turn that met an unreachable database or Redis waits this long, attempts unchanged
 INSERT = inbox.insert()  # built once: `.values(...)` per call cost 0.25 ms against 0.09 ms (bench/README.md)
 
@@ -58,6 +59,18 @@ class InboxMessage:
     @property
     def key(self) -> tuple[str, str]:
         return self.channel, self.external_id
+
+
+def _unfinished(table: sa.Table):
+    """`status IN ('pending', 'working')` with the values written out, as the partial indexes say it (store.py)."""
+    return table.c.status.in_([sa.literal_column(f"'{status}'") for status in UNFINISHED])
+
+
+def _older_unfinished(channels: list[str]):
+    """An unfinished message of the same sender that arrived earlier (ties broken by id): the row is not its head."""
+    c, earlier = inbox.c, inbox.alias("earlier")
+    return sa.exists().where(earlier.c.sender == c.sender, _unfinished(earlier), earlier.c.channel.in_(channels),
+                             sa.tuple_(earlier.c.received_at, earlier.c.external_id) < sa.tuple_(c.received_at, c.external_id))
 
 
 def _resumed(row) -> bool:
@@ -91,61 +104,33 @@ class Inbox:
                 status="pending", last_error=error[:500], next_attempt_at=time.time() + delay_s))
 
     def claim_due(self, channels: list[str], limit: int) -> list[InboxMessage]:
-        """Take up to `limit` due messages, each the oldest unfinished one of its sender.
+        """Take up to `limit` due messages, each the oldest unfinished one of its sender, oldest first.
 
-        A sender whose oldest unfinished message is being worked on (live lease)
-        or waits for a retry gets nothing, so its messages stay in order.
+        A sender whose oldest unfinished message is being worked on (live lease) or waits for a retry gets
+        nothing, so its messages stay in order and one runs at a time across every worker and instance. The
+        query walks the queue's partial indexes (store.py), so its cost follows the rows it returns, not the
+        rows in the table. On PostgreSQL the heads are locked `FOR UPDATE SKIP LOCKED`, so workers of several
+        instances never wait for, or fight over, the same rows (a head another worker holds is skipped, and
+        its sender's later rows are not heads); on SQLite each is taken with a compare-and-set.
         """
         if limit <= 0:
             return []
-        if self.engine.dialect.name == "postgresql":
-            return self._claim_skip_locked(channels, limit)
         now = time.time()
-        claimed: list[InboxMessage] = []
         c = inbox.c
+        heads = sa.select(inbox).where(c.channel.in_(channels), _unfinished(inbox), c.next_attempt_at <= now,
+                                       ~_older_unfinished(channels)).order_by(c.received_at, c.external_id).limit(limit)
+        postgresql = self.engine.dialect.name == "postgresql"
+        if postgresql:
+            heads = heads.with_for_update(skip_locked=True, of=inbox)
+        take = inbox.update().values(status="working", next_attempt_at=now + LEASE_S)
         with self.engine.begin() as db:
-            rows = db.execute(
-                sa.select(inbox).where(c.channel.in_(channels), c.status.in_(UNFINISHED))
-                .order_by(c.received_at, c.external_id).limit(1000)
-            ).mappings().all()
-            seen: set[str] = set()
-            for row in rows:
-                if row["sender"] in seen:
-                    continue
-                seen.add(row["sender"])
-                if row["next_attempt_at"] > now:  # working under a live lease, or waiting for a retry
-                    continue
-                updated = db.execute(
-                    inbox.update()
-                    .where(c.channel == row["channel"], c.external_id == row["external_id"],
-                           c.status == row["status"], c.next_attempt_at == row["next_attempt_at"])
-                    .values(status="working", next_attempt_at=now + LEASE_S)
-                )
-                if updated.rowcount == 1:  # nobody else claimed it in between
-                    claimed.append(InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"],
-                                                row["attempts"], row["received_at"], _resumed(row)))
-                    if len(claimed) >= limit:
-                        break
-        return claimed
-
-    def _claim_skip_locked(self, channels: list[str], limit: int) -> list[InboxMessage]:
-        """PostgreSQL: the due rows that head their sender's queue, locked `FOR UPDATE SKIP LOCKED`, so
-        workers of several instances never wait for, or fight over, the same rows. A head row another
-        worker holds is skipped, and its sender's later rows are not heads, so the order holds."""
-        now = time.time()
-        c, earlier = inbox.c, inbox.alias("earlier")
-        older_unfinished = sa.exists().where(
-            earlier.c.sender == c.sender, earlier.c.status.in_(UNFINISHED), earlier.c.channel.in_(channels),
-            sa.tuple_(earlier.c.received_at, earlier.c.external_id) < sa.tuple_(c.received_at, c.external_id))
-        with self.engine.begin() as db:
-            rows = db.execute(
-                sa.select(inbox).where(c.channel.in_(channels), c.status.in_(UNFINISHED), c.next_attempt_at <= now,
-                                       ~older_unfinished)
-                .order_by(c.received_at, c.external_id).limit(limit).with_for_update(skip_locked=True, of=inbox)
-            ).mappings().all()
-            for row in rows:
-                db.execute(inbox.update().where(c.channel == row["channel"], c.external_id == row["external_id"])
-                           .values(status="working", next_attempt_at=now + LEASE_S))
+            rows = db.execute(heads).mappings().all()
+            if postgresql and rows:  # locked: all of them at once
+                db.execute(take.where(sa.tuple_(c.channel, c.external_id).in_([(r["channel"], r["external_id"]) for r in rows])))
+            elif rows:  # nobody else may have claimed one in between
+                rows = [row for row in rows if db.execute(take.where(
+                    c.channel == row["channel"], c.external_id == row["external_id"], c.status == row["status"],
+                    c.next_attempt_at == row["next_attempt_at"])).rowcount == 1]
         return [InboxMessage(row["channel"], row["external_id"], row["sender"], row["payload"], row["attempts"],
                              row["received_at"], _resumed(row)) for row in rows]
 
@@ -220,15 +205,21 @@ def is_outage(error: BaseException) -> bool:
 
 
 class InboxWorker:
-    """Runs the turns of due inbox messages for some channels, at most `concurrency` at once, until stopped."""
+    """Runs the turns of due inbox messages for some channels, at most `concurrency` at once, until stopped.
+
+    A pass claims as many due messages as there are free slots (one per sender: `Inbox.claim_due`); a pass
+    runs when a message is accepted here (`wake`), when a turn ends, and every `poll_s` (messages accepted
+    by another instance, retries falling due). Each instance's worker takes at most its free slots, so with
+    several instances the turns spread over all of them."""
 
     def __init__(self, box: Inbox, channels: list[str], run_turn: Turn, give_up: Turn,
-                 concurrency: int = 2, poll_s: float = 0.5, settle_s: float = 0.0, drain_s: float = DRAIN_S) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY, poll_s: float = 0.5, settle_s: float = 0.0, drain_s: float = DRAIN_S) -> None:
         self.box = box
         self.drain_s = drain_s
-        # Acknowledgements first: a turn starts only once no message was accepted for `settle_s`
-        # (waiting at most that long per pass), so a burst of webhooks is answered before the
-        # turns' CPU work takes the event loop. `last_accept` is set by whoever accepts (monotonic s).
+        # Acknowledgements first: an idle worker starts turns only once no message was accepted for
+        # `settle_s` (waiting at most that long), so a burst of webhooks is answered before the turns'
+        # CPU work takes the event loop. A busy worker fills a freed slot at once: waiting there would
+        # leave the slot empty under steady load. `last_accept` is set by whoever accepts (monotonic s).
         self.settle_s = settle_s
         self.last_accept = 0.0
         self.channels = channels
@@ -315,7 +306,7 @@ class InboxWorker:
         assert self._wake is not None
         while not self._stopping:
             quiet_for = time.monotonic() - self.last_accept
-            if quiet_for < self.settle_s:
+            if not self._running and quiet_for < self.settle_s:  # a burst at an idle worker: acknowledge it first
                 await asyncio.sleep(self.settle_s - quiet_for)
             try:
                 await self.drain_once()

@@ -59,6 +59,15 @@ inbox = sa.Table(
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
 )
+# The inbox's queue: only unfinished rows (done and failed ones stay for days), in arrival order overall and per
+# sender, so a claim reads the few rows at the head of the queue however many rows the table holds
+# (bot/messaging/inbox.py). The condition is written as the claim writes it, literal values and all: SQLite uses
+# a partial index only for a query whose WHERE holds the same term.
+INBOX_UNFINISHED = "status IN ('pending', 'working')"
+sa.Index("ix_frontdesk_inbox_queue", inbox.c.channel, inbox.c.received_at, inbox.c.external_id,
+         sqlite_where=sa.text(INBOX_UNFINISHED), postgresql_where=sa.text(INBOX_UNFINISHED))
+sa.Index("ix_frontdesk_inbox_sender_queue", inbox.c.sender, inbox.c.received_at, inbox.c.external_id,
+         sqlite_where=sa.text(INBOX_UNFINISHED), postgresql_where=sa.text(INBOX_UNFINISHED))
 
 delivery = sa.Table(
     "frontdesk_delivery",

@@ -106,3 +106,14 @@ def test_several_action_servers_and_a_redis_url_are_read(tmp_path: Path) -> None
 def test_a_bad_number_of_action_servers_is_one_line_naming_the_variable(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^ACTION_SERVERS={value!r}|^ACTION_SERVERS={value} "):
         Settings.from_env({"ACTION_SERVERS": value}, project_dir=tmp_path)
+
+
+def test_webhook_turns_run_eight_at_once_unless_told(tmp_path: Path) -> None:
+    assert Settings.from_env({}, project_dir=tmp_path).turns.concurrency == 8
+    assert Settings.from_env({"FRONTDESK_TURN_CONCURRENCY": "3"}, project_dir=tmp_path).turns.concurrency == 3
+
+
+@pytest.mark.parametrize("value", ["many", "0", "-2"])
+def test_a_bad_turn_concurrency_is_one_line_naming_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^FRONTDESK_TURN_CONCURRENCY={value!r}|^FRONTDESK_TURN_CONCURRENCY={value} "):
+        Settings.from_env({"FRONTDESK_TURN_CONCURRENCY": value}, project_dir=tmp_path)

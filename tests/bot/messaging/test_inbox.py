@@ -201,3 +201,125 @@ def test_workers_of_several_instances_claim_each_message_once_and_in_order(datab
     assert sorted(external_id for _, external_id in claims) == sorted(i for ids in accepted.values() for i in ids)
     for sender, ids in accepted.items():
         assert [external_id for who, external_id in claims if who == sender] == ids
+
+
+def test_two_workers_at_eight_turns_each_answer_every_sender_in_order_one_turn_at_a_time(database_url: str) -> None:  # noqa: F811
+    """Two instances' workers on one database, 8 turns at once each, turns of uneven length: no sender ever has
+    two turns running, each sender's messages are answered in arrival order, and both workers take turns."""
+    import random
+
+    first = Inbox(open_database(database_url))
+    expected: dict[str, list[str]] = {}
+    for k in range(5):
+        for n in range(12):
+            sender = f"sms:+1555{n:03d}"
+            first.accept("sms", f"SM{n}-{k}", sender, {"text": f"{sender} #{k}"})
+            expected.setdefault(sender, []).append(f"{sender} #{k}")
+    recorder = Recorder()
+    ran_on: dict[int, int] = {0: 0, 1: 0}
+
+    def turn_on(worker: int):
+        async def run_turn(message: InboxMessage) -> None:
+            ran_on[worker] += 1
+            recorder.delay = random.uniform(0.0, 0.03)
+            await recorder.run_turn(message)
+        return run_turn
+
+    async def both() -> None:
+        workers = [InboxWorker(Inbox(open_database(database_url)), ["sms"], turn_on(i), recorder.give_up,
+                               concurrency=8, poll_s=0.02, settle_s=0) for i in range(2)]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and first.counts().get("done", 0) < 60:
+            await asyncio.sleep(0.02)
+        for worker in workers:
+            await worker.stop()
+
+    asyncio.run(both())
+    assert first.counts() == {"done": 60}
+    assert not recorder.overlapped
+    assert recorder.most_at_once > 2  # more than the old 2 at once: the concurrency is used
+    for sender, texts in expected.items():
+        assert [text for who, text in recorder.answered if who == sender] == texts
+    assert ran_on[0] > 0 and ran_on[1] > 0
+
+
+def test_a_sender_behind_a_long_backlog_of_busy_senders_is_still_claimed(box: Inbox) -> None:
+    """Thousands of queued messages from two senders whose turns are running must not hide a third sender's
+    message (the claim once read the oldest 1,000 unfinished rows and looked no further)."""
+    with box.engine.begin() as db:
+        db.execute(inbox.insert(), [{"channel": "sms", "external_id": f"B{i:05d}", "sender": f"busy-{i % 2}",
+                                     "payload": {"text": "again"}, "status": "pending", "attempts": 0,
+                                     "next_attempt_at": 0.0, "received_at": 1000.0 + i} for i in range(1500)])
+    assert {m.sender for m in box.claim_due(["sms"], limit=8)} == {"busy-0", "busy-1"}  # their turns run now
+    box.accept("sms", "SM-late", "patient", {"text": "hello?"})
+    assert [(m.sender, m.external_id) for m in box.claim_due(["sms"], limit=8)] == [("patient", "SM-late")]
+
+
+def test_a_claim_reads_the_head_of_the_queue_through_its_indexes(tmp_path: Path) -> None:
+    """SQLite plans the claim on the partial queue indexes, in order, with no sort of the unfinished rows: its
+    cost follows the rows claimed, not the done rows kept for days or the length of the backlog."""
+    import sqlalchemy as sa
+
+    from bot.messaging.inbox import _older_unfinished, _unfinished
+
+    engine = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
+    c = inbox.c
+    heads = sa.select(inbox).where(c.channel.in_(["sms"]), _unfinished(inbox), c.next_attempt_at <= 1.0,
+                                   ~_older_unfinished(["sms"])).order_by(c.received_at, c.external_id).limit(8)
+    sql = str(heads.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as db:
+        plan = " | ".join(row[-1] for row in db.execute(sa.text("EXPLAIN QUERY PLAN " + sql)))
+    assert "USING INDEX ix_frontdesk_inbox_queue" in plan and "USING INDEX ix_frontdesk_inbox_sender_queue" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_busy_worker_fills_a_freed_slot_without_waiting_for_webhooks_to_settle(box: Inbox) -> None:
+    """The settle delay (acknowledge a burst before turns take the loop) is for an idle worker: while webhooks
+    keep arriving and turns run, a finished turn's slot is filled at once."""
+    box.accept("sms", "L1", "long", {"text": "slow question"})
+    box.accept("sms", "Q1", "quick", {"text": "first"})
+    box.accept("sms", "Q2", "quick", {"text": "second"})
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+
+    async def run_turn(message: InboxMessage) -> None:
+        started[message.external_id] = time.monotonic()
+        await asyncio.sleep(1.5 if message.sender == "long" else 0.05)
+        ended[message.external_id] = time.monotonic()
+
+    async def go() -> None:
+        worker = InboxWorker(box, ["sms"], run_turn, run_turn, concurrency=2, poll_s=5, settle_s=1.0)
+        worker.start()
+        deadline = time.monotonic() + 20
+        while "Q2" not in ended and time.monotonic() < deadline:
+            worker.last_accept = time.monotonic()  # webhooks keep arriving
+            await asyncio.sleep(0.01)
+        await worker.stop()
+
+    asyncio.run(go())
+    assert started["Q2"] - ended["Q1"] < 0.5  # not the settle delay (1 s) after every turn
+    assert started["Q2"] < ended["L1"]  # while the long turn still ran
+
+
+def test_an_accepted_message_wakes_the_worker_instead_of_waiting_for_its_poll(box: Inbox) -> None:
+    started: list[float] = []
+
+    async def run_turn(message: InboxMessage) -> None:
+        started.append(time.monotonic())
+
+    async def go() -> float:
+        worker = InboxWorker(box, ["sms"], run_turn, run_turn, poll_s=30, settle_s=0)
+        worker.start()
+        await asyncio.sleep(0.3)  # the first pass found nothing; the next poll is 30 s away
+        box.accept("sms", "SM1", "+1555", {"text": "hi"})
+        accepted = time.monotonic()
+        worker.wake()  # what the webhook does after storing the message
+        while not started and time.monotonic() - accepted < 10:
+            await asyncio.sleep(0.01)
+        await worker.stop()
+        return accepted
+
+    accepted = asyncio.run(go())
+    assert started and started[0] - accepted < 2.0
