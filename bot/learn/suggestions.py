@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.config import DecisionConfig
-from bot.errors import FrontdeskError
+from bot.errors import RefusedError
 from bot.kb import Entry, load_entries
 from bot.learn.markdown import EditError, add_question, digest, remove_question
 from bot.messaging.store import kb_suggestions as table
@@ -37,8 +37,12 @@ DAY_S = 24 * 3600
 MAX_WORDS = 40  # longer messages are stories, not questions to match
 
 
-class LearnError(FrontdeskError):
-    """A review command that cannot be done as asked (unknown id, entry changed on disk): one line, nothing changed."""
+class LearnError(RefusedError):
+    """A review command that cannot be done as asked (unknown id: 404, entry changed on disk: 409): one line,
+    nothing changed."""
+
+    def __init__(self, reason: str, status: int = 409) -> None:
+        super().__init__(reason, status)
 
 
 def wording_key(text: str) -> str:
@@ -117,6 +121,25 @@ class Suggestions:
             self.apply_confirmed(now)
         return "recorded"
 
+    def link(self, summary: dict, entry_id: str, text: str | None, agent: str, now: float | None = None) -> dict:
+        """An agent says a handed-over question was answered by `entry_id`: its wording (`text`, one of the
+        customer's messages in the handoff's `summary`; by default their first question) is suggested for the entry.
+        Returns {"recorded": bool, "outcome": why, "wording": ...}; LearnError for an unknown entry (404) or text
+        the customer did not write (400)."""
+        entry = {e.id: e for e in load_entries(self.root).entries}.get(entry_id)
+        if entry is None:
+            raise LearnError(f"no entry {entry_id!r} in the knowledge base", 404)
+        asked = [t for t in summary.get("key_messages") or [] if isinstance(t, str) and t.strip()]
+        wording = text if text is not None else (asked[0] if asked else None)
+        if wording is None or wording not in asked:
+            raise LearnError("'text' must be one of the customer's questions in this handoff", 400)
+        if summary.get("test"):
+            outcome = "a test conversation teaches nothing"
+        else:
+            outcome = self.record(wording, entry, "agent", summary.get("conversation_id") or "", now=now)
+        logger.info("knowledge base: %s linked a handed-over question to %s: %s", agent, entry_id, outcome)
+        return {"recorded": outcome == "recorded", "outcome": outcome, "wording": wording, "entry": entry_id}
+
     def withdraw(self, conversation_id: str, entry_id: str, now: float | None = None) -> int:
         """The customer said the answer did not help: their pending suggestions for the entry are withdrawn."""
         with self.engine.begin() as db:
@@ -162,7 +185,7 @@ class Suggestions:
         with self.engine.connect() as db:
             row = db.execute(sa.select(table).where(table.c.id == suggestion_id)).first()
         if row is None:
-            raise LearnError(f"no suggestion {suggestion_id}: `frontdesk kb suggestions` lists them")
+            raise LearnError(f"no suggestion {suggestion_id}: `frontdesk kb suggestions` lists them", 404)
         if row.status != status:
             raise LearnError(f"suggestion {suggestion_id} is {row.status}, not {status}")
         return next(g for g in self.groups(statuses=(status,)) if g.entry_id == row.entry_id and g.key == row.wording_key)
