@@ -7,7 +7,8 @@ entry (`not_helped`). The wording is the customer's question the exchange is abo
 this reply that was not itself a reply (a pick, yes, no, "something else").
 
 Conversations that never teach: a test conversation (`frontdesk test-conversations`), one with anything masked
-(a card number, a password ...), one with an abusive message, and a question the NLU read as out of scope.
+(a card number, a password ...), one with an abusive message, and a question the NLU is sure is out of scope
+(a less sure `out_of_scope` the knowledge base clarified, and the customer then confirmed, is learned).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from bot.dialogue import abusive_message
+from bot.dialogue import abusive_message, knowledge_base_first
 from bot.kb import Entry, KnowledgeBase
 from bot.learn.suggestions import Suggestions
 
 logger = logging.getLogger(__name__)
 
 REPLY_INTENTS = {"affirm", "deny", "choose_entry", "something_else"}
-NEVER_LEARNED_INTENTS = {"out_of_scope", "insult", "request_human", "greet", "goodbye", "thank", "bot_challenge"}
+NEVER_LEARNED_INTENTS = {"insult", "request_human", "greet", "goodbye", "thank", "bot_challenge"}
 
 
 def _session(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,10 +50,12 @@ def asked(events: Sequence[dict[str, Any]]) -> str | None:
     users = _session(events)
     for event in reversed(users[:-1]):
         text = (event.get("text") or "").strip()
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if not text or text.startswith("/") or intent in REPLY_INTENTS:
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        if not text or text.startswith("/") or intent.get("name") in REPLY_INTENTS:
             continue
-        return None if intent in NEVER_LEARNED_INTENTS else text
+        if intent.get("name") == "out_of_scope" and not knowledge_base_first("clarify", float(intent.get("confidence") or 0)):
+            return None  # the NLU is sure it is outside S-Club's services, whatever the knowledge base made of it
+        return None if intent.get("name") in NEVER_LEARNED_INTENTS else text
     return None
 
 

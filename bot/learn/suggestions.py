@@ -181,14 +181,23 @@ class Suggestions:
                 notes.append(f"suggestion {group.id} ({group.wording!r}) dropped: entry {group.entry_id} no longer exists")
         return notes
 
-    def _group_of(self, suggestion_id: int, status: str = "pending") -> Group:
+    def _groups_of(self, ids: list[int], status: str = "pending") -> list[Group]:
+        """The groups the suggestions `ids` belong to, each once, in the order named; LearnError for an id that
+        does not exist (404) or is not in `status`."""
         with self.engine.connect() as db:
-            row = db.execute(sa.select(table).where(table.c.id == suggestion_id)).first()
-        if row is None:
-            raise LearnError(f"no suggestion {suggestion_id}: `frontdesk kb suggestions` lists them", 404)
-        if row.status != status:
-            raise LearnError(f"suggestion {suggestion_id} is {row.status}, not {status}")
-        return next(g for g in self.groups(statuses=(status,)) if g.entry_id == row.entry_id and g.key == row.wording_key)
+            rows = {r.id: r for r in db.execute(sa.select(table.c.id, table.c.status, table.c.entry_id,
+                                                                table.c.wording_key).where(table.c.id.in_(ids)))}
+        groups = {(g.entry_id, g.key): g for g in self.groups(statuses=(status,))}
+        found: dict[int, Group] = {}
+        for suggestion_id in ids:
+            row = rows.get(suggestion_id)
+            if row is None:
+                raise LearnError(f"no suggestion {suggestion_id}: `frontdesk kb suggestions` lists them", 404)
+            if row.status != status:
+                raise LearnError(f"suggestion {suggestion_id} is {row.status}, not {status}")
+            group = groups[(row.entry_id, row.wording_key)]
+            found[group.id] = group
+        return list(found.values())
 
     def _decide(self, rows: list[dict], status: str, by: str, now: float | None, note: str | None = None) -> None:
         with self.engine.begin() as db:
@@ -197,18 +206,16 @@ class Suggestions:
 
     def _checked(self, ids: list[int], entries: dict[str, Entry]) -> list[Group]:
         """The groups of `ids`, each with its entry present and its file as it was when suggested (else LearnError)."""
-        groups = {}
-        for suggestion_id in ids:
-            group = self._group_of(suggestion_id)
+        groups = self._groups_of(ids)
+        for group in groups:
             entry = entries.get(group.entry_id)
             if entry is None:
                 self.drop_deleted(entries)
-                raise LearnError(f"suggestion {suggestion_id}: entry {group.entry_id} no longer exists (suggestion dropped)")
+                raise LearnError(f"suggestion {group.id}: entry {group.entry_id} no longer exists (suggestion dropped)")
             if entry.digest not in {r["entry_digest"] for r in group.rows}:
-                raise LearnError(f"suggestion {suggestion_id}: {self.root / entry.path} changed on disk since it was "
+                raise LearnError(f"suggestion {group.id}: {self.root / entry.path} changed on disk since it was "
                                  f"suggested: look at the entry, then reject it or add the question by hand")
-            groups[group.id] = group
-        return list(groups.values())
+        return groups
 
     def approve(self, ids: list[int], by: str, now: float | None = None) -> list[str]:
         """Add each group's wording to its entry's markdown (all ids checked first: one bad id changes nothing).
@@ -232,14 +239,14 @@ class Suggestions:
         return done
 
     def reject(self, ids: list[int], by: str, now: float | None = None) -> list[str]:
-        groups = [self._group_of(i) for i in ids]
+        groups = self._groups_of(ids)
         for group in groups:
             self._decide(group.rows, "rejected", by, now)
         return [f"rejected {g.wording!r} for {g.entry_id} (suggestion {g.id}); it will not be suggested again" for g in groups]
 
     def undo(self, suggestion_id: int, by: str, now: float | None = None) -> str:
         """Take an applied wording out of its entry's markdown again; it is not suggested again."""
-        group = self._group_of(suggestion_id, "applied")
+        [group] = self._groups_of([suggestion_id], "applied")
         entry = {e.id: e for e in load_entries(self.root).entries}.get(group.entry_id)
         if entry is None:
             raise LearnError(f"suggestion {suggestion_id}: entry {group.entry_id} no longer exists")

@@ -148,15 +148,19 @@ def test_auto_applies_a_wording_confirmed_by_enough_customers_but_not_an_ambiguo
         == "rejected before"
 
 
-def user(text: str, intent: str = "faq", **metadata) -> dict:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.9}}, "metadata": metadata}
+def user(text: str, intent: str = "faq", confidence: float = 0.9, **metadata) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}},
+            "metadata": metadata}
 
 
 def test_the_wording_is_the_question_before_the_replies() -> None:
     events = [user("hi", "greet"), user("ditch my yoga slot"), user('/choose_entry{"kb_entry": "x"}', "choose_entry"),
               user("yes", "affirm")]
     assert asked(events) == "ditch my yoga slot"
-    assert asked([user("what's the weather", "out_of_scope"), user("yes", "affirm")]) is None
+    assert asked([user("what's the weather", "out_of_scope", 0.95), user("yes", "affirm")]) is None
+    # the NLU unsure, the knowledge base clarified and the customer confirmed: in scope after all
+    assert asked([user("I can't make it to spin tonight", "out_of_scope", 0.51), user("yes", "affirm")]) \
+        == "I can't make it to spin tonight"
     assert teaches(events)
     assert not teaches(events + [user("cancel", test=True)])
     assert not teaches(events + [user("my password is [password removed]", masked=["password"])])
