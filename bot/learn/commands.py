@@ -104,7 +104,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     config = AssistantConfig.load(settings.assistant_file).knowledge_base
     result = simulate(Path(args.kb), Path(args.traffic), Path(args.queries), settings, config, noise=args.noise,
                       details=Path(args.details) if args.details else None, seed=args.seed,
-                      limit=args.limit, log=lambda text: print(text, file=sys.stderr))
+                      limit=args.limit, log=lambda text: print(text, file=sys.stderr),
+                      state=Path(args.state) if args.state else None)
     print(json.dumps(result))
     return 0
 
@@ -138,4 +139,6 @@ def add_parser(kb: argparse._SubParsersAction) -> None:
     simulate.add_argument("--details", help="write one CSV row per traffic row here")
     simulate.add_argument("--limit", type=int, help="only the first N traffic rows (the curve against traffic size)")
     simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--state", help="keep the knowledge base's index and fine-tuned model as it is before "
+                          "learning in this folder (as kb eval --state), so several runs tune it once")
     simulate.set_defaults(func=_cmd_simulate)

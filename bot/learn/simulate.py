@@ -117,8 +117,9 @@ def apply_all(suggestions: Suggestions) -> tuple[list, list]:
 
 def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, config: DecisionConfig,
              noise: float = 0.0, details: Path | None = None, seed: int = 0, limit: int | None = None,
-             log: Callable[[str], None] = lambda text: None) -> dict:
-    """Before/after metrics of the learning loop (module docstring); the last stdout line of `kb simulate`."""
+             log: Callable[[str], None] = lambda text: None, state: Path | None = None) -> dict:
+    """Before/after metrics of the learning loop (module docstring); the last stdout line of `kb simulate`.
+    `state` keeps the "before" index and fine-tuned model between runs (the "after" one is always made afresh)."""
     if not 0.0 <= noise <= 1.0:
         raise FrontdeskError(f"--noise must be between 0 and 1 (got {noise})")
     content = load_entries(kb_dir)
@@ -132,7 +133,7 @@ def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, confi
     encoder = Encoder(settings.embedding_model, threads=settings.torch_threads)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        work, state = Path(tmp) / "kb", Path(tmp) / "before"
+        work, state = Path(tmp) / "kb", state or Path(tmp) / "before"
         shutil.copytree(kb_dir, work)
         log(f"before: building and fine-tuning {len(ids)} entries")
         before = evaluate(work, queries_csv, encoder, config, state=state)
