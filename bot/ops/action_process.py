@@ -55,7 +55,8 @@ class ActionServices:
                                         lambda: knowledge_base.snapshot.fingerprint, config.knowledge_base.reload_interval_s)
             if watch:
                 watcher.start()
-        learning = Learning(Suggestions(engine, knowledge_base.root, config.knowledge_base), knowledge_base)
+        learning = Learning(Suggestions(engine, settings.project_dir / config.knowledge_base.folder, config.knowledge_base),
+                            knowledge_base)
         return cls(settings, config, engine, knowledge_base, scorer, desk, responses, watcher, learning)
 
 
