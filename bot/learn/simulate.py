@@ -19,6 +19,7 @@ file is scored before and after with `kb eval`'s metrics. The original knowledge
 from __future__ import annotations
 
 import csv
+import json
 import random
 import shutil
 import tempfile
@@ -35,6 +36,7 @@ from bot.kb import Encoder, KnowledgeBase, TunedModels, evaluate, load_entries
 from bot.learn.suggestions import Suggestions, wording_key
 from bot.messaging import open_database
 
+SHOWN = ("answer_accuracy", "wrong_answer_rate", "clarify_rate", "top1_accuracy", "oos_answer_rate")  # in the log
 DETAIL_FIELDS = ["text", "expected", "decision", "offered", "picked", "evidence", "outcome", "applied"]
 
 
@@ -149,7 +151,10 @@ def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, confi
         applied_keys = {(g.key, g.entry_id) for g in applied}
         for row in rows:
             row["applied"] = "yes" if (wording_key(row["text"]), row["picked"]) in applied_keys else ""
-        log(f"applied {len(applied)} wordings; after: rebuilding and fine-tuning")
+        log(f"before: {json.dumps({k: before[k] for k in SHOWN})}")
+        log(f"confirmed {sum(1 for r in rows if r['evidence'])}, suggested "
+            f"{sum(1 for r in rows if r['outcome'] == 'recorded')}, applied {len(applied)} wordings "
+            f"({len(wrong)} to another entry than expected); after: rebuilding and fine-tuning")
         after = evaluate(work, queries_csv, encoder, config, state=Path(tmp) / "after")
     if details is not None:
         with details.open("w", newline="", encoding="utf-8") as f:
