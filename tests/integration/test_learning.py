@@ -15,6 +15,7 @@ import yaml
 
 from tests.integration.conftest import start_assistant
 from tests.integration.desk_setup import add_agents, always_open_assistant_file, frontdesk, wait_until
+from tests.integration.test_webchat_browser import browser, wait_for  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +108,34 @@ def test_an_agent_links_a_handed_over_question_and_a_lead_approves_it(running) -
     assert approved.status_code == 200, approved.text
     path = next(running.knowledge_base.rglob("towels_and_lockers.md"))
     assert "  - my locker code stopped working on level two\n" in path.read_text()
+
+
+def test_an_agent_links_and_a_lead_approves_on_the_desk_page_with_customer_words_as_text(running, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    hostile = 'is the sauna <img src=x onerror="window.__x=1"> mixed?'
+    sender = f"learn-{uuid.uuid4().hex[:8]}"
+    running.say(sender, hostile)
+    running.say(sender, "I want to talk to a human")
+    handoff = wait_until(lambda: next((h["id"] for h in api(running, "GET", "/handoffs", "Ann").json()["handoffs"]
+                                       if api(running, "GET", f"/handoffs/{h['id']}", "Ann").json()["summary"]
+                                       ["conversation_id"] == sender), None), what="the handoff")
+    browser.delete_all_cookies()
+    browser.get(f"{running.url}/agent")
+    browser.find_element(By.ID, "token").send_keys(running.tokens["Ann"])
+    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "me").text == "Ann (lead)")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff}"]'))[0].click()
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#answered-entry option")) > 10)
+    Select(browser.find_element(By.ID, "answered-entry")).select_by_value("towels_and_lockers")
+    browser.find_element(By.ID, "link-entry").click()
+    wait_for(browser, lambda d: "Suggested" in d.find_element(By.ID, "notice").text)
+
+    browser.find_element(By.ID, "suggestions-link").click()
+    item = wait_for(browser, lambda d: [li for li in d.find_elements(By.CSS_SELECTOR, "#suggestions li")
+                                        if hostile in li.text])
+    assert browser.execute_script("return window.__x") is None  # shown as text, never as markup
+    item[0].find_element(By.XPATH, ".//button[text()='Approve']").click()
+    path = next(running.knowledge_base.rglob("towels_and_lockers.md"))
+    wait_until(lambda: hostile in path.read_text(), what="the approved wording in the entry's file")
