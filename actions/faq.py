@@ -47,6 +47,9 @@ class ActionAnswerFaq(FrontdeskAction):
             turn = dialogue.frustrated_offer(now)  # high or rising frustration: a person, before anything else
         elif chosen is not None:
             turn = dialogue.chosen(chosen, now)
+            if services.learning is not None:  # a wording confirmed by the customer's pick
+                await asyncio.to_thread(services.learning.chosen, tracker.events, tracker.sender_id, chosen.id,
+                                        len(tracker.get_slot("kb_offered") or []))
         else:
             turn = await asyncio.to_thread(dialogue.question, knowledge_base, now)
         if mood.action == "empathise":

@@ -40,6 +40,7 @@ class ActionFollowUp(FrontdeskAction):
             # "Yes, connect me": hand over now, for the reason the offer was made.
             reason = now.slots.get("handoff_reason") or "failures"
             return [SlotSet("awaiting_reply", None)] + await hand_over(self.services, dispatcher, tracker, reason)
+        await self._learn(intent, now.slots, tracker)
         if intent == "affirm":
             turn = dialogue.affirm(knowledge_base, now)
         elif intent == "deny":
@@ -57,3 +58,16 @@ class ActionFollowUp(FrontdeskAction):
         else:
             turn = dialogue.something_else(knowledge_base, now)
         return dispatch(dispatcher, turn)
+
+    async def _learn(self, intent: str | None, slots: dict[str, Any], tracker: Tracker) -> None:
+        """A yes to a paraphrase or to "did that help" confirms the customer's wording (bot/learn); a no (or
+        "something else") to "did that help" withdraws what the conversation suggested for that entry."""
+        learning, awaiting = self.services.learning, slots.get("awaiting_reply")
+        if learning is None:
+            return
+        if intent == "affirm" and awaiting == "paraphrase" and slots.get("kb_pending"):
+            await asyncio.to_thread(learning.paraphrase_confirmed, tracker.events, tracker.sender_id, slots["kb_pending"])
+        elif intent == "affirm" and awaiting == "helped" and slots.get("kb_answered"):
+            await asyncio.to_thread(learning.helped, tracker.events, tracker.sender_id, slots["kb_answered"])
+        elif intent != "affirm" and awaiting == "helped":
+            await asyncio.to_thread(learning.not_helped, tracker.sender_id, slots.get("kb_answered"))

@@ -1,4 +1,4 @@
-"""Frontdesk's core, in rooms: config, dialogue, responses, kb, detect, handoff, agents, messaging, crm, report,
+"""Frontdesk's core, in rooms: config, dialogue, responses, kb, learn, detect, handoff, agents, messaging, crm, report,
 vendors, ops and privacy (docs/architecture.md), plus the shared errors module.
 
 `bot` imports neither `actions` nor `channels`; they import it, through each room's surface.

@@ -9,7 +9,8 @@
     ├── PrivacyError     an erasure, export or purge cannot run (bad channel or contact, a database it cannot open)
     └── RefusedError     an operation is refused, with the HTTP status an API answers
         ├── HandoffError (bot/handoff/store.py)   a handoff cannot be claimed, answered, closed ...
-        └── AgentError (bot/agents/accounts.py)   a credential, a permission or an account change
+        ├── AgentError (bot/agents/accounts.py)   a credential, a permission or an account change
+        └── LearnError (bot/learn/suggestions.py) a suggestion cannot be approved, rejected, undone or linked
 
 The CLI prints `str(error)` as one line and exits non-zero; it never shows
 a traceback for these.

@@ -123,11 +123,14 @@ def text_field(body: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()
 
 
-def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request], None], zone: ZoneInfo) -> None:
-    """Register the /api routes on the desk's blueprint; `prepare(request)` points the desk at this request's
-    Rasa agent (for tracker writes) before an action; times for people are written in `zone`."""
+Handler = Callable[..., Awaitable[HTTPResponse]]
 
-    def api(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+
+def api_route(work: AgentWork, prepare: Callable[[Request], None]) -> Callable[[Handler], Handler]:
+    """A decorator for an /api handler: `prepare(request)` first, the handler gets the caller, and a refusal
+    is answered with its status and one-line reason (410 for a handoff whose customer was erased)."""
+
+    def api(handler: Handler) -> Handler:
         async def wrapped(request: Request, **kwargs: Any) -> HTTPResponse:
             try:
                 prepare(request)
@@ -137,6 +140,13 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
                 return error(gone, 410) if gone else error(str(refused), refused.status)
         wrapped.__name__ = handler.__name__
         return wrapped
+    return api
+
+
+def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request], None], zone: ZoneInfo) -> None:
+    """Register the /api routes on the desk's blueprint; `prepare(request)` points the desk at this request's
+    Rasa agent (for tracker writes) before an action; times for people are written in `zone`."""
+    api = api_route(work, prepare)
 
     @hook.route("/api/me", methods=["GET"])
     @api

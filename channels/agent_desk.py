@@ -38,10 +38,12 @@ from bot.config import ReportConfig
 from bot.crm import status as crm_status
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
+from bot.learn import Suggestions
 from bot.messaging import OutboxWorker
 from bot.ops import RasaServices, rasa_services
 from bot.report import latest_report
 from channels.agent_api import add_api_routes, error
+from channels.agent_suggestions import add_suggestion_routes
 from channels.agent_auth import COOKIE, SAFE_METHODS, DeskGate, TooManyFailures
 from channels.webchat import page_source
 
@@ -60,7 +62,8 @@ class AgentDeskInput(InputChannel):
     """Serves /agent; receives no customer messages itself."""
 
     def __init__(self, desk: HandoffDesk, work: AgentWork, gate: DeskGate, webhook: OutboxWorker | None,
-                 state_dir: Path, crm_on: bool = False, zone: ZoneInfo | None = None) -> None:
+                 state_dir: Path, crm_on: bool = False, zone: ZoneInfo | None = None,
+                 suggestions: Suggestions | None = None) -> None:
         self.desk = desk
         self.accounts = work.accounts
         self.gate = gate
@@ -69,6 +72,7 @@ class AgentDeskInput(InputChannel):
         self.state_dir = state_dir  # where `frontdesk report` writes the newest report
         self.crm_on = crm_on
         self.zone = zone or ReportConfig().zone  # times shown to agents (report.time_zone)
+        self.suggestions = suggestions  # the knowledge base's suggested questions (bot/learn); None: no such routes
         self._loop_task: asyncio.Task | None = None
 
     @classmethod
@@ -88,7 +92,7 @@ class AgentDeskInput(InputChannel):
         settings = services.settings
         gate = DeskGate(services.accounts, services.desk_sessions, services.audit, settings.desk)
         return cls(services.desk, services.agent_work, gate, services.handoff_webhook, settings.state_dir,
-                   settings.hubspot.on, services.config.report.zone)
+                   settings.hubspot.on, services.config.report.zone, services.suggestions)
 
     def _prepare(self, request: Request) -> None:
         """Point the desk at the tracker store of the Rasa agent serving this request."""
@@ -209,6 +213,8 @@ class AgentDeskInput(InputChannel):
             return reply
 
         add_api_routes(hook, self.work, self._prepare, self.zone)
+        if self.suggestions is not None:
+            add_suggestion_routes(hook, self.work, self.suggestions, self._prepare)
 
         @hook.route("/report", methods=["GET"])
         async def report(request: Request) -> HTTPResponse:

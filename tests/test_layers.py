@@ -113,6 +113,7 @@ ROOTS = {
         "bot/agents/commands.py": "the `frontdesk agents` commands",
         "bot/privacy/commands.py": "the `frontdesk privacy` commands",
         "bot/responses/commands.py": "the `frontdesk responses check` command",
+        "bot/learn/commands.py": "the `frontdesk kb suggestions` and `kb simulate` commands",
     },
     "open_database": {
         "bot/ops/rasa_process.py": "the Rasa server process: its one engine",
@@ -121,6 +122,7 @@ ROOTS = {
         "bot/ops/channels_config.py": "the supervisor's start-up banner (is an agent account active?)",
         "bot/agents/commands.py": "the `frontdesk agents` commands",
         "bot/privacy/commands.py": "the `frontdesk privacy` commands (an existing database only)",
+        "bot/learn/commands.py": "the `frontdesk kb suggestions` commands",
     },
 }
 # The environment is read by bot/config/settings.py only; everything else is handed the Settings.

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from bot.messaging.store import agent_audit
 
-ACTIONS = ("view", "claim", "reply", "assign", "release", "resolve", "forget", "login", "logout", "login_failed")
+ACTIONS = ("view", "claim", "reply", "assign", "release", "resolve", "forget", "login", "logout", "login_failed",
+           "link_entry", "kb_approve", "kb_reject")  # the last three: the knowledge base's suggestions (bot/learn)
 VIEW_EVERY_S = 600.0
 
 

@@ -112,6 +112,14 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def one_of(*options: str) -> Callable[[Any], str]:
+    def rule(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"must be one of {', '.join(options)}")
+        return value
+    return rule
+
+
 def words(value: Any) -> str:
     """Text that is not empty (a name, a phone number)."""
     result = text(value).strip()

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.config.rules import (DAYS, Invalid, above, at_least, dates, flag, opening_hours, setting, share, text, week_hours,
-                              whole, zone)
+from bot.config.rules import (DAYS, Invalid, above, at_least, dates, flag, one_of, opening_hours, setting, share, text,
+                              week_hours, whole, zone)
 from bot.errors import ConfigError
 
 
@@ -39,6 +39,13 @@ class DecisionConfig:
     folder: str = setting("knowledge_base", text)
     reload_interval_s: float = setting(1.0, above(0))
     fine_tune: bool = setting(True, flag)  # fine-tune the encoder on the entries' questions (bot/kb/tune.py)
+    # Learning from conversations (bot/learn): confirmed customer wordings become suggested questions.
+    # review: editors approve them; auto: applied once `learn_confirmations` different customers confirmed one
+    learn: str = setting("review", one_of("review", "auto", "off"))
+    learn_confirmations: int = setting(3, whole(1))
+    learn_per_day: int = setting(3, whole(1))  # suggestions one conversation may make in 24 hours
+    learn_duplicate_similarity: float = setting(0.9, share)  # closer than this to an entry's question: not suggested
+    learn_confident: float = setting(0.9, share)  # an answer this probable teaches nothing when confirmed helpful
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ _EXPORTS = {
     "Entry": "bot.kb.entries",
     "KBIndex": "bot.kb.index",
     "KnowledgeBase": "bot.kb.service",
+    "TunedModels": "bot.kb.tune",
     "Problem": "bot.kb.entries",
     "evaluate": "bot.kb.evaluation",
     "explain": "bot.kb.decide",

@@ -274,6 +274,27 @@ instances = sa.Table(
 )
 
 
+# --- The knowledge base learning from conversations (bot/learn) ---
+
+kb_suggestions = sa.Table(
+    "frontdesk_kb_suggestions",
+    metadata,
+    # One row per customer wording confirmed for an entry (or linked by an agent), kept after review.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wording", sa.Text, nullable=False),  # the customer's words, as written
+    sa.Column("wording_key", sa.String(255), nullable=False, index=True),  # lower case, spaces and end punctuation folded
+    sa.Column("entry_id", sa.String(255), nullable=False, index=True),
+    sa.Column("entry_digest", sa.String(64), nullable=False),  # sha256 of the entry's file when suggested
+    sa.Column("evidence", sa.String(16), nullable=False),  # clarification, paraphrase, helpful, agent
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # pending, applied, rejected, withdrawn (the customer then said it did not help), dropped (entry deleted), undone
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("decided_by", sa.String(128)),  # an agent's name, `cli`, or `auto`
+    sa.Column("decided_at", sa.Float),
+    sa.Column("note", sa.String(500)),
+)
+
 class ChannelState:
     """Small per-customer values a channel needs across requests and instances
     (STOP opt-outs, numbered options on offer, media kept for an agent)."""

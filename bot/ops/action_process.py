@@ -19,6 +19,7 @@ from bot.detect import FrustrationScorer
 from bot.errors import SetupError
 from bot.handoff import HandoffDesk, NewAnswers, NewAnswersWatcher
 from bot.kb import KnowledgeBase, open_knowledge_base
+from bot.learn import Learning, Suggestions
 from bot.messaging import open_database
 from bot.responses import Responses, open_responses
 
@@ -27,7 +28,7 @@ from bot.responses import Responses, open_responses
 class ActionServices:
     """One database engine, the live knowledge base (watched, tuned in the background), the frustration
     scorer on the knowledge base's sentence model, the handoff desk, the responses catalogue (what the
-    actions say), and the configuration they came from."""
+    actions say), the suggestions confirmed wordings become (bot/learn), and the configuration they came from."""
 
     settings: Settings
     config: AssistantConfig
@@ -37,6 +38,7 @@ class ActionServices:
     desk: HandoffDesk
     responses: Responses
     new_answers: NewAnswersWatcher | None = None  # follow_up.new_answers: answers that now exist (started here)
+    learning: Learning | None = None  # confirmed wordings become suggested questions (knowledge_base.learn)
 
     @classmethod
     def build(cls, settings: Settings, config: AssistantConfig, watch: bool = True) -> ActionServices:
@@ -53,7 +55,9 @@ class ActionServices:
                                         lambda: knowledge_base.snapshot.fingerprint, config.knowledge_base.reload_interval_s)
             if watch:
                 watcher.start()
-        return cls(settings, config, engine, knowledge_base, scorer, desk, responses, watcher)
+        learning = Learning(Suggestions(engine, settings.project_dir / config.knowledge_base.folder, config.knowledge_base),
+                            knowledge_base)
+        return cls(settings, config, engine, knowledge_base, scorer, desk, responses, watcher, learning)
 
 
 def confident_answer(knowledge_base: KnowledgeBase):

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.agents import commands as agents_commands
 from bot.responses import commands as responses_commands
 from bot.errors import FrontdeskError
+from bot.learn import commands as learn_commands
 from bot.privacy import commands as privacy_commands
 
 
@@ -299,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--state", help="keep the index and the fine-tuned model in this folder "
                           "(default: a temporary one, so build_s and tune_s are from scratch)")
     evaluate.set_defaults(func=_cmd_kb_eval)
+    learn_commands.add_parser(kb)
 
     report = sub.add_parser("report", help="write the service report (report.html, metrics.json, gaps.csv) for a period")
     report.add_argument("--since", help="a period ending now: 7d (the default), 24h, 2w")

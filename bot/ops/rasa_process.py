@@ -26,6 +26,7 @@ from bot.config import AssistantConfig, Settings, TurnSettings, WindowRules
 from bot.crm import CrmSync
 from bot.errors import ConfigError
 from bot.handoff import CHANNEL as WEBHOOK_CHANNEL, FollowUpWorker, HandoffDesk, WebhookSender
+from bot.learn import Suggestions
 from bot.messaging import (BackgroundLoop, ChannelState, Inbox, Outbox, OutboxWorker, WhatsAppWindow, WindowedSender,
                            open_database, session_key)
 from bot.privacy import RetentionWorker, open_eraser
@@ -74,6 +75,8 @@ class RasaServices:
         self.desk_sessions = DeskSessions(self.engine, self.accounts, settings.desk.session_hours)
         self.eraser = open_eraser(settings, self.engine, config.crm)  # leads forget a customer from the desk
         self.agent_work = AgentWork(self.desk, self.accounts, self.audit, self.eraser)
+        # the knowledge base's suggested questions: agents link handed-over questions to entries, leads review them
+        self.suggestions = Suggestions(self.engine, settings.project_dir / config.knowledge_base.folder, config.knowledge_base)
         self._channels: dict[str, ChannelParts] = {}
         self._lock = threading.Lock()
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot.messaging.store import (agent_audit, channel_values, crm_sync, customers, delivery, handoff_messages, handoffs,
-                                 inbox, outbox, scheduled, surveys)
+                                 inbox, kb_suggestions, outbox, scheduled, surveys)
 from bot.privacy.subjects import Subject
 
 INTERNAL_STATE = ("hubspot", "privacy")  # channel_state rows of the CRM scanner and of bot/privacy, never a customer's
@@ -72,6 +72,9 @@ HOLDINGS = (
             customers.c.first_seen_at),
     Holding(crm_sync, lambda s: crm_sync.c.conversation_id == s.conversation_id, crm_sync.c.created_at,
             crm_sync.c.created_at),
+    # suggested questions in the customer's words (bot/learn); one already added to an entry stays in its markdown
+    Holding(kb_suggestions, lambda s: kb_suggestions.c.conversation_id == s.conversation_id, kb_suggestions.c.id,
+            kb_suggestions.c.created_at),
 )
 TABLES = tuple(h.name for h in HOLDINGS)
 

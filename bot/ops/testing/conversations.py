@@ -25,7 +25,7 @@ from bot.errors import FrontdeskError
 
 CHANNELS = ("rest", "webchat", "telegram", "sms", "whatsapp")
 EXPECT_KEYS = ("contains", "not_contains", "matches", "not_matches", "max_chars", "buttons", "kb_answered",
-               "kb_offered", "slots", "handed_over", "silent")
+               "kb_offered", "picked", "slots", "handed_over", "silent")
 CONVERSATION_KEYS = {"name", "profile_name", "channel", "steps", "sender"}
 STEP_KEYS = {"say", "channel", "name", "profile_name", "expect"}
 _SECOND_NAME = "profile_name"
@@ -60,6 +60,7 @@ class Reply:
     messages: list[dict]
     slots: dict[str, Any] = field(default_factory=dict)
     paused: bool = False
+    offered_before: list[str] | None = None  # the previous step's kb_offered (None: that step did not read it)
 
     @property
     def text(self) -> str:
@@ -133,6 +134,9 @@ def _check_expect(raw: Any, where: str) -> dict[str, Any]:
                 raise ConversationFileError(f"{where}: '{key}' is not a valid regular expression ({error})") from None
     if "kb_answered" in expect and not (expect["kb_answered"] is None or isinstance(expect["kb_answered"], str)):
         raise ConversationFileError(f"{where}: 'kb_answered' must be an entry id or null")
+    if "picked" in expect and (not isinstance(expect["picked"], int) or isinstance(expect["picked"], bool)
+                               or expect["picked"] == 0):
+        raise ConversationFileError(f"{where}: 'picked' must be a position among the choices offered: 1, 2, 3 or -1 (last)")
     if "slots" in expect:
         slots = expect["slots"]
         slots = {k: v for k, v in slots.items() if k != "__line__"} if isinstance(slots, dict) else None
@@ -266,6 +270,8 @@ def check(expect: dict[str, Any], reply: Reply) -> list[str]:
         failures.append(f"buttons: no button titled like {_show(missing)} (offered: {_show(reply.button_titles) or 'none'})")
     if "kb_answered" in expect and reply.slots.get("kb_answered") != expect["kb_answered"]:
         failures.append(f"kb_answered: expected {expect['kb_answered']!r}, slot is {reply.slots.get('kb_answered')!r}")
+    if "picked" in expect:
+        failures += _picked(expect["picked"], reply)
     offered = reply.slots.get("kb_offered") or []
     absent = [i for i in expect.get("kb_offered", []) if i not in offered]
     if absent:
@@ -288,6 +294,19 @@ def check(expect: dict[str, Any], reply: Reply) -> list[str]:
     return failures
 
 
+def _picked(position: int, reply: Reply) -> list[str]:
+    """`picked: N`: the entry answered is the one the previous reply offered at position N, whatever the order the
+    knowledge base offered them in (a content edit may swap two choices; the behaviour stays)."""
+    if reply.offered_before is None:
+        return ["picked: the previous step read no kb_offered: give it a kb_offered check"]
+    offered = reply.offered_before
+    if not -len(offered) <= (position - 1 if position > 0 else position) < len(offered):
+        return [f"picked: the previous reply offered {len(offered)} choice(s) ({offered!r}), none at {position}"]
+    wanted = offered[position - 1 if position > 0 else position]
+    answered = reply.slots.get("kb_answered")
+    return [] if answered == wanted else [f"picked: expected choice {position} ({wanted!r}) answered, slot kb_answered is {answered!r}"]
+
+
 def needs_tracker(expect: dict[str, Any]) -> bool:
     """True when a check reads slots or the paused state (one more HTTP call per step)."""
-    return bool({"kb_answered", "kb_offered", "slots", "handed_over"} & set(expect))
+    return bool({"kb_answered", "kb_offered", "picked", "slots", "handed_over"} & set(expect))

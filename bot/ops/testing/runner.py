@@ -111,6 +111,7 @@ def play(conversation: Conversation, client: AssistantClient, out: TextIO) -> tu
     exchange: list[str] = []
     if conversation.sender:
         client.restart(sender)  # a fixed sender may have talked before (a running assistant): start afresh
+    offered_before: list[str] | None = None  # what the previous step offered, for `picked`
     for number, step in enumerate(conversation.steps, start=1):
         messages: list[dict] = []
         try:
@@ -118,7 +119,8 @@ def play(conversation: Conversation, client: AssistantClient, out: TextIO) -> tu
             reply = Reply(messages)
             if needs_tracker(step.expect):
                 state = client.tracker(sender)
-                reply = Reply(messages, state.get("slots") or {}, bool(state.get("paused")))
+                reply = Reply(messages, state.get("slots") or {}, bool(state.get("paused")), offered_before)
+            offered_before = list(reply.slots.get("kb_offered") or []) if "kb_offered" in step.expect else None
             failures = check(step.expect, reply)
         except (StepError, httpx.HTTPError, ValueError) as error:
             failures = [f"could not play the step: {error}"]

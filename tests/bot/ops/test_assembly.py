@@ -104,6 +104,7 @@ def test_the_action_process_has_one_engine_and_its_actions_use_what_it_served(se
     services = ActionServices.build(settings, AssistantConfig.load(settings.assistant_file))
     assert len(engines) == 1  # was two: the actions' database and the handoff desk's
     assert services.desk.store.engine is services.engine and services.scorer.model is encoder
+    assert services.learning.suggestions.engine is services.engine  # suggestions are written on the same engine
     serve(services)
     assert ActionGreet().services is services  # as rasa_sdk makes it: no arguments
     assert services.desk.responses is services.responses

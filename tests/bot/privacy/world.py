@@ -78,6 +78,9 @@ def write_world(url: str) -> Engine:
              "status": "sent", "due_at": T0 + 500, "detail": {"name": "Ana", "topic": f"“my {PHRASE} was left”"},
              "created_at": T0 + 100, "sent_at": T0 + 500}])
         db.execute(store.agent_audit.insert().values(at=T0 + 60, agent="Priya", action="claim", handoff_id="h-ana"))
+        db.execute(store.kb_suggestions.insert().values(
+            wording=f"my {PHRASE} was left", wording_key=f"my {PHRASE} was left", entry_id="lost_property",
+            entry_digest="0" * 64, evidence="clarification", conversation_id=ANA, created_at=T0, status="pending"))
     return engine
 
 

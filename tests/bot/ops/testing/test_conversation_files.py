@@ -137,3 +137,25 @@ def test_all_failures_of_a_step_are_reported_together() -> None:
 def test_only_checks_on_slots_or_handoff_read_the_tracker() -> None:
     assert not needs_tracker({"contains": ["x"], "silent": True})
     assert all(needs_tracker({key: 1}) for key in ("kb_answered", "kb_offered", "slots", "handed_over"))
+
+
+def test_picked_checks_the_position_among_the_previous_choices_not_the_entry() -> None:
+    offered = ["cancel_membership", "cancel_a_booking"]
+    assert check({"picked": 2}, Reply([], {"kb_answered": "cancel_a_booking"}, offered_before=offered)) == []
+    assert check({"picked": -1}, Reply([], {"kb_answered": "cancel_a_booking"}, offered_before=offered)) == []
+    # after an edit swapped the ranking, the same conversation still holds
+    assert check({"picked": 2}, Reply([], {"kb_answered": "cancel_membership"}, offered_before=offered[::-1])) == []
+    [wrong] = check({"picked": 1}, Reply([], {"kb_answered": "cancel_a_booking"}, offered_before=offered))
+    assert wrong == "picked: expected choice 1 ('cancel_membership') answered, slot kb_answered is 'cancel_a_booking'"
+    [none] = check({"picked": 3}, Reply([], {"kb_answered": "x"}, offered_before=offered))
+    assert none.startswith("picked: the previous reply offered 2 choice(s)")
+    [unread] = check({"picked": 1}, Reply([], {"kb_answered": "x"}))
+    assert "give it a kb_offered check" in unread
+    assert needs_tracker({"picked": 2})
+
+
+def test_picked_must_be_a_position(tmp_path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("conversations:\n  - name: x\n    steps:\n      - say: the second one\n        expect: {picked: zero}\n")
+    with pytest.raises(ConversationFileError, match="'picked' must be a position"):
+        load_file(path)
