@@ -38,16 +38,14 @@ outbox = sa.Table(
     # why the message was held for WhatsApp's window (no_template, twilio_63016 ...); kept after it is sent
     sa.Column("held_reason", sa.String(64)),
     sa.Column("held_at", sa.Float),
-    # "<inbound message id>#<reply number>.<part>" for a reply of an inbox turn: a turn run again after its
-    # instance died (or after an error) finds its replies already stored and does not send them twice
+    # "<inbound message id>#<reply>.<part>": a turn run again stores none of its replies twice (TurnReplies)
     sa.Column("turn_key", sa.String(160), index=True, unique=True),
 )
 
 inbox = sa.Table(
     "frontdesk_inbox",
     metadata,
-    # One row per accepted inbound message, written before the webhook is acknowledged.
-    # The primary key is also the de-duplication: a provider's retry finds its row.
+    # One row per accepted inbound message, stored before the webhook is acknowledged; the key de-duplicates.
     sa.Column("channel", sa.String(32), primary_key=True),
     sa.Column("external_id", sa.String(128), primary_key=True),  # MessageSid, update_id
     sa.Column("sender", sa.String(255), nullable=False, index=True),  # Rasa's sender id (conversation id)
@@ -262,8 +260,7 @@ daily_summary = sa.Table(
 instances = sa.Table(
     "frontdesk_instances",
     metadata,
-    # One row per running `frontdesk run`, renewed every few seconds and removed when it stops; a row not
-    # renewed for a while is an instance that died.
+    # One row per running `frontdesk run`, renewed every few seconds, removed when it stops (or stale: it died).
     sa.Column("id", sa.String(32), primary_key=True),  # random, per start
     sa.Column("host", sa.String(255), nullable=False),  # the machine's name
     sa.Column("address", sa.String(128), nullable=False),  # where its Rasa server listens, host:port
