@@ -99,13 +99,14 @@ def _cmd_undo(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from bot.config import AssistantConfig, Settings
     from bot.learn.simulate import simulate
+    from bot.messaging import open_database
 
     settings = Settings.from_env()
     config = AssistantConfig.load(settings.assistant_file).knowledge_base
     result = simulate(Path(args.kb), Path(args.traffic), Path(args.queries), settings, config, noise=args.noise,
                       details=Path(args.details) if args.details else None, seed=args.seed,
                       limit=args.limit, log=lambda text: print(text, file=sys.stderr),
-                      state=Path(args.state) if args.state else None)
+                      state=Path(args.state) if args.state else None, open_db=open_database)
     print(json.dumps(result))
     return 0
 

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from bot.config import DecisionConfig
 from bot.errors import FrontdeskError
 from bot.kb import Encoder, KnowledgeBase, TunedModels, evaluate, load_entries
 from bot.learn.suggestions import Suggestions, wording_key
-from bot.messaging import open_database
 
 SHOWN = ("answer_accuracy", "wrong_answer_rate", "clarify_rate", "top1_accuracy", "oos_answer_rate")  # in the log
 DETAIL_FIELDS = ["text", "expected", "decision", "offered", "picked", "evidence", "outcome", "applied"]
@@ -119,9 +119,13 @@ def apply_all(suggestions: Suggestions) -> tuple[list, list]:
 
 def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, config: DecisionConfig,
              noise: float = 0.0, details: Path | None = None, seed: int = 0, limit: int | None = None,
-             log: Callable[[str], None] = lambda text: None, state: Path | None = None) -> dict:
+             log: Callable[[str], None] = lambda text: None, state: Path | None = None,
+             open_db: Callable[[str], Engine] | None = None) -> dict:
     """Before/after metrics of the learning loop (module docstring); the last stdout line of `kb simulate`.
-    `state` keeps the "before" index and fine-tuned model between runs (the "after" one is always made afresh)."""
+    `state` keeps the "before" index and fine-tuned model between runs (the "after" one is always made afresh);
+    `open_db(url)` opens the throwaway SQLite database the suggestions go to (the command's `open_database`)."""
+    if open_db is None:
+        raise ValueError("simulate needs open_db: the command passes open_database")
     if not 0.0 <= noise <= 1.0:
         raise FrontdeskError(f"--noise must be between 0 and 1 (got {noise})")
     content = load_entries(kb_dir)
@@ -141,7 +145,7 @@ def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, confi
         before = evaluate(work, queries_csv, encoder, config, state=state)
         kb = KnowledgeBase(work, state / "kb", encoder, config, tuned_models=TunedModels(state / "models" / "kb-tuned"),
                            tuning="wait")
-        suggestions = Suggestions(open_database(f"sqlite:///{Path(tmp) / 'simulate.db'}"), work, config)
+        suggestions = Suggestions(open_db(f"sqlite:///{Path(tmp) / 'simulate.db'}"), work, config)
         log(f"playing {len(traffic)} customers (noise {noise})")
         rows = play(kb, traffic, suggestions, noise, random.Random(seed))
         kb.stop()
