@@ -123,7 +123,6 @@ ROOTS = {
         "bot/agents/commands.py": "the `frontdesk agents` commands",
         "bot/privacy/commands.py": "the `frontdesk privacy` commands (an existing database only)",
         "bot/learn/commands.py": "the `frontdesk kb suggestions` commands",
-        "bot/learn/simulate.py": "`frontdesk kb simulate`: a throwaway SQLite file for the simulated suggestions",
     },
 }
 # The environment is read by bot/config/settings.py only; everything else is handed the Settings.
