@@ -54,7 +54,7 @@ def asked(events: Sequence[dict[str, Any]]) -> str | None:
         if not text or text.startswith("/") or intent.get("name") in REPLY_INTENTS:
             continue
         if intent.get("name") == "out_of_scope" and not knowledge_base_first("clarify", float(intent.get("confidence") or 0)):
-            return None  # the NLU is sure it is outside S-Club's services, whatever the knowledge base made of it
+            return None  # the NLU is sure it is outside the company's services, whatever the knowledge base made of it
         return None if intent.get("name") in NEVER_LEARNED_INTENTS else text
     return None
 

@@ -1,14 +1,12 @@
 """Frontdesk's own tables (inbox, outbox, handoffs, surveys, customers, CRM sync, agents, erasure log, report
 summary, running instances), in the database at DATABASE_URL; their schema changes are migrations
-(bot/messaging/schema.py).
-
-SQLAlchemy Core, so SQLite (the default, next to the tracker store) and
-PostgreSQL work alike; every process opens its own engine from the URL and
-keeps no state in memory that another instance would need.
+(bot/messaging/schema.py). SQLAlchemy Core, so SQLite (the default) and PostgreSQL work alike; every process
+opens its own engine from the URL and keeps no state in memory that another instance would need.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
@@ -38,8 +36,7 @@ outbox = sa.Table(
     # why the message was held for WhatsApp's window (no_template, twilio_63016 ...); kept after it is sent
     sa.Column("held_reason", sa.String(64)),
     sa.Column("held_at", sa.Float),
-    # "<inbound message id>#<reply>.<part>": a turn run again stores none of its replies twice (TurnReplies)
-    sa.Column("turn_key", sa.String(160), index=True, unique=True),
+    sa.Column("turn_key", sa.String(160), index=True, unique=True),  # "<message>#<reply>.<part>" (TurnReplies)
 )
 
 inbox = sa.Table(
@@ -329,21 +326,24 @@ def channel_state(engine: Engine, channel: str) -> ChannelState:
 
 
 def tune_sqlite(engine: Engine) -> None:
-    """Write-ahead logging, `synchronous=NORMAL` and a busy timeout on every SQLite connection.
-
-    WAL lets readers (reports, the agent desk) work while the assistant
-    writes; under WAL, NORMAL syncs at checkpoints rather than every commit (a
-    commit survives a process crash; a power cut can lose the last few).
-    """
+    """A busy timeout, write-ahead logging (readers work while the assistant writes) and `synchronous=NORMAL`
+    (syncs at checkpoints: a commit survives a process crash, a power cut can lose the last few) per connection."""
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")  # first: switching a new file to WAL waits for its lock
+        for attempt in range(50):  # another process may be creating a new file's tables: the switch to WAL
+            try:                   # does not wait on the busy timeout
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 49:
+                    raise
+                time.sleep(0.1)
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 

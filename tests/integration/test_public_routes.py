@@ -63,7 +63,13 @@ def plausible_body(path: str) -> dict:
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"<(\w+)(?::\w+)?>", lambda m: PARAMETERS.get(m.group(1), "x"), path)
+    """`path` with its parameters filled in: a known value, the first of a pattern's choices (`<d:approve|reject>`),
+    else "x"."""
+    def value(match: re.Match) -> str:
+        name, kind = match.group(1), match.group(2) or ""
+        return PARAMETERS.get(name) or (kind.split("|")[0] if "|" in kind else "x")
+
+    return re.sub(r"<(\w+)(?::([^>]+))?>", value, path)
 
 
 @pytest.fixture(scope="module")
