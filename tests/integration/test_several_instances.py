@@ -239,7 +239,10 @@ def answered_once_in_order(cluster: Cluster, conversations: list[Conversation], 
         RESENT.append(resent)
         why = f"{conversation.sender}: said {said}, delivered {delivered}; outbox: {outbox_of(cluster, address)}"
         if conversation.kind == "telegram":
-            assert delivered == said, why
+            # Each reply once. A turn run again after its instance died before Rasa saved it keeps the wording the
+            # customer already got (TurnReplies), so the tracker may hold another wording of that reply ("Hi Ana"
+            # sent, "Welcome back, Ana" saved: the first run had counted the visit).
+            assert len(delivered) == len(said), why
         else:  # an SMS may go out in parts
             assert len(delivered) >= len(said), why
 
