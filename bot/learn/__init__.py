@@ -11,6 +11,7 @@ _EXPORTS = {
     "EditError": "bot.learn.markdown",
     "Group": "bot.learn.suggestions",
     "LearnError": "bot.learn.suggestions",
+    "Neighbours": "bot.learn.neighbours",
     "Learning": "bot.learn.confirmations",
     "Suggestions": "bot.learn.suggestions",
     "add_question": "bot.learn.markdown",

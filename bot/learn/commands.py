@@ -34,7 +34,9 @@ def _line(group: Group) -> str:
     how = ", ".join(f"{kind} {count}" for kind, count in sorted(group.evidence.items()))
     last = time.strftime("%Y-%m-%d", time.gmtime(max(r["created_at"] for r in group.rows)))
     by = f"  {group.status} by {group.rows[0]['decided_by']}" if group.status != "pending" else ""
-    return f"  #{group.id:<5} {json.dumps(group.wording, ensure_ascii=False)}  {group.customers} customer(s): {how}; last {last}{by}"
+    held = f"  ({group.held})" if group.held else ""
+    return (f"  #{group.id:<5} {json.dumps(group.wording, ensure_ascii=False)}  {group.customers} customer(s): {how}; "
+            f"last {last}{by}{held}")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -10,8 +10,9 @@ makes on the knowledge base as it is (fine-tuned, as the running assistant serve
   instead; a clarification without it, or a fallback, teaches nothing.
 
 Each confirmation goes through the suggestions' own rules (bot/learn/suggestions.py: near-duplicates on the
-serving encoder, wordings suggested for several entries kept apart, ...). Then every suggestion is applied as
-`learn: auto` would with one confirmation (each traffic row is a different customer with its own wording), the
+serving encoder, wordings suggested for several entries kept apart, ...). Then the suggestions are applied as
+`learn: auto` would with one confirmation (each traffic row is a different customer with its own wording), a
+wording whose nearest neighbours belong to another entry held for an editor (bot/learn/neighbours.py); the
 knowledge base is rebuilt and fine-tuned from scratch as the assistant does after an edit, and the evaluation
 file is scored before and after with `kb eval`'s metrics. The original knowledge-base folder is not changed.
 """
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Engine
 from bot.config import DecisionConfig
 from bot.errors import FrontdeskError
 from bot.kb import Encoder, KnowledgeBase, TunedModels, evaluate, load_entries
+from bot.learn.neighbours import Neighbours
 from bot.learn.suggestions import Suggestions, wording_key
 
 SHOWN = ("answer_accuracy", "wrong_answer_rate", "clarify_rate", "top1_accuracy", "oos_answer_rate")  # in the log
@@ -109,12 +111,12 @@ def play(kb: KnowledgeBase, traffic: list[tuple[str, str]], suggestions: Suggest
     return details
 
 
-def apply_all(suggestions: Suggestions) -> tuple[list, list]:
-    """Apply every clear suggestion as `auto` would; returns (applied groups, ambiguous groups left)."""
+def apply_all(suggestions: Suggestions) -> tuple[list, list, list]:
+    """Apply the suggestions as `auto` would; returns (applied groups, groups held for an editor, ambiguous ones)."""
     groups = suggestions.groups()
-    clear = [g for g in groups if not g.ambiguous_with]
-    suggestions.approve([g.id for g in clear], "auto")
-    return clear, [g for g in groups if g.ambiguous_with]
+    apply, held = suggestions.due()
+    suggestions.approve([g.id for g in apply], "auto")
+    return apply, held, [g for g in groups if g.ambiguous_with]
 
 
 def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, config: DecisionConfig,
@@ -145,20 +147,25 @@ def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, confi
         before = evaluate(work, queries_csv, encoder, config, state=state)
         kb = KnowledgeBase(work, state / "kb", encoder, config, tuned_models=TunedModels(state / "models" / "kb-tuned"),
                            tuning="wait")
-        suggestions = Suggestions(open_db(f"sqlite:///{Path(tmp) / 'simulate.db'}"), work, config)
+        suggestions = Suggestions(open_db(f"sqlite:///{Path(tmp) / 'simulate.db'}"), work, config,
+                                  Neighbours(lambda: kb.snapshot.encoder))
         log(f"playing {len(traffic)} customers (noise {noise})")
         rows = play(kb, traffic, suggestions, noise, random.Random(seed))
         kb.stop()
-        applied, ambiguous = apply_all(suggestions)
+        applied, held, ambiguous = apply_all(suggestions)
         expected_of = {(wording_key(r["text"]), r["picked"]): r["expected"] for r in rows if r["outcome"] == "recorded"}
         wrong = [g for g in applied if expected_of.get((g.key, g.entry_id)) != g.entry_id]
+        held_wrong = [g for g in held if expected_of.get((g.key, g.entry_id)) != g.entry_id]
+        held_keys = {(g.key, g.entry_id) for g in held}
         applied_keys = {(g.key, g.entry_id) for g in applied}
         for row in rows:
-            row["applied"] = "yes" if (wording_key(row["text"]), row["picked"]) in applied_keys else ""
+            key = (wording_key(row["text"]), row["picked"])
+            row["applied"] = "yes" if key in applied_keys else "held" if key in held_keys else ""
         log(f"before: {json.dumps({k: before[k] for k in SHOWN})}")
         log(f"confirmed {sum(1 for r in rows if r['evidence'])}, suggested "
             f"{sum(1 for r in rows if r['outcome'] == 'recorded')}, applied {len(applied)} wordings "
-            f"({len(wrong)} to another entry than expected); after: rebuilding and fine-tuning")
+            f"({len(wrong)} to another entry than expected), held {len(held)} nearer to another entry "
+            f"({len(held_wrong)} of them suggested for another entry than expected); after: rebuilding and fine-tuning")
         after = evaluate(work, queries_csv, encoder, config, state=Path(tmp) / "after")
     if details is not None:
         with details.open("w", newline="", encoding="utf-8") as f:
@@ -174,5 +181,6 @@ def simulate(kb_dir: Path, traffic_csv: Path, queries_csv: Path, settings, confi
             "confirmed": sum(1 for r in rows if r["evidence"]),
             "confirmed_wrong": sum(1 for r in rows if r["evidence"] and r["picked"] != r["expected"]),
             "suggested": sum(1 for r in rows if r["outcome"] == "recorded"), "dropped": dropped,
-            "ambiguous": len(ambiguous), "applied": len(applied), "applied_wrong": len(wrong),
+            "ambiguous": len(ambiguous), "held": len(held), "held_wrong": len(held_wrong),
+            "applied": len(applied), "applied_wrong": len(wrong),
             "noise": noise, "seed": seed, "seconds": round(time.perf_counter() - started, 1)}

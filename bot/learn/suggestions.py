@@ -27,6 +27,7 @@ from bot.config import DecisionConfig
 from bot.errors import RefusedError
 from bot.kb import Entry, load_entries
 from bot.learn.markdown import EditError, add_question, digest, remove_question
+from bot.learn.neighbours import Neighbours
 from bot.messaging.store import kb_suggestions as table
 from bot.privacy import mask_secrets
 
@@ -62,6 +63,11 @@ class Group:
     ambiguous_with: tuple[str, ...] = ()  # other entries the same wording was suggested for
 
     @property
+    def held(self) -> str:
+        """Why `learn: auto` left this pending group for an editor ("" when it did not)."""
+        return next((r["note"] for r in self.rows if r.get("note")), "") if self.status == "pending" else ""
+
+    @property
     def customers(self) -> int:
         return len({r["conversation_id"] for r in self.rows})
 
@@ -76,8 +82,8 @@ class Group:
 class Suggestions:
     """The suggestions on `engine` for the knowledge base at `root`, under `config`'s learn settings."""
 
-    def __init__(self, engine: Engine, root: Path, config: DecisionConfig) -> None:
-        self.engine, self.root, self.config = engine, root, config
+    def __init__(self, engine: Engine, root: Path, config: DecisionConfig, neighbours: Neighbours | None = None) -> None:
+        self.engine, self.root, self.config, self.neighbours = engine, root, config, neighbours
 
     # -- recording (the action server; agents on the desk) ----------------------
 
@@ -258,13 +264,30 @@ class Suggestions:
         logger.info("knowledge base: suggestion %d taken out of %s by %s", group.id, entry.path, by)
         return f"{entry.path}: took out {group.wording!r} (suggestion {group.id})"
 
+    def due(self) -> tuple[list[Group], list[Group]]:
+        """`auto` mode's verdict on the pending groups: (to apply, to leave for an editor). Due: confirmed by
+        `learn_confirmations` different customers and not ambiguous; of those, a wording whose nearest neighbours
+        belong to another entry (bot/learn/neighbours.py) is held, with a note saying which entry."""
+        pending = self.groups()
+        due = [g for g in pending if g.customers >= self.config.learn_confirmations and not g.ambiguous_with]
+        if not due or self.neighbours is None:
+            return due, []
+        nearer = self.neighbours.disagreeing(due, load_entries(self.root).entries, pending)
+        held = [g for g in due if g.id in nearer]
+        for group in held:
+            note = f"nearer to {nearer[group.id]}'s questions: left for an editor"
+            if group.held != note:
+                with self.engine.begin() as db:
+                    db.execute(table.update().where(table.c.id.in_([r["id"] for r in group.rows])).values(note=note))
+                logger.info("knowledge base: suggestion %d for %s %s", group.id, group.entry_id, note)
+        return [g for g in due if g.id not in nearer], held
+
     def apply_confirmed(self, now: float | None = None) -> list[str]:
-        """`auto` mode: apply every unambiguous group confirmed by `learn_confirmations` different customers."""
-        due = [g.id for g in self.groups() if g.customers >= self.config.learn_confirmations and not g.ambiguous_with]
+        """`auto` mode: apply every group `due` says to apply."""
         done = []
-        for suggestion_id in due:
+        for group in self.due()[0]:
             try:
-                done += self.approve([suggestion_id], "auto", now)
+                done += self.approve([group.id], "auto", now)
             except LearnError as error:
-                logger.warning("knowledge base: suggestion %d not applied automatically: %s", suggestion_id, error)
+                logger.warning("knowledge base: suggestion %d not applied automatically: %s", group.id, error)
         return done

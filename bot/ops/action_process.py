@@ -19,7 +19,7 @@ from bot.detect import FrustrationScorer
 from bot.errors import SetupError
 from bot.handoff import HandoffDesk, NewAnswers, NewAnswersWatcher
 from bot.kb import KnowledgeBase, open_knowledge_base
-from bot.learn import Learning, Suggestions
+from bot.learn import Learning, Neighbours, Suggestions
 from bot.messaging import open_database
 from bot.responses import Responses, open_responses
 
@@ -55,8 +55,8 @@ class ActionServices:
                                         lambda: knowledge_base.snapshot.fingerprint, config.knowledge_base.reload_interval_s)
             if watch:
                 watcher.start()
-        learning = Learning(Suggestions(engine, settings.project_dir / config.knowledge_base.folder, config.knowledge_base),
-                            knowledge_base)
+        learning = Learning(Suggestions(engine, settings.project_dir / config.knowledge_base.folder, config.knowledge_base,
+                                        Neighbours(lambda: knowledge_base.snapshot.encoder)), knowledge_base)
         return cls(settings, config, engine, knowledge_base, scorer, desk, responses, watcher, learning)
 
 

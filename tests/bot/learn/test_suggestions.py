@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import DecisionConfig
 from bot.kb import load_entries
-from bot.learn import LearnError, Suggestions, asked, teaches
+from bot.learn import LearnError, Neighbours, Suggestions, asked, teaches
 from bot.messaging import open_database
 from tests.bot.kb.conftest import encoder, small_kb, write_entry  # noqa: F401 - fixtures
 
@@ -165,3 +165,38 @@ def test_the_wording_is_the_question_before_the_replies() -> None:
     assert not teaches(events + [user("cancel", test=True)])
     assert not teaches(events + [user("my password is [password removed]", masked=["password"])])
     assert not teaches(events + [user("you stupid useless bot", "insult")])
+
+
+def test_auto_leaves_a_wording_nearer_to_another_entry_for_an_editor(suggestions: Suggestions, encoder) -> None:  # noqa: F811
+    # two customers picked "Cancel a class booking" for an opening-hours question (a wrong pick nobody reported)
+    suggestions.config = replace(suggestions.config, learn="auto", learn_confirmations=2)
+    suggestions.neighbours = Neighbours(lambda: encoder)
+    cancel = entry(suggestions, "cancel_booking")
+    for conversation in ("rest:a", "rest:b"):
+        suggestions.record("what time do you open on saturdays", cancel, "clarification", conversation, now=NOW)
+        suggestions.record("please cancel my booking for tomorrow's class", cancel, "clarification", conversation, now=NOW)
+    assert "please cancel my booking for tomorrow's class" in questions(suggestions, "cancel_booking")
+    assert "what time do you open on saturdays" not in questions(suggestions, "cancel_booking")
+    [held] = suggestions.groups()
+    assert held.wording == "what time do you open on saturdays"
+    assert held.held == "nearer to opening_hours's questions: left for an editor"
+    # the editor decides: approving it anyway works, the note goes with the decision
+    suggestions.approve([held.id], "ana")
+    assert "what time do you open on saturdays" in questions(suggestions, "cancel_booking")
+    assert suggestions.groups(statuses=("applied",))[0].held == ""
+
+
+def test_neighbours_count_other_customers_wordings_and_never_the_wording_itself(suggestions: Suggestions, encoder) -> None:  # noqa: F811
+    entries = load_entries(suggestions.root).entries
+    hours = {e.id: e for e in entries}["opening_hours"]
+    for number, text in enumerate(["is the gym open on bank holidays", "are you open on easter monday",
+                                   "holiday opening times", "open on christmas day?"]):
+        suggestions.record(text, hours, "clarification", f"rest:{number}", now=NOW)
+    pool = suggestions.groups()
+    [probe] = [g for g in pool if g.wording == "holiday opening times"]
+    neighbours = Neighbours(lambda: encoder, k=3)
+    assert neighbours.disagreeing([probe], entries, pool) == {}
+    # the same wording for another entry: its own group is not its neighbour, the hours wordings outvote it
+    suggestions.record("holiday opening times", entry(suggestions, "cancel_membership"), "clarification", "rest:x", now=NOW)
+    [wrong] = [g for g in suggestions.groups() if g.entry_id == "cancel_membership"]
+    assert neighbours.disagreeing([wrong], entries, suggestions.groups()) == {wrong.id: "opening_hours"}
