@@ -30,7 +30,7 @@ from channels.agent_api import api_route, json_body, text_field
 def group_json(group: Group) -> dict[str, Any]:
     return {"id": group.id, "entry": group.entry_id, "wording": group.wording, "customers": group.customers,
             "evidence": group.evidence, "ambiguous_with": list(group.ambiguous_with),
-            "last_at": max(r["created_at"] for r in group.rows)}
+            "held": group.held, "last_at": max(r["created_at"] for r in group.rows)}
 
 
 def _ids(request: Request) -> list[int]:

@@ -18,6 +18,7 @@ _EXPORTS = {
     "evaluate": "bot.kb.evaluation",
     "explain": "bot.kb.decide",
     "load_entries": "bot.kb.entries",
+    "normalise_question": "bot.kb.entries",
     "few_questions": "bot.kb.entries",
     "open_knowledge_base": "bot.kb.service",
 }

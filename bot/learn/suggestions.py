@@ -1,9 +1,9 @@
 """Suggested questions: customer wordings confirmed for an entry, stored, reviewed, applied to the markdown.
 
-A suggestion is one row of `frontdesk_kb_suggestions` (bot/messaging/store.py). The same wording (folded: lower
-case, spaces and end punctuation) suggested for the same entry by several conversations is one *group*; editors
-review groups, named by their first row's id. A wording suggested for two or more entries is *ambiguous*: shown
-apart and never applied automatically (a general question is clarified, not attached to one entry).
+A suggestion is one row of `frontdesk_kb_suggestions` (bot/messaging/store.py). The same wording (folded to lower
+case words only, as `kb check` compares questions) suggested for the same entry by several conversations is one
+*group*; editors review groups, named by their first row's id. A wording suggested for two or more entries is
+*ambiguous*: shown apart and never applied automatically (a general question is clarified, not attached to one entry).
 
 Statuses: pending; applied (in the markdown: `decided_by` is the editor, `cli` or `auto`); rejected (never
 suggested again); withdrawn (the customer then said the answer did not help); dropped (the entry was deleted);
@@ -13,7 +13,6 @@ undone (an applied wording taken out again; not suggested again).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import DecisionConfig
 from bot.errors import RefusedError
-from bot.kb import Entry, load_entries
+from bot.kb import Entry, load_entries, normalise_question
 from bot.learn.markdown import EditError, add_question, digest, remove_question
 from bot.learn.neighbours import Neighbours
 from bot.messaging.store import kb_suggestions as table
@@ -47,7 +46,8 @@ class LearnError(RefusedError):
 
 
 def wording_key(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip().rstrip(" ?!.")[:255]
+    """Words only, lower case, as `frontdesk kb check` compares questions ("top-up" == "Top up?")."""
+    return normalise_question(text)[:255]
 
 
 @dataclass

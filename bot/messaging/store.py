@@ -276,7 +276,7 @@ kb_suggestions = sa.Table(
     # One row per customer wording confirmed for an entry (or linked by an agent), kept after review.
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("wording", sa.Text, nullable=False),  # the customer's words, as written
-    sa.Column("wording_key", sa.String(255), nullable=False, index=True),  # lower case, spaces and end punctuation folded
+    sa.Column("wording_key", sa.String(255), nullable=False, index=True),  # lower-case words only (bot.learn.wording_key)
     sa.Column("entry_id", sa.String(255), nullable=False, index=True),
     sa.Column("entry_digest", sa.String(64), nullable=False),  # sha256 of the entry's file when suggested
     sa.Column("evidence", sa.String(16), nullable=False),  # clarification, paraphrase, helpful, agent

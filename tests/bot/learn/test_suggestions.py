@@ -200,3 +200,12 @@ def test_neighbours_count_other_customers_wordings_and_never_the_wording_itself(
     suggestions.record("holiday opening times", entry(suggestions, "cancel_membership"), "clarification", "rest:x", now=NOW)
     [wrong] = [g for g in suggestions.groups() if g.entry_id == "cancel_membership"]
     assert neighbours.disagreeing([wrong], entries, suggestions.groups()) == {wrong.id: "opening_hours"}
+
+
+def test_wordings_that_kb_check_takes_for_one_question_are_one_group(suggestions: Suggestions) -> None:
+    cancel = entry(suggestions, "cancel_booking")
+    suggestions.record("Can I cancel my spin-class booking?", cancel, "clarification", "rest:a", now=NOW)
+    suggestions.record("can i cancel my spin class booking", cancel, "helpful", "rest:b", now=NOW)
+    [group] = suggestions.groups()
+    assert group.customers == 2
+    assert suggestions.record("Remove my booking!", cancel, "helpful", "rest:c", now=NOW) == "already a question of the entry"

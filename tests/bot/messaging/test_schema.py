@@ -93,3 +93,16 @@ def test_db_upgrade_of_an_unreachable_database_is_one_line_without_the_password(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "s3cret" not in err
     assert err.startswith("frontdesk: cannot reach the database at postgresql://frontdesk:***@127.0.0.1:")
+
+
+def test_suggestion_keys_are_folded_again_as_kb_check_folds_questions(tmp_path: Path) -> None:
+    engine = pooled_engine(f"sqlite:///{tmp_path / 'fd.db'}", future=True)
+    schema.upgrade(engine, "0006")
+    with engine.begin() as db:  # a key as 0006's code made it: inner punctuation kept
+        db.execute(sa.text("INSERT INTO frontdesk_kb_suggestions (wording, wording_key, entry_id, entry_digest, evidence,"
+                           " conversation_id, created_at, status) VALUES ('When will my Top-up go through?',"
+                           " 'when will my top-up go through', 'pending_top_up', 'd', 'helpful', 'rest:a', 1, 'pending')"))
+    schema.upgrade(engine, "0007")
+    with engine.connect() as db:
+        assert db.execute(sa.text("SELECT wording_key FROM frontdesk_kb_suggestions")).scalar_one() \
+            == "when will my top up go through"
