@@ -305,4 +305,4 @@ class OutboxWorker(PeriodicTask):
             self._wake.set()  # the recipient's next message may be due now
 
     async def _run(self) -> None:
-        await self.repeat(self.drain_once, self.poll_s, "outbox", wake=self._wake)
+        await self.repeat(self.drain_once, self.poll_s, "outbox", wake=self._wake, logger=logger)
