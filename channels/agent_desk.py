@@ -39,7 +39,7 @@ from bot.crm import status as crm_status
 from bot.handoff import HandoffDesk
 from bot.handoff import rasa_tracker_writer
 from bot.learn import Suggestions
-from bot.messaging import OutboxWorker
+from bot.messaging import OutboxWorker, PeriodicTask
 from bot.ops import RasaServices, rasa_services
 from bot.report import latest_report
 from channels.agent_api import add_api_routes, error
@@ -99,16 +99,17 @@ class AgentDeskInput(InputChannel):
         self.desk.tracker = rasa_tracker_writer(request.app.ctx.agent)
 
     async def _unclaimed_updates(self, app: Any) -> None:
-        while True:
-            await asyncio.sleep(UPDATE_LOOP_S)
+        """Every UPDATE_LOOP_S, the first after one wait, send unclaimed-handoff updates; a pass is skipped
+        while the server has no Rasa agent yet."""
+
+        async def send() -> None:
             agent = getattr(app.ctx, "agent", None)
-            if agent is None:
-                continue
-            try:
+            if agent is not None:
                 self.desk.tracker = rasa_tracker_writer(agent)
                 await self.desk.send_unclaimed_updates()
-            except Exception:  # the database may be briefly unavailable; try again next round
-                logger.exception("agent desk: sending unclaimed-handoff updates failed")
+
+        await asyncio.sleep(UPDATE_LOOP_S)
+        await PeriodicTask.repeat(send, UPDATE_LOOP_S, "agent desk: sending unclaimed-handoff updates", logger=logger)
 
     async def _refusal(self, refused: AgentError) -> HTTPResponse:
         """401/429 as JSON, or 503 when nobody could sign in at all (the desk is off)."""

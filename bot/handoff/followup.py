@@ -212,4 +212,4 @@ class FollowUpWorker(PeriodicTask):
         return sent
 
     async def _run(self) -> None:
-        await self.repeat(self.run_once, self.poll_s, "follow-ups")
+        await self.repeat(self.run_once, self.poll_s, "follow-ups", logger=logger)

@@ -9,6 +9,8 @@ import logging
 import threading
 from typing import Any, Awaitable, Callable
 
+_logger = logging.getLogger(__name__)
+
 
 class BackgroundLoop:
     def __init__(self, threaded: bool = False) -> None:
@@ -61,14 +63,15 @@ class PeriodicTask:
 
     @staticmethod
     async def repeat(step: Callable[[], Awaitable[Any]], every_s: float, what: str,
-                     wake: asyncio.Event | None = None) -> None:
+                     wake: asyncio.Event | None = None, logger: logging.Logger = _logger) -> None:
         """Run `step` every `every_s` seconds (at once when `wake` is set) until cancelled. A pass that raises
-        is logged and the next one runs: the database may be away for a moment."""
+        is logged on `logger` (pass the caller's, so the message names its module) and the next one runs: the
+        database may be away for a moment."""
         while True:
             try:
                 await step()
             except Exception:
-                logging.getLogger(__name__).exception("%s: a pass failed", what)
+                logger.exception("%s: a pass failed", what)
             if wake is None:
                 await asyncio.sleep(every_s)
                 continue

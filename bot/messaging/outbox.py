@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from bot.errors import FrontdeskError
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 60.0
+# INSERT ... ON CONFLICT DO NOTHING on the databases Frontdesk runs on (README "The database")
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 LEASE_S = 30.0  # a send gives up within 25 s (connect 5 + write 10 + read 10); a dead instance's sends are taken again after this
 
 
@@ -97,23 +100,23 @@ class Outbox:
 
     def enqueue(self, channel: str, recipient: str, conversation_id: str, payloads: list[dict[str, Any]],
                 turn_key: str | None = None) -> list[int]:
-        """Store messages as pending, in order; return their ids. With `turn_key` (which reply of which inbound
-        message this is) a part stored already, by an earlier run of the same turn, is not stored again."""
+        """Store messages as pending, in order; return the ids of those stored now. With `turn_key` (which reply
+        of which inbound message this is) a part stored already, by an earlier run of the same turn, is not
+        stored again: the insert ignores a conflict on the unique turn-key index."""
         now = time.time()
-        keys = [None if turn_key is None else f"{turn_key}.{offset}" for offset in range(len(payloads))]
+        insert = _INSERTS[self.engine.dialect.name]
         ids = []
         with self.engine.begin() as db:
-            stored = set() if turn_key is None else set(db.execute(
-                sa.select(outbox.c.turn_key).where(outbox.c.turn_key.in_(keys))).scalars())
-            for offset, (payload, key) in enumerate(zip(payloads, keys)):
-                if key in stored:
-                    logger.info("outbox: reply %s of a turn run again was stored already; not sent twice", key)
-                    continue
-                result = db.execute(outbox.insert().values(
+            for offset, payload in enumerate(payloads):
+                key = None if turn_key is None else f"{turn_key}.{offset}"
+                result = db.execute(insert(outbox).values(
                     channel=channel, recipient=recipient, conversation_id=conversation_id, payload=payload,
                     status="pending", attempts=0, next_attempt_at=now + offset * 1e-6, created_at=now + offset * 1e-6,
                     turn_key=key,
-                ))
+                ).on_conflict_do_nothing(index_elements=[outbox.c.turn_key]))
+                if result.rowcount == 0:  # then inserted_primary_key is not this row's (SQLite's last rowid)
+                    logger.info("outbox: reply %s of a turn run again was stored already; not sent twice", key)
+                    continue
                 ids.append(int(result.inserted_primary_key[0]))
         return ids
 
@@ -305,4 +308,4 @@ class OutboxWorker(PeriodicTask):
             self._wake.set()  # the recipient's next message may be due now
 
     async def _run(self) -> None:
-        await self.repeat(self.drain_once, self.poll_s, "outbox", wake=self._wake)
+        await self.repeat(self.drain_once, self.poll_s, "outbox", wake=self._wake, logger=logger)

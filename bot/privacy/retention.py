@@ -186,4 +186,5 @@ class RetentionWorker(PeriodicTask):
 
     async def _run(self) -> None:
         await asyncio.sleep(self.first_check_s)
-        await self.repeat(lambda: asyncio.to_thread(self.run_if_due), self.CHECK_EVERY_S, "retention: the daily purge")
+        await self.repeat(lambda: asyncio.to_thread(self.run_if_due), self.CHECK_EVERY_S, "retention: the daily purge",
+                          logger=logger)

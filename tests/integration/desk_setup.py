@@ -1,5 +1,5 @@
 """Set-up shared by the integration tests of handoffs and the agent desk: a team that is always in, agent
-accounts made with the real `frontdesk agents add` command."""
+accounts made with the real `frontdesk agents add` command, signing an agent in on the desk page."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ def wait_until(condition, timeout: float = 30, what: str = "condition"):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
     return result
+
+
+def sign_in(running, browser, agent: str, shown: str | None = None) -> None:
+    """Sign `agent` in on `running`'s desk page (a fresh session) by typing their token (`running.tokens`) into the
+    login form; returns once the page names them: `shown` exactly (e.g. "Ann (lead)"), else a name starting so."""
+    from selenium.webdriver.common.by import By
+
+    from tests.integration.test_webchat_browser import wait_for
+
+    def named(driver) -> bool:
+        me = driver.find_elements(By.ID, "me")
+        return bool(me) and (me[0].text == shown if shown else me[0].text.startswith(agent))
+
+    browser.delete_all_cookies()
+    browser.get(f"{running.url}/agent")
+    browser.find_element(By.ID, "token").send_keys(running.tokens[agent])
+    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    wait_for(browser, named)

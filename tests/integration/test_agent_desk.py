@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import start_assistant
-from tests.integration.desk_setup import add_agents, always_open_assistant_file, frontdesk
+from tests.integration.desk_setup import add_agents, always_open_assistant_file, frontdesk, sign_in
 from tests.integration.test_webchat_browser import browser, wait_for  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.integration
@@ -263,10 +263,7 @@ def test_a_lead_reassigns_from_the_desk_page(desk, browser) -> None:  # noqa: F8
 
     handoff_id = handed_over(desk, "accounts-browser-lead", name="Yan")
     api(desk, "POST", f"/handoffs/{handoff_id}/claim", "Bob")
-    browser.get(f"{desk.url}/agent")
-    browser.find_element(By.ID, "token").send_keys(desk.tokens["Ann"])
-    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "me").text == "Ann (lead)")
+    sign_in(desk, browser, "Ann", "Ann (lead)")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))[0].click()
     wait_for(browser, lambda d: d.find_element(By.ID, "assign-box").get_attribute("hidden") is None)
     wait_for(browser, lambda d: "Cleo" in [o.get_attribute("value") for o in d.find_elements(By.CSS_SELECTOR, "#assign-to option")])
@@ -282,11 +279,7 @@ def test_a_lead_forgets_a_customer_from_the_desk_page_after_confirming(desk, bro
     sender = "accounts-browser-forget"
     handoff_id = handed_over(desk, sender, name="Vic")
     desk.say(sender, "my violet teapot went missing")
-    browser.delete_all_cookies()
-    browser.get(f"{desk.url}/agent")
-    browser.find_element(By.ID, "token").send_keys(desk.tokens["Ann"])
-    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "me").text == "Ann (lead)")
+    sign_in(desk, browser, "Ann", "Ann (lead)")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))[0].click()
     forget = wait_for(browser, lambda d: d.find_element(By.ID, "forget") if d.find_element(By.ID, "forget").is_displayed() else None)
     forget.click()
@@ -303,16 +296,6 @@ def test_a_lead_forgets_a_customer_from_the_desk_page_after_confirming(desk, bro
     assert answer.status_code == 410 and "by Ann" in answer.json()["error"]
     assert "violet teapot" not in str(desk.tracker(sender))
     wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff_id}"]'))
-
-
-def sign_in(desk, browser, agent: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    browser.delete_all_cookies()
-    browser.get(f"{desk.url}/agent")
-    browser.find_element(By.ID, "token").send_keys(desk.tokens[agent])
-    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, "me") and d.find_element(By.ID, "me").text.startswith(agent))
 
 
 UK_TIME = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec), \d{2}:\d{2}"

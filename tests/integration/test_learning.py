@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import start_assistant
-from tests.integration.desk_setup import add_agents, always_open_assistant_file, frontdesk, wait_until
+from tests.integration.desk_setup import add_agents, always_open_assistant_file, frontdesk, sign_in, wait_until
 from tests.integration.test_webchat_browser import browser, wait_for  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.integration
@@ -121,11 +121,7 @@ def test_an_agent_links_and_a_lead_approves_on_the_desk_page_with_customer_words
     handoff = wait_until(lambda: next((h["id"] for h in api(running, "GET", "/handoffs", "Ann").json()["handoffs"]
                                        if api(running, "GET", f"/handoffs/{h['id']}", "Ann").json()["summary"]
                                        ["conversation_id"] == sender), None), what="the handoff")
-    browser.delete_all_cookies()
-    browser.get(f"{running.url}/agent")
-    browser.find_element(By.ID, "token").send_keys(running.tokens["Ann"])
-    browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "me").text == "Ann (lead)")
+    sign_in(running, browser, "Ann", "Ann (lead)")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#queue li[data-id="{handoff}"]'))[0].click()
     wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#answered-entry option")) > 10)
     Select(browser.find_element(By.ID, "answered-entry")).select_by_value("towels_and_lockers")

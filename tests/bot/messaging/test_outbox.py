@@ -135,7 +135,10 @@ def test_replies_of_a_turn_run_again_are_stored_once(box: Outbox) -> None:
     again = box.enqueue("telegram", "42", "42", [{"text": "Hello!"}], turn_key="telegram:7#0")
     second = box.enqueue("telegram", "42", "42", [{"text": "part 1"}, {"text": "part 2"}], turn_key="telegram:7#1")
     untagged = [box.enqueue("telegram", "42", "42", [{"text": "Sorry"}]) for _ in range(2)]
+    longer = box.enqueue("telegram", "42", "42", [{"text": "part 1"}, {"text": "part 2"}, {"text": "part 3"}],
+                         turn_key="telegram:7#1")  # only the part not stored before, with its own id
     assert len(first) == 1 and again == [] and len(second) == 2 and all(len(ids) == 1 for ids in untagged)
     with box.engine.connect() as db:
-        texts = [row.payload["text"] for row in db.execute(sa.select(outbox).order_by(outbox.c.id))]
-    assert texts == ["Hi there!", "part 1", "part 2", "Sorry", "Sorry"]
+        rows = db.execute(sa.select(outbox).order_by(outbox.c.id)).all()
+    assert [row.payload["text"] for row in rows] == ["Hi there!", "part 1", "part 2", "Sorry", "Sorry", "part 3"]
+    assert longer == [rows[-1].id]
