@@ -35,6 +35,7 @@ from bot.handoff import OPEN, Handoff, HandoffError, local_time, preview
 from bot.messaging import message_html
 
 MAX_TEXT_CHARS = 4096
+PAGE, MAX_PAGE = 200, 1000  # handoffs listed at once: open ones oldest first, closed ones newest first
 STATUSES = {"open": OPEN, "waiting": ("waiting",), "claimed": ("claimed",), "closed": ("resolved", "released"),
             "all": ("waiting", "claimed", "resolved", "released")}
 
@@ -168,8 +169,11 @@ def add_api_routes(hook: Blueprint, work: AgentWork, prepare: Callable[[Request]
         if status not in STATUSES:
             raise HandoffError(f"'status' must be one of {', '.join(STATUSES)}", 400)
         tests = request.args.get("tests") == "1"  # handoffs opened by test conversations only when asked for
-        found = await asyncio.to_thread(work.desk.store.listing, STATUSES[status], tests=tests)
-        return response.json({"handoffs": [handoff_json(h) for h in found]})
+        limit = request.args.get("limit", str(PAGE))
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+            raise HandoffError(f"'limit' must be a number from 1 to {MAX_PAGE}", 400)
+        found, more = await asyncio.to_thread(work.desk.store.page, STATUSES[status], int(limit), tests)
+        return response.json({"handoffs": [handoff_json(h) for h in found], "more": more})
 
     @hook.route("/api/handoffs/<handoff_id:str>", methods=["GET"])
     @api

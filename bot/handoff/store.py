@@ -117,13 +117,27 @@ class HandoffStore:
         return _handoff(row) if row is not None else None
 
     def listing(self, statuses: tuple[str, ...] = OPEN, limit: int = 200, tests: bool = False) -> list[Handoff]:
-        """Handoffs in these statuses, oldest first (the queue order); those opened by test
-        conversations (summary `test`, from `frontdesk test-conversations`) only with `tests`."""
+        """`page`'s handoffs without its `more`."""
+        return self.page(statuses, limit, tests)[0]
+
+    def page(self, statuses: tuple[str, ...] = OPEN, limit: int = 200, tests: bool = False) -> tuple[list[Handoff], bool]:
+        """Up to `limit` handoffs in these statuses, and whether more match. Open ones oldest first (the queue
+        order); when closed ones are asked for, newest first (the recent history is what is looked for). Those
+        opened by test conversations (summary `test`, from `frontdesk test-conversations`) only with `tests`;
+        they never take the place of a real one in the page."""
+        newest_first = any(status not in OPEN for status in statuses)
+        order = (handoffs.c.created_at.desc(), handoffs.c.id.desc()) if newest_first else (handoffs.c.created_at, handoffs.c.id)
+        query = sa.select(handoffs).where(handoffs.c.status.in_(statuses)).order_by(*order)
+        found: list[Handoff] = []
+        offset, batch = 0, limit + 1
         with self.engine.connect() as db:
-            rows = db.execute(sa.select(handoffs).where(handoffs.c.status.in_(statuses))
-                              .order_by(handoffs.c.created_at).limit(limit)).mappings().all()
-        found = [_handoff(r) for r in rows]
-        return found if tests else [h for h in found if not h.summary.get("test")]
+            while len(found) <= limit:
+                rows = db.execute(query.offset(offset).limit(batch)).mappings().all()
+                found += [h for h in map(_handoff, rows) if tests or not h.summary.get("test")]
+                if len(rows) < batch:
+                    break
+                offset, batch = offset + batch, batch * 2
+        return found[:limit], len(found) > limit
 
     # --- messages ---
 

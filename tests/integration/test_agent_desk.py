@@ -106,6 +106,10 @@ def test_two_agents_act_under_their_own_names_and_not_on_each_others_claims(desk
         ("Bob", "Hi Ana, Bob here."), ("Ann", "Ann, team lead."),
         (None, "Cleo from the S-Club team has joined and is reading our conversation."), ("Cleo", "Cleo now.")]
     assert agent_lines(desk, sender)[-1][1].startswith("Cleo has marked your conversation as resolved")
+    newest = api(desk, "GET", "/handoffs?status=closed&limit=1", "Ann").json()
+    assert [h["id"] for h in newest["handoffs"]] == [handoff_id] and isinstance(newest["more"], bool)
+    refused = api(desk, "GET", "/handoffs?limit=0", "Ann")
+    assert refused.status_code == 400 and refused.json() == {"error": "'limit' must be a number from 1 to 1000"}
 
     audit = "\n".join(frontdesk(desk.state_dir, "agents", "audit", "--since", "1d"))
     for who, action in [("Bob", "claim"), ("Bob", "reply"), ("Ann", "assign"), ("Cleo", "reply"), ("Cleo", "resolve"),

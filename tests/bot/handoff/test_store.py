@@ -111,3 +111,17 @@ def test_new_columns_are_added_to_an_older_database(tmp_path) -> None:
     assert store.append(handoff.id, "system", "Rate us", buttons=[{"title": "5", "payload": "5"}]).buttons == [
         {"title": "5", "payload": "5"}]  # the buttons column was added too
     assert handoff.customer_updated_at is None
+
+
+def test_a_page_of_the_queue_is_the_longest_waiting_and_says_when_more_are_open(store) -> None:
+    for number in range(5):
+        store.create(f"played{number}", "rest", "x", None, "request", {"message_ids": [], "test": True}, now=float(number))
+    for number in range(5):
+        new(store, f"c{number}", at=100.0 + number)
+    page, more = store.page(limit=3)
+    assert [h.conversation_id for h in page] == ["c0", "c1", "c2"] and more  # test handoffs take no place
+    assert store.page(limit=5) == (store.listing(limit=5), False)
+    store.close(page[0].id, "resolved")
+    store.close(page[1].id, "released")
+    closed, more = store.page(("resolved", "released"), limit=1)
+    assert [h.conversation_id for h in closed] == ["c1"] and more  # history: the newest first
