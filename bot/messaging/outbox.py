@@ -92,6 +92,21 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
+def _unsent(table: sa.Table):
+    """`status IN ('pending', 'sending')` with the values written out, as the partial index says it (store.py)."""
+    return table.c.status.in_([sa.literal_column(f"'{status}'") for status in ("pending", "sending")])
+
+
+def heads(channels: list[str], now: float, limit: int) -> sa.Select:
+    """Due unsent rows with no earlier unsent row of the same recipient, oldest first."""
+    c, earlier = outbox.c, outbox.alias("earlier")
+    older_unsent = sa.exists().where(
+        earlier.c.recipient == c.recipient, _unsent(earlier), earlier.c.channel.in_(channels),
+        sa.tuple_(earlier.c.created_at, earlier.c.id) < sa.tuple_(c.created_at, c.id))
+    return (sa.select(outbox).where(c.channel.in_(channels), _unsent(outbox), c.next_attempt_at <= now, ~older_unsent)
+            .order_by(c.created_at, c.id).limit(limit))
+
+
 class Outbox:
     """The outbox table; every method is one short transaction."""
 
@@ -121,65 +136,23 @@ class Outbox:
         return ids
 
     def claim_due(self, channels: list[str], limit: int = 20) -> list[OutboxMessage]:
-        """Take up to `limit` due messages for these channels, oldest first, one per recipient.
-
-        One per recipient keeps a conversation's messages in order: the next is
-        claimed only after the previous one left `sending`.
-        """
-        if self.engine.dialect.name == "postgresql":
-            return self._claim_skip_locked(channels, limit)
-        now = time.time()
-        claimed: list[OutboxMessage] = []
+        """Take up to `limit` due messages for these channels, oldest first, one per recipient: only a row that
+        heads its recipient's queue (no earlier unsent row) is due, so a conversation's messages go in order, the
+        next claimed only after the previous one left `sending`; a long queue behind one recipient's retry holds
+        up nobody else. PostgreSQL locks the rows `FOR UPDATE SKIP LOCKED` (several instances' workers share them
+        without waiting); SQLite claims each with a compare-and-set on its due time."""
+        now, c = time.time(), outbox.c
+        query = heads(channels, now, limit)
+        postgresql = self.engine.dialect.name == "postgresql"
         with self.engine.begin() as db:
-            busy = {r for (r,) in db.execute(
-                sa.select(outbox.c.recipient).where(outbox.c.status == "sending", outbox.c.next_attempt_at > now)
-            )}
-            rows = db.execute(
-                sa.select(outbox).where(
-                    outbox.c.channel.in_(channels),
-                    sa.or_(outbox.c.status == "pending", outbox.c.status == "sending"),
-                    outbox.c.next_attempt_at <= now,
-                ).order_by(outbox.c.created_at).limit(limit * 5)
-            ).mappings().all()
-            first_pending: dict[str, Any] = {}
-            for row in db.execute(
-                sa.select(outbox.c.recipient, sa.func.min(outbox.c.created_at))
-                .where(outbox.c.status.in_(["pending", "sending"]), outbox.c.channel.in_(channels))
-                .group_by(outbox.c.recipient)
-            ):
-                first_pending[row[0]] = row[1]
-            for row in rows:
-                if len(claimed) >= limit or row["recipient"] in busy or row["created_at"] != first_pending.get(row["recipient"]):
-                    continue
-                updated = db.execute(
-                    outbox.update()
-                    .where(outbox.c.id == row["id"], outbox.c.next_attempt_at == row["next_attempt_at"])
-                    .values(status="sending", next_attempt_at=now + LEASE_S)
-                )
-                if updated.rowcount == 1:  # nobody else claimed it in between
-                    busy.add(row["recipient"])
-                    claimed.append(OutboxMessage(row["id"], row["channel"], row["recipient"], row["conversation_id"],
-                                                 row["payload"], row["attempts"]))
-        return claimed
-
-    def _claim_skip_locked(self, channels: list[str], limit: int) -> list[OutboxMessage]:
-        """PostgreSQL: due rows that head their recipient's queue, locked `FOR UPDATE SKIP LOCKED` (several
-        instances' workers share the rows without waiting); a head being sent is not due, so order holds."""
-        now = time.time()
-        c, earlier = outbox.c, outbox.alias("earlier")
-        older_unsent = sa.exists().where(
-            earlier.c.recipient == c.recipient, earlier.c.channel.in_(channels),
-            earlier.c.status.in_(["pending", "sending"]),
-            sa.tuple_(earlier.c.created_at, earlier.c.id) < sa.tuple_(c.created_at, c.id))
-        with self.engine.begin() as db:
-            rows = db.execute(
-                sa.select(outbox).where(c.channel.in_(channels), c.status.in_(["pending", "sending"]),
-                                        c.next_attempt_at <= now, ~older_unsent)
-                .order_by(c.created_at, c.id).limit(limit).with_for_update(skip_locked=True, of=outbox)
-            ).mappings().all()
-            if rows:
+            rows = db.execute(query.with_for_update(skip_locked=True, of=outbox) if postgresql else query).mappings().all()
+            if postgresql and rows:
                 db.execute(outbox.update().where(c.id.in_([row["id"] for row in rows]))
                            .values(status="sending", next_attempt_at=now + LEASE_S))
+            elif rows:  # nobody else claimed it in between
+                rows = [row for row in rows if db.execute(
+                    outbox.update().where(c.id == row["id"], c.next_attempt_at == row["next_attempt_at"])
+                    .values(status="sending", next_attempt_at=now + LEASE_S)).rowcount == 1]
         return [OutboxMessage(row["id"], row["channel"], row["recipient"], row["conversation_id"], row["payload"],
                               row["attempts"]) for row in rows]
 

@@ -38,6 +38,11 @@ outbox = sa.Table(
     sa.Column("held_at", sa.Float),
     sa.Column("turn_key", sa.String(160), index=True, unique=True),  # "<message>#<reply>.<part>" (TurnReplies)
 )
+# The outbox's queue per recipient: only unsent rows (sent ones stay until the retention purge), so a claim finds
+# each recipient's head at once however long a queue waits behind a retry (bot/messaging/outbox.py).
+OUTBOX_UNSENT = "status IN ('pending', 'sending')"
+sa.Index("ix_frontdesk_outbox_recipient_queue", outbox.c.recipient, outbox.c.created_at, outbox.c.id,
+         sqlite_where=sa.text(OUTBOX_UNSENT), postgresql_where=sa.text(OUTBOX_UNSENT))
 
 inbox = sa.Table(
     "frontdesk_inbox",

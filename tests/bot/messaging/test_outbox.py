@@ -142,3 +142,27 @@ def test_replies_of_a_turn_run_again_are_stored_once(box: Outbox) -> None:
         rows = db.execute(sa.select(outbox).order_by(outbox.c.id)).all()
     assert [row.payload["text"] for row in rows] == ["Hi there!", "part 1", "part 2", "Sorry", "Sorry", "part 3"]
     assert longer == [rows[-1].id]
+
+
+def test_a_recipient_with_a_long_queue_behind_a_retry_does_not_hold_up_the_others(box: Outbox) -> None:
+    # a provider outage for one customer: their first message waits for its retry, 300 more queue behind it
+    box.enqueue("chat", "stuck", "c1", [{"text": f"part {n}"} for n in range(300)])
+    [head] = box.claim_due(["chat"])
+    assert box.mark_retry(head, "provider down", retry_after=60)
+    box.enqueue("chat", "other", "c2", [{"text": "hello"}])
+    assert [(m.recipient, m.payload["text"]) for m in box.claim_due(["chat"])] == [("other", "hello")]
+
+
+def test_the_claim_finds_each_recipients_head_through_the_queue_index(tmp_path) -> None:
+    """SQLite checks "an earlier unsent message to the same recipient" on the partial recipient index: its cost
+    follows the unsent rows, not the sent ones kept until the retention purge."""
+    import sqlalchemy as sa
+
+    from bot.messaging.outbox import heads
+
+    engine = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
+    sql = str(heads(["chat"], 1.0, 20).compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as db:
+        plan = " | ".join(row[-1] for row in db.execute(sa.text("EXPLAIN QUERY PLAN " + sql)))
+    assert "USING COVERING INDEX ix_frontdesk_outbox_recipient_queue" in plan or \
+        "USING INDEX ix_frontdesk_outbox_recipient_queue" in plan, plan
