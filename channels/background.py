@@ -46,10 +46,12 @@ class AssistantNotReady(FrontdeskError):
 
 
 class TurnReplies:
-    """Numbers the replies of one inbox turn. Each reply's outbox key is "<channel>:<provider id>#<n>", so a turn
-    that runs again (its instance died after storing some replies but before Rasa saved the turn, or an attempt
-    raised) stores only the replies the earlier run did not: the customer gets each reply once, even when the
-    run again picks another wording of it."""
+    """Numbers the replies of one inbox turn. Each reply's outbox key is "<channel>:<provider id>#<n>", and
+    ":<response name>" when Rasa says which response it is (`utter_action`), so a turn that runs again (its
+    instance died after storing some replies but before Rasa saved the turn, or an attempt raised) stores only
+    the replies the earlier run did not: the customer gets each reply once, even when the run again picks
+    another wording of it; and a run again that decides differently (another response at that place) is not
+    taken for the first one and silenced."""
 
     def __init__(self, turn: str | None) -> None:
         self.turn = turn
@@ -59,11 +61,11 @@ class TurnReplies:
     def turn_of(message: InboxMessage) -> str:
         return f"{message.channel}:{message.external_id}"
 
-    def next_key(self) -> str | None:
+    def next_key(self, response: str | None = None) -> str | None:
         if self.turn is None:
             return None
         self.count += 1
-        return f"{self.turn}#{self.count - 1}"
+        return f"{self.turn}#{self.count - 1}" + (f":{response[:60]}" if response else "")
 
 
 class Inbound:

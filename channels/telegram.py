@@ -122,13 +122,13 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> str:
         return CHANNEL
 
-    async def _enqueue(self, recipient_id: str, payloads: list[dict[str, Any]]) -> None:
+    async def _enqueue(self, recipient_id: str, payloads: list[dict[str, Any]], response: str | None = None) -> None:
         await asyncio.to_thread(self.box.enqueue, CHANNEL, recipient_id, self.conversation_id, payloads,
-                                self.replies.next_key())
+                                self.replies.next_key(response))
         self.wake()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._enqueue(recipient_id, telegram_payloads(text))
+        await self._enqueue(recipient_id, telegram_payloads(text), kwargs.get("utter_action"))
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         keyboard = []
@@ -138,7 +138,7 @@ class TelegramOutput(OutputChannel):
                 logger.warning("telegram: button %r has a payload too long for Telegram; left out", button.get("title"))
                 continue
             keyboard.append({"title": button.get("title", ""), "callback_data": data})
-        await self._enqueue(recipient_id, telegram_payloads(text, keyboard))
+        await self._enqueue(recipient_id, telegram_payloads(text, keyboard), kwargs.get("utter_action"))
 
 
 class TelegramInput(InputChannel):

@@ -122,14 +122,15 @@ class TwilioOutput(OutputChannel):
         return "twilio"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.connector.enqueue(recipient_id, self.conversation_id, text, self.replies.next_key())
+        await self.connector.enqueue(recipient_id, self.conversation_id, text,
+                                     self.replies.next_key(kwargs.get("utter_action")))
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         options = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
         await asyncio.to_thread(self.connector.state.put, recipient_id, "options", options)
         prompt = self.connector.voice(recipient_id).say("channels.choose_a_number")
         await self.connector.enqueue(recipient_id, self.conversation_id, numbered(text, buttons, prompt),
-                                     self.replies.next_key())
+                                     self.replies.next_key(kwargs.get("utter_action")))
 
 
 class TwilioInput(InputChannel):

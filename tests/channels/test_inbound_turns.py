@@ -119,17 +119,21 @@ class DiesMidTurnOnce:
     is saved (as an instance killed mid-turn, or a tracker store that went away); the run again words the first
     reply differently (another variant) and sends the second too."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: str = "utter_greet", again: str = "utter_greet") -> None:
         self.runs = 0
+        self.first, self.again = first, again  # the response Rasa chose first on each run (`utter_action`)
 
     async def __call__(self, message) -> None:
         self.runs += 1
         if self.runs == 1:
-            await message.output_channel.send_text_message(message.sender_id, "Hi there! How can I help?")
+            await message.output_channel.send_text_message(message.sender_id, "Hi there! How can I help?",
+                                                           utter_action=self.first)
             raise RuntimeError("died before the turn was saved")
-        await message.output_channel.send_text_message(message.sender_id, "Hello! What can I do for you?")
+        await message.output_channel.send_text_message(message.sender_id, "Hello! What can I do for you?",
+                                                       utter_action=self.again)
         await message.output_channel.send_text_with_buttons(message.sender_id, "Which one?",
-                                                            [{"title": "Delivery", "payload": "/delivery"}])
+                                                            [{"title": "Delivery", "payload": "/delivery"}],
+                                                            utter_action="utter_ask_which")
 
 
 def test_a_turn_run_again_after_dying_midway_sends_each_reply_once(connector: SmsInput, api: FakeTwilioAPI,
@@ -155,3 +159,26 @@ def test_a_turn_run_again_after_dying_midway_sends_each_reply_once(connector: Sm
     assert len(bodies) == 2, bodies
     assert bodies[0] == "Hi there! How can I help?"  # the wording the customer got first stays; no second greeting
     assert bodies[1].startswith("Which one?\n\n1. Delivery")
+
+
+def test_a_turn_run_again_that_decides_differently_is_not_silenced(connector: SmsInput, api: FakeTwilioAPI,
+                                                                   monkeypatch) -> None:
+    # the first run chose one response and died; the run again chose another at the same place: both are said
+    monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
+    assistant = DiesMidTurnOnce(first="utter_greet", again="utter_welcome_back")
+    connector.blueprint(assistant)
+    turn = TwilioTurn("SM-decides-again", "+15550002223", "hello", None, ())
+
+    async def scenario() -> None:
+        connector.inbound.start(app=None)
+        await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored())
+        deadline = time.monotonic() + 20
+        while len(api.sent_to(turn.sender)) < 3 or connector.inbound.inbox.status("sms", turn.message_sid) != "done":
+            assert time.monotonic() < deadline, f"sent so far: {api.sent_to(turn.sender)}"
+            await asyncio.sleep(0.05)
+        await connector.inbound.stop()
+
+    asyncio.run(scenario())
+    bodies = [m["Body"] for m in api.sent_to(turn.sender)]
+    assert bodies[:2] == ["Hi there! How can I help?", "Hello! What can I do for you?"], bodies
+    assert bodies[2].startswith("Which one?") and len(bodies) == 3
