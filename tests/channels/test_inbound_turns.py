@@ -136,26 +136,32 @@ class DiesMidTurnOnce:
                                                             utter_action="utter_ask_which")
 
 
-def test_a_turn_run_again_after_dying_midway_sends_each_reply_once(connector: SmsInput, api: FakeTwilioAPI,
-                                                                    monkeypatch) -> None:
-    monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
-    assistant = DiesMidTurnOnce()
+def dying_turn(connector: SmsInput, api: FakeTwilioAPI, assistant: DiesMidTurnOnce, sid: str, sender: str,
+               replies: int) -> list[str]:
+    """Run one SMS turn with `assistant` until `replies` bodies reached the fake Twilio and the turn is done, and
+    half a second more (anything sent twice would arrive by then); the bodies sent."""
     connector.blueprint(assistant)
-    turn = TwilioTurn("SM-dies-once", "+15550002222", "hello", None, ())
+    turn = TwilioTurn(sid, sender, "hello", None, ())
 
     async def scenario() -> None:
         connector.inbound.start(app=None)
         await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored())
         deadline = time.monotonic() + 20
-        while len(api.sent_to(turn.sender)) < 2 or connector.inbound.inbox.status("sms", turn.message_sid) != "done":
-            assert time.monotonic() < deadline, f"sent so far: {api.sent_to(turn.sender)}"
+        while len(api.sent_to(sender)) < replies or connector.inbound.inbox.status("sms", sid) != "done":
+            assert time.monotonic() < deadline, f"sent so far: {api.sent_to(sender)}"
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+        await asyncio.sleep(0.5)
         await connector.inbound.stop()
 
     asyncio.run(scenario())
     assert assistant.runs == 2
-    bodies = [m["Body"] for m in api.sent_to(turn.sender)]
+    return [m["Body"] for m in api.sent_to(sender)]
+
+
+def test_a_turn_run_again_after_dying_midway_sends_each_reply_once(connector: SmsInput, api: FakeTwilioAPI,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
+    bodies = dying_turn(connector, api, DiesMidTurnOnce(), "SM-dies-once", "+15550002222", replies=2)
     assert len(bodies) == 2, bodies
     assert bodies[0] == "Hi there! How can I help?"  # the wording the customer got first stays; no second greeting
     assert bodies[1].startswith("Which one?\n\n1. Delivery")
@@ -165,20 +171,7 @@ def test_a_turn_run_again_that_decides_differently_is_not_silenced(connector: Sm
                                                                    monkeypatch) -> None:
     # the first run chose one response and died; the run again chose another at the same place: both are said
     monkeypatch.setattr(inbox_module, "RETRY_DELAY_S", 0.05)
-    assistant = DiesMidTurnOnce(first="utter_greet", again="utter_welcome_back")
-    connector.blueprint(assistant)
-    turn = TwilioTurn("SM-decides-again", "+15550002223", "hello", None, ())
-
-    async def scenario() -> None:
-        connector.inbound.start(app=None)
-        await connector.inbound.accept(turn.message_sid, turn.sender, turn.stored())
-        deadline = time.monotonic() + 20
-        while len(api.sent_to(turn.sender)) < 3 or connector.inbound.inbox.status("sms", turn.message_sid) != "done":
-            assert time.monotonic() < deadline, f"sent so far: {api.sent_to(turn.sender)}"
-            await asyncio.sleep(0.05)
-        await connector.inbound.stop()
-
-    asyncio.run(scenario())
-    bodies = [m["Body"] for m in api.sent_to(turn.sender)]
+    bodies = dying_turn(connector, api, DiesMidTurnOnce(first="utter_greet", again="utter_welcome_back"),
+                        "SM-decides-again", "+15550002223", replies=3)
     assert bodies[:2] == ["Hi there! How can I help?", "Hello! What can I do for you?"], bodies
     assert bodies[2].startswith("Which one?") and len(bodies) == 3
