@@ -30,8 +30,8 @@ from bot.crm.records import (PHONE_CHANNELS, build_record, handoff_senders, hand
 from bot.config import CrmConfig
 from bot.handoff import ticket_text
 from bot.vendors import NOTE_TO_CONTACT, TICKET_TO_CONTACT, ConflictError, HubSpotClient, association
-from bot.messaging import Outbox, OutboxWorker, PermanentSendError, RetryableSendError
-from bot.messaging.store import channel_state, crm_sync, handoffs, outbox
+from bot.messaging import Outbox, OutboxWorker, PermanentSendError, RetryableSendError, channel_state
+from bot.messaging.store import crm_sync, handoffs, outbox
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from bot import surface
 # public name -> the module that defines it (imported on first use, so importing the room stays cheap)
 _EXPORTS = {
     "BackgroundLoop": "bot.messaging.loop",
-    "ChannelState": "bot.messaging.store",
+    "ChannelState": "bot.messaging.channel_values",
     "HEADER": "bot.messaging.sessions",
     "Inbox": "bot.messaging.inbox",
     "InboxMessage": "bot.messaging.inbox",
@@ -29,6 +29,7 @@ _EXPORTS = {
     "WindowClosedError": "bot.messaging.outbox",
     "WindowedSender": "bot.messaging.window",
     "SessionSigner": "bot.messaging.sessions",
+    "channel_state": "bot.messaging.channel_values",
     "message_html": "bot.messaging.markup",
     "open_database": "bot.messaging.store",
     "record_visit": "bot.messaging.store",

@@ -294,41 +294,6 @@ kb_suggestions = sa.Table(
     sa.Column("note", sa.String(500)),
 )
 
-class ChannelState:
-    """Small per-customer values a channel needs across requests and instances
-    (STOP opt-outs, numbered options on offer, media kept for an agent)."""
-
-    def __init__(self, engine: Engine, channel: str) -> None:
-        self.engine = engine
-        self.channel = channel
-
-    def _where(self, recipient: str, key: str):
-        c = channel_values.c
-        return sa.and_(c.channel == self.channel, c.recipient == recipient, c.key == key)
-
-    def get(self, recipient: str, key: str) -> Any:
-        with self.engine.connect() as db:
-            return db.execute(sa.select(channel_values.c.value).where(self._where(recipient, key))).scalar()
-
-    def put(self, recipient: str, key: str, value: Any) -> None:
-        """Set `key` for `recipient`; None removes it."""
-        with self.engine.begin() as db:
-            db.execute(channel_values.delete().where(self._where(recipient, key)))
-            if value is not None:
-                db.execute(channel_values.insert().values(channel=self.channel, recipient=recipient, key=key,
-                                                          value=value, updated_at=time.time()))
-
-    def append(self, recipient: str, key: str, items: list) -> None:
-        with self.engine.begin() as db:
-            current = db.execute(sa.select(channel_values.c.value).where(self._where(recipient, key))).scalar() or []
-            db.execute(channel_values.delete().where(self._where(recipient, key)))
-            db.execute(channel_values.insert().values(channel=self.channel, recipient=recipient, key=key,
-                                                      value=list(current) + list(items), updated_at=time.time()))
-
-
-def channel_state(engine: Engine, channel: str) -> ChannelState:
-    return ChannelState(engine, channel)
-
 
 def tune_sqlite(engine: Engine) -> None:
     """A busy timeout, write-ahead logging (readers work while the assistant writes) and `synchronous=NORMAL`

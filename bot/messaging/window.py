@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Template, WindowRules
 from bot.messaging.outbox import Outbox, Sender, WindowClosedError
-from bot.messaging.store import ChannelState
+from bot.messaging.channel_values import ChannelState
 
 CHANNEL = "whatsapp"
 LAST_INBOUND = "last_inbound_at"

@@ -14,7 +14,7 @@ from bot.messaging import outbox as outbox_module
 from bot.handoff import build_summary
 from bot.crm.sync import CHECKPOINTS, WATERMARK, CrmConfig
 from bot.messaging.outbox import MAX_ATTEMPTS, Outbox
-from bot.messaging.store import channel_state
+from bot.messaging.channel_values import channel_state
 from tests.bot.crm.crm_world import FAST, TOKEN, World, agent_says, answered, closed, sync_until_settled
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 

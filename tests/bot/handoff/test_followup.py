@@ -17,7 +17,8 @@ from bot.handoff.followup import KIND, FollowUps, FollowUpWorker, answer_kind, t
 from bot.handoff.hours import TeamHours
 from bot.handoff.service import HandoffDesk
 from bot.messaging.schedule import Schedule
-from bot.messaging.store import ChannelState, open_database, outbox, scheduled
+from bot.messaging.channel_values import ChannelState
+from bot.messaging.store import open_database, outbox, scheduled
 from tests.conftest import project_responses
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,7 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.messaging.outbox import Outbox, OutboxWorker
-from bot.messaging.store import ChannelState, open_database, outbox
+from bot.messaging.channel_values import ChannelState
+from bot.messaging.store import open_database, outbox
 from bot.vendors import OptOutAware, TelegramSender, TwilioSender, make_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
