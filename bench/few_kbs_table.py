@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=Path("bench/out/dev"))
     parser.add_argument("--sets", default=",".join(FEW))
     parser.add_argument("--variants", default="tuned,untuned")
+    parser.add_argument("--split", default="report", choices=("report", "tune"), help="tune: the rows choices are made on")
     parser.add_argument("--out", type=Path, default=Path("bench/out/few/table.jsonl"))
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -53,7 +54,7 @@ def main() -> None:
         for variant in [v for v in args.variants.split(",") if v]:
             kb_rows.ANSWER_EVIDENCE_UP_TO = EVIDENCE.get(variant, shipped_evidence)
             config = replace(shipped, fine_tune=variant != "untuned")
-            m = evaluate(folder / "kb", folder / "report.csv", encoder, config, state=folder / "state")
+            m = evaluate(folder / "kb", folder / f"{args.split}.csv", encoder, config, state=folder / "state")
             verdict = m.get("tuning_guard") or {}
             model = "base (fine_tune off)" if variant == "untuned" else (
                 f"tuned (guard: MRR {verdict['tuned']['mrr']:.3f} vs base {verdict['base']['mrr']:.3f})" if m["tuned"]
@@ -63,7 +64,7 @@ def main() -> None:
                   f"{m['wrong_answer_rate']:.3f} | {m['clarify_rate']:.3f} ({m['clarify_hit_rate']:.3f}) | "
                   f"{m['served_right_rate']:.3f} | {oos} | {model} | {m['p50_ms']:.1f} |", flush=True)
             with args.out.open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"set": name, "variant": variant, **m}) + "\n")
+                f.write(json.dumps({"set": name, "variant": variant, "split": args.split, **m}) + "\n")
 
 
 if __name__ == "__main__":

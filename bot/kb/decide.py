@@ -19,7 +19,10 @@ answer_similarity_one, and one in between a value interpolated on the log of
 its number of questions (`effective_thresholds`). With one or three questions per entry
 the same probability is wrong far more often than with ten (bench/README.md,
 "few questions per entry"), so one fixed threshold cannot keep wrong answers
-under the promise on both.
+under the promise on both. The other way round, such an entry is offered as a
+choice on a weaker closest question (clarify_similarity_one at one question):
+a customer's words sit further from an entry's only question than from the
+nearest of ten.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def few_questions_weight(questions: int, full: int) -> float:
 
 
 def effective_thresholds(config: DecisionConfig, questions: int) -> DecisionConfig:
-    """`config` with the answer thresholds asked of an entry with `questions` questions."""
+    """`config` with the thresholds asked of an entry with `questions` questions: stricter to answer, looser to offer."""
     weight = few_questions_weight(questions, config.questions_full)
     if weight == 0.0:
         return config
@@ -58,6 +61,7 @@ def effective_thresholds(config: DecisionConfig, questions: int) -> DecisionConf
         config,
         answer_confidence=round(config.answer_confidence + weight * max(0.0, config.answer_confidence_one - config.answer_confidence), 4),
         answer_similarity=round(config.answer_similarity + weight * max(0.0, config.answer_similarity_one - config.answer_similarity), 4),
+        clarify_similarity=round(config.clarify_similarity + weight * min(0.0, config.clarify_similarity_one - config.clarify_similarity), 4),
     )
 
 
@@ -137,10 +141,11 @@ def _adapted(ranked: list[Scored], config: DecisionConfig) -> str:
     if adapted is config:
         return ""
     return (f" (thresholds for an entry with {questions} question{'s' if questions != 1 else ''}: "
-            f"answer_confidence {adapted.answer_confidence:g}, answer_similarity {adapted.answer_similarity:g}; "
-            f"{config.answer_confidence:g} and {config.answer_similarity:g} at {config.questions_full}+ questions, "
-            f"answer_confidence_one {config.answer_confidence_one:g} and answer_similarity_one "
-            f"{config.answer_similarity_one:g} at one)")
+            f"answer_confidence {adapted.answer_confidence:g}, answer_similarity {adapted.answer_similarity:g}, "
+            f"clarify_similarity {adapted.clarify_similarity:g}; {config.answer_confidence:g}, "
+            f"{config.answer_similarity:g} and {config.clarify_similarity:g} at {config.questions_full}+ questions, "
+            f"answer_confidence_one {config.answer_confidence_one:g}, answer_similarity_one "
+            f"{config.answer_similarity_one:g} and clarify_similarity_one {config.clarify_similarity_one:g} at one)")
 
 
 decide_ranked = decide  # the room's surface name for `decide` (bot.kb.decide is the module's)

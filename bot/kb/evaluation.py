@@ -103,11 +103,14 @@ def thresholds_in_use(entries, config: DecisionConfig) -> dict:
     for questions in sorted(counts):
         limits = effective_thresholds(config, questions)
         by_count[str(questions)] = {"entries": counts[questions], "answer_confidence": limits.answer_confidence,
-                                    "answer_similarity": limits.answer_similarity}
+                                    "answer_similarity": limits.answer_similarity,
+                                    "clarify_similarity": limits.clarify_similarity}
     why = (f"an entry with {config.questions_full}+ questions is answered at answer_confidence {config.answer_confidence:g} "
-           f"and answer_similarity {config.answer_similarity:g}; one with a single question needs "
-           f"{config.answer_confidence_one:g} and {config.answer_similarity_one:g} (log-interpolated between): "
-           "with few questions the same probability is wrong more often")
+           f"and answer_similarity {config.answer_similarity:g} and offered at clarify_similarity "
+           f"{config.clarify_similarity:g}; one with a single question needs {config.answer_confidence_one:g} and "
+           f"{config.answer_similarity_one:g} to be answered and {config.clarify_similarity_one:g} to be offered "
+           "(log-interpolated between): with few questions the same probability is wrong more often, and "
+           "customers' words sit further from the entry's questions")
     return {"by_questions": by_count, "why": why}
 
 

@@ -15,8 +15,9 @@ With `fine_tune` on (assistant.yml), a second background thread fine-tunes
 the sentence encoder on the entries' questions (bot/kb/tune.py), re-embeds
 the entries with it, trains the head and swaps that snapshot in the same way;
 until then the base-model snapshot serves. The tuning guard (bot/kb/guard.py)
-holds some questions apart from the tuning and keeps the base model serving
-when the tuned one ranks them measurably worse (`tuning_verdict`). The tuned model is saved by the
+holds some questions apart from a first tuning and keeps the base model serving
+when that one ranks them measurably worse (`tuning_verdict`); otherwise the
+encoder is tuned again on every row, and that one serves. The tuned model is saved by the
 content's fingerprint, so a restart with unchanged content serves the tuned
 snapshot at once. An edit is served with the current tuned encoder (still a
 good encoder for the edited entry) and re-tuned in the background. A tuning
@@ -45,7 +46,7 @@ from bot.kb.encoder import Encoder
 from bot.kb.entries import Entry, KnowledgeBaseContent, kb_files, load_entries
 from bot.kb import guard
 from bot.kb.index import Cancelled, KBIndex, Scored, build_index, content_fingerprint
-from bot.kb.tune import TunedEncoder, TunedModels, tune_key, tuned_encoder
+from bot.kb.tune import TunedEncoder, TunedModels, check_key, tune_key, tuned_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +155,10 @@ class KnowledgeBase:
             return self.encoder
         content = content_fingerprint(entries, self.encoder)
         key = tune_key(content, self.seed)
-        verdict = self.tuned_models.load_verdict(key)
+        verdict = self.tuned_models.load_verdict(check_key(content, self.seed))
         if verdict is not None:
-            self.last_tuning = {"content": content, "key": key, "cached": True, "verdict": verdict}
+            self.last_tuning = {"content": content, "key": key if verdict["use"] == "tuned" else check_key(content, self.seed),
+                                "cached": True, "verdict": verdict}
             if verdict["use"] == "base":  # tuned before, and the guard kept the base model
                 return self.encoder
         exact = self.tuned_models.load(self.encoder, key) if verdict is not None else None
@@ -199,14 +201,15 @@ class KnowledgeBase:
     # -- fine-tuning ---------------------------------------------------------
 
     def tune(self) -> bool:
-        """Fine-tune for the serving entries (or load the saved model), check it, and swap in the snapshot that wins.
+        """Fine-tune for the serving entries (or load the saved models), check, and swap in the snapshot that wins.
 
-        The encoder is tuned without the questions the guard holds apart; the
-        tuned snapshot is swapped in unless it ranks them measurably worse than
-        the base model (bot/kb/guard.py), else the base-model snapshot serves. True when
-        the settled snapshot was swapped in (or was serving already); False when
-        there is nothing to tune, the content changed meanwhile, or tuning failed
-        (logged; the serving snapshot stays).
+        The encoder is first tuned without the questions the guard holds apart
+        and checked on them against the base model (bot/kb/guard.py). If the
+        tuned one does not rank them measurably worse, the encoder is tuned
+        again on every row and that one serves; else the base-model snapshot
+        serves. True when the settled snapshot was swapped in (or was serving
+        already); False when there is nothing to tune, the content changed
+        meanwhile, or tuning failed (logged; the serving snapshot stays).
         """
         snapshot = self.snapshot
         if self.settled:
@@ -218,17 +221,25 @@ class KnowledgeBase:
         try:
             stop = lambda: self._stop.is_set() or self.snapshot.content != snapshot.content  # noqa: E731
             on_base = snapshot.encoder is self.encoder  # the base snapshot's rows are those texts' embeddings
-            result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, [texts[i] for i in train], owners[train],
-                                   len(snapshot), seed=self.seed, should_stop=stop,
-                                   base_vectors=snapshot.vectors[train] if on_base else None)
-            tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
-            verdict = self.tuned_models.load_verdict(result.encoder.key)
+            base_vectors = snapshot.vectors if on_base else None
+            checked = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, [texts[i] for i in train], owners[train],
+                                    len(snapshot), seed=self.seed, should_stop=stop, key=check_key(snapshot.content, self.seed),
+                                    base_vectors=None if base_vectors is None else base_vectors[train])
+            verdict = self.tuned_models.load_verdict(checked.encoder.key)
             if verdict is None:
+                check_index = build_index(snapshot.entries, checked.encoder, self.state_folder, should_stop=stop)
                 base_index = snapshot if on_base else build_index(snapshot.entries, self.encoder, self.state_folder, should_stop=stop)
-                verdict = guard.verdict(snapshot.entries, owners, held, base_index.vectors, tuned.vectors, self.encoder, result.encoder)
-                self.tuned_models.save_verdict(result.encoder.key, verdict)
+                verdict = guard.verdict(snapshot.entries, owners, held, base_index.vectors, check_index.vectors, self.encoder,
+                                        checked.encoder)
+                self.tuned_models.save_verdict(checked.encoder.key, verdict)
             if verdict["use"] == "base":
+                result = checked
                 tuned = snapshot if on_base else build_index(snapshot.entries, self.encoder, self.state_folder, should_stop=stop)
+            else:  # accepted: tuned again on every row, the held-apart questions included
+                result = tuned_encoder(self.encoder, self.tuned_models, snapshot.content, texts, owners, len(snapshot),
+                                       seed=self.seed, should_stop=stop, base_vectors=base_vectors)
+                self.tuned_models.save_verdict(result.encoder.key, verdict)
+                tuned = build_index(snapshot.entries, result.encoder, self.state_folder, should_stop=stop)
         except Cancelled:
             logger.info("knowledge base: fine-tuning for snapshot %s stopped (the content changed)", snapshot.fingerprint)
             return False
@@ -236,17 +247,18 @@ class KnowledgeBase:
             self.last_tuning = {"content": snapshot.content, "error": f"{type(error).__name__}: {error}"}
             logger.exception("knowledge base: fine-tuning failed; snapshot %s (untuned) keeps serving", snapshot.fingerprint)
             return False
+        seconds = checked.seconds + (result.seconds if result is not checked else 0.0)
         with self._reload_lock:
             if self.snapshot.content != snapshot.content:
                 return False
             self._snapshot = tuned  # the swap
-            self.last_tuning = {"content": snapshot.content, "key": result.encoder.key, "cached": result.cached,
-                                "tune_s": round(result.seconds, 2), "total_s": round(time.perf_counter() - started, 2),
-                                "verdict": verdict}
+            self.last_tuning = {"content": snapshot.content, "key": result.encoder.key, "cached": checked.cached and result.cached,
+                                "tune_s": round(seconds, 2), "total_s": round(time.perf_counter() - started, 2),
+                                "trained_rows": len(texts) if verdict["use"] == "tuned" else len(train), "verdict": verdict}
         if verdict["use"] == "tuned":
             self.tuned_models.mark_latest(result.encoder.key)
         logger.info("knowledge base: encoder %s for %d entries (%s, %.1f s; index %.1f s): %s",
-                    result.encoder.key, len(tuned), "saved" if result.cached else "trained", result.seconds, tuned.build_s,
+                    result.encoder.key, len(tuned), "saved" if self.last_tuning["cached"] else "trained", seconds, tuned.build_s,
                     guard.describe(verdict))
         return True
 

@@ -8,8 +8,12 @@ embeddings and the bottom FROZEN_LAYERS transformer layers frozen; AdamW
 decay; EPOCHS epochs of batches of BATCH questions, each word dropped with
 probability WORD_DROPOUT. Seeded, so the same content gives the same model.
 
-The caller leaves the questions the tuning guard holds apart out of `texts`
-(bot/kb/guard.py); the guard's verdict is stored beside the model
+Tuning runs twice for a content (bot/kb/service.py): first without the
+questions the tuning guard holds apart (`check_key`; bot/kb/guard.py ranks
+those with it and with the base model), then, when the guard accepts the
+tuning, on every row (`tune_key`): that model serves, so no question an editor
+wrote is left out of what the encoder learns (covidfaq, one question per
+entry: bench/README.md). The guard's verdict is stored beside both models
 (`<folder>/<key>/guard.json`), so a restart knows which encoder serves.
 
 Only the tuned top layers are stored (`<folder>/<key>/top.npz`, 21 MB for MiniLM):
@@ -55,7 +59,9 @@ EPOCHS = 4
 BATCH = 32
 WORD_DROPOUT = 0.15
 MAX_STEPS = 1500  # caps a very large knowledge base's tuning (1,000 entries x 11 rows x 4 epochs = 1,375 steps)
-RECIPE = f"proxy-softmax/v2-held-apart/{SCALE}/{FROZEN_LAYERS}/{MAX_SEQ_LENGTH}/{ENCODER_LR}/{PROXY_LR}/{EPOCHS}/{BATCH}/{WORD_DROPOUT}"
+_SETTINGS = f"{SCALE}/{FROZEN_LAYERS}/{MAX_SEQ_LENGTH}/{ENCODER_LR}/{PROXY_LR}/{EPOCHS}/{BATCH}/{WORD_DROPOUT}"
+RECIPE = f"proxy-softmax/v3-every-row/{_SETTINGS}"  # the served model
+CHECK_RECIPE = f"proxy-softmax/v2-held-apart/{_SETTINGS}"  # the guard's model (the served one before v3)
 
 
 class TuningCancelled(Cancelled):
@@ -63,8 +69,15 @@ class TuningCancelled(Cancelled):
 
 
 def tune_key(content_fingerprint: str, seed: int = 0) -> str:
-    """Names a tuned model: the content it was tuned on (which covers the base model) and the recipe."""
+    """Names the served tuned model: the content it was tuned on (which covers the base model) and the recipe.
+
+    It is tuned on every row, after the guard accepted the tuning on the `check_key` model."""
     return hashlib.sha256(f"{RECIPE}\0{seed}\0{content_fingerprint}".encode()).hexdigest()[:16]
+
+
+def check_key(content_fingerprint: str, seed: int = 0) -> str:
+    """Names the model tuned without the guard's held-apart questions, which the guard checks; its verdict is kept beside it."""
+    return hashlib.sha256(f"{CHECK_RECIPE}\0{seed}\0{content_fingerprint}".encode()).hexdigest()[:16]
 
 
 def drop_words(text: str, rng: random.Random, p: float = WORD_DROPOUT) -> str:
@@ -313,11 +326,13 @@ class Tuned:
 
 def tuned_encoder(base: Encoder, models: TunedModels, content_fingerprint: str, texts: list[str],
                   owners: np.ndarray, n_entries: int, seed: int = 0,
-                  should_stop: Callable[[], bool] = lambda: False, base_vectors: np.ndarray | None = None) -> Tuned:
+                  should_stop: Callable[[], bool] = lambda: False, base_vectors: np.ndarray | None = None,
+                  key: str | None = None) -> Tuned:
     """The tuned encoder for this content: from `models` if saved (by this process or another sharing the
-    folder, which this one waits for while it tunes), else trained now and saved."""
+    folder, which this one waits for while it tunes), else trained now and saved. `key` names it
+    (default: the served model's, `tune_key`)."""
     started = time.perf_counter()
-    key = tune_key(content_fingerprint, seed)
+    key = key or tune_key(content_fingerprint, seed)
     saved = models.load(base, key)
     if saved is not None:
         return Tuned(saved, time.perf_counter() - started, cached=True)

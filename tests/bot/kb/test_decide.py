@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import AssistantConfig, section
 from bot.errors import ConfigError
-from bot.kb.decide import DecisionConfig, decide, effective_thresholds, explain
+from bot.kb.decide import DecisionConfig, decide, effective_thresholds, explain, few_questions_weight
 from bot.kb.entries import Entry
 from bot.kb.index import Scored
 from tests.conftest import PROJECT_DIR
@@ -119,6 +119,18 @@ def test_effective_thresholds_run_from_the_one_question_values_to_the_settings()
     assert effective_thresholds(FEW, 2).answer_confidence > three.answer_confidence > effective_thresholds(FEW, 5).answer_confidence
     # one-question values below the settings never loosen them
     assert effective_thresholds(replace(FEW, answer_confidence_one=0.1), 1).answer_confidence == 0.5
+
+
+def test_an_entry_with_few_questions_is_offered_on_a_weaker_closest_question() -> None:
+    offered = replace(FEW, clarify_similarity_one=0.25)
+    pairs = ((0.45, 0.32), (0.3, 0.3))  # in scope only for an entry whose one question is far from customers' words
+    assert decide(scored(*pairs, questions=10), offered).kind == "fallback"
+    assert decide(scored(*pairs, questions=1), FEW).kind == "fallback"  # clarify_similarity_one as the setting: no change
+    decision = decide(scored(*pairs, questions=1), offered)
+    assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0", "e1"]
+    assert effective_thresholds(offered, 3).clarify_similarity == pytest.approx(0.4 - 0.15 * few_questions_weight(3, 10), abs=1e-4)
+    # a one-question value above the setting never tightens the gate
+    assert effective_thresholds(replace(FEW, clarify_similarity_one=0.6), 1).clarify_similarity == 0.4
 
 
 def test_the_explanation_says_which_thresholds_an_entry_with_few_questions_gets() -> None:

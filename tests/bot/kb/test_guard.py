@@ -9,7 +9,7 @@ from bot.kb.decide import DecisionConfig
 from bot.kb.entries import load_entries
 from bot.kb.index import build_index, entry_texts
 from bot.kb.service import KnowledgeBase
-from bot.kb.tune import TunedModels, tune_key
+from bot.kb.tune import TunedModels, check_key, tune_key
 from tests.bot.kb.conftest import write_entry
 
 CONFIG = DecisionConfig(reload_interval_s=0.1)
@@ -55,22 +55,41 @@ def test_the_guard_holds_one_question_per_entry_apart_and_its_verdict_is_kept(sm
     assert models.load_verdict(kb.last_tuning["key"]) == verdict
     restarted = KnowledgeBase(small_kb, tmp_path / "state2", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert restarted.settled and restarted.tuning_verdict == verdict and restarted.last_tuning["cached"] is True
-    (tmp_path / "models" / kb.last_tuning["key"] / "guard.json").unlink()  # e.g. a verdict from before the rule
+    content = kb.snapshot.content
+    (tmp_path / "models" / check_key(content) / "guard.json").unlink()  # e.g. a verdict from before the rule
     checked = KnowledgeBase(small_kb, tmp_path / "state3", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert checked.settled and checked.tuning_verdict == verdict  # the saved model is checked again, not trained
     assert checked.last_tuning["cached"] is True and models.load_verdict(kb.last_tuning["key"]) == verdict
 
 
+def test_an_accepted_tuning_is_tuned_again_on_every_question_and_that_model_serves(small_kb: Path, encoder,
+                                                                                     tmp_path: Path) -> None:
+    models = TunedModels(tmp_path / "models")
+    kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
+    content, verdict = kb.snapshot.content, kb.tuning_verdict
+    assert verdict["use"] == "tuned" and kb.tuned
+    texts, _ = guard.rows(kb.snapshot.entries)
+    assert kb.last_tuning["trained_rows"] == len(texts)  # the held-apart questions too
+    checked, served = models.load(encoder, check_key(content)), models.load(encoder, tune_key(content))
+    assert kb.snapshot.encoder.key == served.key != checked.key
+    held = [texts[i] for i in guard.held_apart(kb.snapshot.entries)]
+    # two models: the one the guard checked never saw the held-apart questions, the served one did
+    assert not np.allclose(checked.encode(held), served.encode(held), atol=1e-4)
+    assert np.allclose(kb.snapshot.encoder.encode(held), served.encode(held), atol=1e-5)
+    assert models.load_verdict(check_key(content)) == models.load_verdict(tune_key(content)) == verdict
+
+
 def test_a_kept_base_verdict_serves_the_base_model_without_tuning_again(small_kb: Path, encoder, tmp_path: Path) -> None:
     models = TunedModels(tmp_path / "models")
     entries = load_entries(small_kb).entries
-    key = tune_key(build_index(entries, encoder, tmp_path / "probe").content)
+    key = check_key(build_index(entries, encoder, tmp_path / "probe").content)
     (tmp_path / "models" / key).mkdir(parents=True)
     models.save_verdict(key, {"use": "base", "held": 4, "rule": guard.RULE, "base": {"top1": 1.0, "mrr": 1.0, "probability": 0.9},
                               "tuned": {"top1": 0.75, "mrr": 0.8, "probability": 0.8}})
     kb = KnowledgeBase(small_kb, tmp_path / "state", encoder, CONFIG, tuned_models=models, tuning="wait")
     assert kb.settled and not kb.tuned and kb.snapshot.encoder is encoder
     assert not (tmp_path / "models" / key / "top.npz").exists()  # nothing was trained
+    assert not (tmp_path / "models" / tune_key(kb.snapshot.content)).exists()  # nor tuned again on every row
     assert kb.describe_model().startswith("base model, tuning ranked them worse")
 
 
