@@ -50,7 +50,7 @@ def main() -> None:
           "out-of-scope answered | encoder | p50 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in [n for n in args.sets.split(",") if n]:
-        folder = (args.few if name in FEW else args.dev) / name
+        folder = (args.few if name in FEW or (args.few / name).is_dir() else args.dev) / name
         for variant in [v for v in args.variants.split(",") if v]:
             kb_rows.ANSWER_EVIDENCE_UP_TO = EVIDENCE.get(variant, shipped_evidence)
             config = replace(shipped, fine_tune=variant != "untuned")

@@ -1,15 +1,16 @@
 """Knowledge-base speed at 1,000 entries x 10 questions: build, decide, pick up an edit.
 
-    python bench/kb_speed.py [--entries 1000] [--queries 300]
+    python bench/kb_speed.py [--entries 1000] [--queries 300] [--questions 10] [--tune-steps N]
 
 The knowledge base is made from real customer-service phrasings (clinc150's
-train split: each entry takes 10 questions of one intent, so an intent spans
-several entries) in a temporary folder. Measures:
+train split: each entry takes 10 (--questions) questions of one intent, so an
+intent spans several entries) in a temporary folder. Measures:
   build_s        from an empty state folder (embedding every question + head + FAISS)
   restart_s      a second start with the saved snapshot (no embedding)
   decide_p50/p99 one question at a time, warm (embed, rank, decide)
   tune_s         with fine-tuning on: from the base snapshot serving until the tuned
-                 snapshot (fine-tuned encoder, entries re-embedded, head) is swapped in;
+                 snapshot (the guard's tuning and check, the tuning on every row, entries
+                 re-embedded, head) is swapped in;
                  decide_during_tuning_p50 is the decision time meanwhile
   restart_tuned_s  a start with the tuned model and snapshot saved
   decide_tuned_p50/p99  decisions with the tuned encoder
@@ -50,20 +51,22 @@ from make_dev_kbs import SHARED  # noqa: E402  (bench/ is on sys.path when run a
 DATA = SHARED / "clinc150" / "train_val.json"
 
 
-def make_kb(root: Path, n_entries: int) -> list[str]:
+def make_kb(root: Path, n_entries: int, per_entry: int = 10) -> list[str]:
     data = json.loads(DATA.read_text())
     by_intent = defaultdict(list)
     for text, intent in data["train"]:
         by_intent[intent].append(text)
     made = 0
-    for part in range(10):
+    for part in range(100):
         for intent in sorted(by_intent):
             if made == n_entries:
                 return [t for t, _ in data["val"]]
-            questions = by_intent[intent][part * 10 : part * 10 + 10]
+            questions = by_intent[intent][part * per_entry : part * per_entry + per_entry]
             body = "\n".join(f"  - {json.dumps(q)}" for q in questions)
-            (root / f"{intent}_{part}.md").write_text(
-                f"---\ntitle: {json.dumps(intent.replace('_', ' ') + f' {part}')}\nquestions:\n{body}\n---\nAnswer {made}.\n"
+            topic = intent.replace("_", " ")
+            (root / f"{intent}_{part}.md").write_text(  # an answer long enough to be a passage (embedded at <= 3 questions)
+                f"---\ntitle: {json.dumps(f'{topic} {part}')}\nquestions:\n{body}\n---\n"
+                f"Answer {made}: what to know about {topic}, part {part}.\n"
             )
             made += 1
     return [t for t, _ in data["val"]]
@@ -98,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--questions", type=int, default=10, help="per entry (1-3: answer passages are embedded too)")
     parser.add_argument("--tune-steps", type=int, default=tune.MAX_STEPS)
     args = parser.parse_args()
     tune.MAX_STEPS = args.tune_steps
@@ -108,7 +112,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, state, models = Path(tmp) / "kb", Path(tmp) / "state", TunedModels(Path(tmp) / "models")
         root.mkdir()
-        queries = make_kb(root, args.entries)
+        queries = make_kb(root, args.entries, args.questions)
         random.Random(1).shuffle(queries)
         queries = queries[: args.queries]
         started = time.perf_counter()

@@ -33,7 +33,7 @@ class DecisionConfig:
     answer_confidence_one: float = setting(0.85, share)
     answer_similarity_one: float = setting(0.55, share)
     # ...and offered on a weaker closest question: its one question is further from customers' wordings
-    clarify_similarity_one: float = setting(0.4, share)
+    clarify_similarity_one: float = setting(0.3, share)
     questions_full: int = setting(6, whole(1))
     clarify_similarity: float = setting(0.4, share)  # below this for every candidate: fallback
     clarify_confidence: float = setting(0.1, share)  # a choice must have at least this probability

@@ -95,7 +95,7 @@ def score(rows: list[Row], ranked: list[list[Scored]], decisions: list[Decision]
 
 
 def thresholds_in_use(entries, config: DecisionConfig) -> dict:
-    """The effective answer thresholds for each number of questions the entries have, and why."""
+    """The effective thresholds (answer and clarify) for each number of questions the entries have, and why."""
     counts: dict[int, int] = {}
     for entry in entries:
         counts[len(entry.questions)] = counts.get(len(entry.questions), 0) + 1

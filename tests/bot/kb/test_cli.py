@@ -80,6 +80,7 @@ def test_eval_prints_every_metric_as_json_and_writes_details(small_kb: Path, tmp
     # the small knowledge base's entries have 4 questions each: thresholds between the one-question and the plain ones
     four = metrics["thresholds"]["by_questions"]["4"]
     assert four["entries"] == 4 and 0.55 < four["answer_confidence"] < 0.85 and "single question" in metrics["thresholds"]["why"]
+    assert 0.3 < four["clarify_similarity"] < 0.4  # and offered on a weaker closest question
     rows = details.read_text().splitlines()
     assert rows[0] == "text,expected,decision,answered_id,candidates,top_score" and len(rows) == 5
 

@@ -125,7 +125,8 @@ def test_an_entry_with_few_questions_is_offered_on_a_weaker_closest_question() -
     offered = replace(FEW, clarify_similarity_one=0.25)
     pairs = ((0.45, 0.32), (0.3, 0.3))  # in scope only for an entry whose one question is far from customers' words
     assert decide(scored(*pairs, questions=10), offered).kind == "fallback"
-    assert decide(scored(*pairs, questions=1), FEW).kind == "fallback"  # clarify_similarity_one as the setting: no change
+    unchanged = replace(FEW, clarify_similarity_one=FEW.clarify_similarity)
+    assert decide(scored(*pairs, questions=1), unchanged).kind == "fallback"
     decision = decide(scored(*pairs, questions=1), offered)
     assert decision.kind == "clarify" and [c.entry.id for c in decision.candidates] == ["e0", "e1"]
     assert effective_thresholds(offered, 3).clarify_similarity == pytest.approx(0.4 - 0.15 * few_questions_weight(3, 10), abs=1e-4)
