@@ -155,7 +155,8 @@ class KnowledgeBase:
             return self.encoder
         content = content_fingerprint(entries, self.encoder)
         key = tune_key(content, self.seed)
-        verdict = self.tuned_models.load_verdict(check_key(content, self.seed))
+        # the guard's verdict is kept beside the model it checked and beside the one that serves (if either was pruned)
+        verdict = self.tuned_models.load_verdict(check_key(content, self.seed)) or self.tuned_models.load_verdict(key)
         if verdict is not None:
             self.last_tuning = {"content": content, "key": key if verdict["use"] == "tuned" else check_key(content, self.seed),
                                 "cached": True, "verdict": verdict}

@@ -308,7 +308,7 @@ class TunedModels:
             shutil.rmtree(tmp, ignore_errors=True)
         self.prune(keep=key)
 
-    def prune(self, keep: str, keep_count: int = 4) -> None:
+    def prune(self, keep: str, keep_count: int = 6) -> None:  # two models per content: the guard's and the served one
         saved = sorted((p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
                        key=lambda p: p.stat().st_mtime, reverse=True)
         for path in saved[keep_count:]:

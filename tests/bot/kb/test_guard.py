@@ -1,5 +1,6 @@
 """The tuning guard (held-apart questions decide whether the fine-tuned encoder serves) and answer passages as evidence."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,10 @@ def test_an_accepted_tuning_is_tuned_again_on_every_question_and_that_model_serv
     assert not np.allclose(checked.encode(held), served.encode(held), atol=1e-4)
     assert np.allclose(kb.snapshot.encoder.encode(held), served.encode(held), atol=1e-5)
     assert models.load_verdict(check_key(content)) == models.load_verdict(tune_key(content)) == verdict
+    shutil.rmtree(tmp_path / "models" / check_key(content))  # pruned: the served model's copy of the verdict is enough
+    restarted = KnowledgeBase(small_kb, tmp_path / "state2", encoder, CONFIG, tuned_models=models, tuning="wait")
+    assert restarted.settled and restarted.snapshot.encoder.key == served.key and restarted.tuning_verdict == verdict
+    assert not (tmp_path / "models" / check_key(content)).exists()  # nothing tuned again
 
 
 def test_a_kept_base_verdict_serves_the_base_model_without_tuning_again(small_kb: Path, encoder, tmp_path: Path) -> None:
