@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.config import DecisionConfig
 from bot.kb import load_entries
-from bot.learn import Suggestions
+from bot.learn import Neighbours, Suggestions
 from bot.messaging import open_database
 from bot.ops.cli import main
-from tests.bot.kb.conftest import small_kb  # noqa: F401 - fixture
+from tests.bot.kb.conftest import encoder, small_kb  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -41,6 +42,19 @@ def test_the_list_is_grouped_by_entry_most_confirmed_first(suggestions, capsys) 
     assert lines[2].startswith('  #3     "pilates tomorrow, can\'t come"  1 customer(s): paraphrase 1')
     assert lines[3].startswith("opening_hours (Opening hours) ")
     assert lines[-1].startswith("4 suggestion(s) in 3 wording(s)")
+
+
+def test_a_wording_auto_mode_held_says_which_entry_it_is_nearer_to(suggestions, capsys, encoder) -> None:  # noqa: F811
+    suggestions.config = replace(suggestions.config, learn="auto", learn_confirmations=2)
+    suggestions.neighbours = Neighbours(lambda: encoder)
+    cancel = {e.id: e for e in load_entries(suggestions.root).entries}["cancel_booking"]
+    for conversation in ("rest:x", "rest:y"):  # two customers picked the booking entry for an opening-hours question
+        suggestions.record("what time do you open on saturdays", cancel, "clarification", conversation)
+    assert [g.wording for g in suggestions.due()[1]] == ["what time do you open on saturdays"]
+    code, lines, _ = frontdesk(capsys, suggestions, "--entry", "cancel_booking")
+    [line] = [line for line in lines if "what time do you open on saturdays" in line]
+    assert code == 0 and line.endswith("(nearer to opening_hours's questions: left for an editor)")
+    assert not [line for line in lines if "ditch my yoga slot" in line and "nearer to" in line]
 
 
 def test_approve_all_of_an_entry_then_undo_one(suggestions, capsys) -> None:
