@@ -108,8 +108,8 @@ class AgentDeskInput(InputChannel):
                 self.desk.tracker = rasa_tracker_writer(agent)
                 await self.desk.send_unclaimed_updates()
 
-        await asyncio.sleep(UPDATE_LOOP_S)
-        await PeriodicTask.repeat(send, UPDATE_LOOP_S, "agent desk: sending unclaimed-handoff updates", logger=logger)
+        await PeriodicTask.repeat(send, UPDATE_LOOP_S, "agent desk: sending unclaimed-handoff updates", logger=logger,
+                                  first_after=UPDATE_LOOP_S)
 
     async def _refusal(self, refused: AgentError) -> HTTPResponse:
         """401/429 as JSON, or 503 when nobody could sign in at all (the desk is off)."""

@@ -63,10 +63,12 @@ class PeriodicTask:
 
     @staticmethod
     async def repeat(step: Callable[[], Awaitable[Any]], every_s: float, what: str,
-                     wake: asyncio.Event | None = None, logger: logging.Logger = _logger) -> None:
-        """Run `step` every `every_s` seconds (at once when `wake` is set) until cancelled. A pass that raises
-        is logged on `logger` (pass the caller's, so the message names its module) and the next one runs: the
-        database may be away for a moment."""
+                     wake: asyncio.Event | None = None, logger: logging.Logger = _logger, first_after: float = 0.0) -> None:
+        """Run `step` every `every_s` seconds (at once when `wake` is set) until cancelled, the first time after
+        `first_after` seconds. A pass that raises is logged on `logger` (pass the caller's, so the message names
+        its module) and the next one runs: the database may be away for a moment."""
+        if first_after > 0:
+            await asyncio.sleep(first_after)
         while True:
             try:
                 await step()

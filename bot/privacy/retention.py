@@ -185,6 +185,5 @@ class RetentionWorker(PeriodicTask):
         return receipt
 
     async def _run(self) -> None:
-        await asyncio.sleep(self.first_check_s)
         await self.repeat(lambda: asyncio.to_thread(self.run_if_due), self.CHECK_EVERY_S, "retention: the daily purge",
-                          logger=logger)
+                          logger=logger, first_after=self.first_check_s)

@@ -55,3 +55,22 @@ def test_a_wake_starts_the_next_pass_before_the_period() -> None:
         return passes
 
     assert asyncio.run(run()) == 2
+
+
+def test_the_first_pass_waits_first_after_seconds() -> None:
+    async def run() -> list[float]:
+        started, times = asyncio.get_running_loop().time(), []
+
+        async def step() -> None:
+            times.append(asyncio.get_running_loop().time() - started)
+
+        task = asyncio.create_task(PeriodicTask.repeat(step, 3600, "the job", first_after=0.2))
+        await asyncio.sleep(0.1)
+        assert times == []  # not yet
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return times
+
+    [first] = asyncio.run(run())
+    assert first >= 0.2
