@@ -180,7 +180,8 @@ def run(settings: Settings, echo=print) -> int:
             "--model", str(model),
             "--endpoints", "endpoints.yml",
             "--credentials", str(credentials),
-            "--enable-api", "--auth-token", settings.rasa_api_token,
+            # "--auth-token=T", not "--auth-token T": a generated token may start with "-", which argparse reads as an option
+            "--enable-api", f"--auth-token={settings.rasa_api_token}",
             "--interface", settings.host, "--port", str(settings.rasa_port),
         ],
     }
